@@ -1,0 +1,1 @@
+"""bibmon_identity."""
