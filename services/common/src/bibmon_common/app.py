@@ -1,0 +1,251 @@
+"""One factory builds every service's FastAPI app with the same wiring and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import structlog
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bibmon_common import health
+from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
+from bibmon_common.db import create_pool, migrate
+from bibmon_common.errors import install_error_handlers, problem
+from bibmon_common.logging import configure_logging
+from bibmon_common.settings import ServiceSettings
+from bibmon_common.telemetry import configure_telemetry, instrument_app
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB, as the gateway's client_max_body_size
+
+
+@dataclass
+class ServiceContext:
+    """What a running service holds: settings, pool, broker, outbox relay, consumers."""
+
+    service: str
+    settings: Any
+    pool: asyncpg.Pool
+    broker: Any = None
+    relay: Any = None
+    consumers: list[Any] = field(default_factory=list)
+    consumer_factory: Callable[[ServiceContext], Sequence[Any]] | None = None
+    consumers_started: bool = False
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Run a background task that is cancelled on shutdown."""
+        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self.tasks.append(task)
+        return task
+
+
+Hook = Callable[[ServiceContext], Awaitable[None]]
+
+
+class BodySizeLimit:
+    """Refuse bodies above a limit with 413 problem+json, counting streamed bytes too."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "Request body too large",
+            detail=f"The request body may be at most {self.max_bytes} bytes.",
+            type_="body-too-large",
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _start_messaging(ctx: ServiceContext) -> None:
+    """Connect to the broker (retrying: the service runs without it), then start consumers."""
+    delay = 0.5
+    while True:
+        try:
+            await ctx.broker.connect()
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker.connect_failed", error=type(exc).__name__, retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+    if ctx.consumer_factory is not None:
+        ctx.consumers = list(ctx.consumer_factory(ctx))
+        for consumer in ctx.consumers:
+            await consumer.start()
+        ctx.consumers_started = True
+        log.info("consumers.started", count=len(ctx.consumers))
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    title: str,
+    routers: Sequence[APIRouter],
+    migrations_dir: Path,
+    description: str = "",
+    version: str = "0.1.0",
+    consumers: Callable[[ServiceContext], Sequence[Any]] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    jwks_provider: JwksProvider | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """Build a service: problem+json errors, health, auth, pool, outbox relay, consumers."""
+    prefix = f"/api/{service}"
+    configure_logging(service, settings.log_level, settings.log_json)
+    configure_telemetry(service, settings.otlp_endpoint)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from bibmon_common.messaging.broker import Broker
+        from bibmon_common.messaging.outbox import OutboxRelay
+
+        if settings.run_migrations_on_startup:
+            await migrate(migrations_dir, settings.database_url)
+        pool = await create_pool(settings.database_url)
+        ctx = ServiceContext(service=service, settings=settings, pool=pool)
+        ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
+        ctx.consumer_factory = consumers
+        app.state.ctx = ctx
+        app.state.jwt_verifier = JWTVerifier(
+            jwks_provider or http_jwks_provider(settings.jwks_url),
+            issuer=settings.jwt_issuer,
+            audience=f"bibmon-{service}",
+        )
+        if settings.start_background_workers:
+            ctx.relay = OutboxRelay(pool, ctx.broker)
+            await ctx.relay.start()
+            ctx.spawn(_start_messaging(ctx), name=f"{service}-messaging")
+        for hook in on_startup:
+            await hook(ctx)
+        log.info("service.started", version=version)
+        try:
+            yield
+        finally:
+            log.info("service.stopping")
+            for hook in on_shutdown:
+                with contextlib.suppress(Exception):
+                    await hook(ctx)
+            for consumer in ctx.consumers:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            for task in ctx.tasks:
+                task.cancel()
+            await asyncio.gather(*ctx.tasks, return_exceptions=True)
+            if ctx.relay is not None:
+                with contextlib.suppress(Exception):
+                    await ctx.relay.stop()
+            with contextlib.suppress(Exception):
+                await ctx.broker.close()
+            await pool.close()
+            log.info("service.stopped")
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_url=f"{prefix}/openapi.json",
+        docs_url=f"{prefix}/docs",
+        redoc_url=None,
+        openapi_tags=openapi_tags,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router, prefix=prefix)
+    # Starlette runs the last-added middleware first: request id, then log context, then size.
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(_BindRequestContext, service=service)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    instrument_app(app)
+    return app
+
+
+class _BindRequestContext:
+    """Bind request id and path to every log line of the request."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            from asgi_correlation_id import correlation_id
+
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(
+                service=self.service, request_id=correlation_id.get(), path=scope.get("path")
+            )
+        await self.app(scope, receive, send)
+
+
+def get_ctx(request: Request) -> ServiceContext:
+    """The running service's context."""
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+async def db_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for one request; the use case opens its own transaction."""
+    async with get_ctx(request).pool.acquire() as conn:
+        yield conn
+
+
+Ctx = Annotated[ServiceContext, Depends(get_ctx)]
+DbConn = Annotated[asyncpg.Connection, Depends(db_conn)]
+
+__all__ = [
+    "AUDIENCES",
+    "Ctx",
+    "DbConn",
+    "ServiceContext",
+    "create_service_app",
+    "db_conn",
+    "get_ctx",
+]

@@ -1,0 +1,217 @@
+"""Verify identity's access tokens in every service (zero trust) and guard routes by role."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from uuid import UUID
+
+import httpx
+import jwt
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bibmon_common.errors import Forbidden, Unauthorized
+
+log = structlog.get_logger(__name__)
+
+ROLES = ("library_staff", "kb_admin", "researcher")
+SCOPE_FULL = "full"
+SCOPE_MFA_ENROLMENT = "mfa_enrolment"
+ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068
+ALGORITHMS = ["EdDSA"]  # allow-list; never "none" (ASVS 9.1.2)
+AUDIENCES = tuple(
+    f"bibmon-{s}" for s in ("identity", "surveys", "responses", "reporting", "notifier")
+)
+
+# provider(force_refresh) -> JWKS dict; force_refresh is True after an unknown `kid` (rotation).
+JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the access token says."""
+
+    user_id: UUID
+    roles: frozenset[str]
+    organisation_id: UUID | None
+    scope: str = SCOPE_FULL
+    mfa: bool = False
+    token_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the principal has any of the roles."""
+        return bool(self.roles.intersection(roles))
+
+
+def http_jwks_provider(url: str, *, ttl: float = 300.0, timeout: float = 5.0) -> JwksProvider:
+    """Fetch identity's JWKS over HTTP, cached for `ttl` seconds (refetched on unknown kid)."""
+    cache: dict[str, Any] = {"at": 0.0, "jwks": None}
+    lock = asyncio.Lock()
+
+    async def provider(force: bool = False) -> dict[str, Any]:
+        async with lock:
+            if force or cache["jwks"] is None or time.monotonic() - cache["at"] > ttl:
+                async with httpx.AsyncClient(timeout=timeout) as client:
+                    resp = await client.get(url)
+                    resp.raise_for_status()
+                    cache["jwks"] = resp.json()
+                    cache["at"] = time.monotonic()
+            return dict(cache["jwks"])
+
+    return provider
+
+
+class JWTVerifier:
+    """Checks signature (kid from the JWKS), typ, iss, aud, exp/nbf; builds a Principal."""
+
+    def __init__(self, jwks_provider: JwksProvider, *, issuer: str, audience: str) -> None:
+        self._jwks = jwks_provider
+        self.issuer = issuer
+        self.audience = audience
+
+    async def _key_for(self, kid: str) -> Any:
+        for force in (False, True):
+            try:
+                jwks = await self._jwks(force)
+            except Exception as exc:  # identity unreachable: fail closed
+                log.warning("auth.jwks_unavailable", error=type(exc).__name__)
+                raise Unauthorized("Token keys are unavailable; try again shortly.") from exc
+            for jwk in jwks.get("keys", []):
+                if jwk.get("kid") == kid:
+                    return jwt.PyJWK(jwk).key
+        raise Unauthorized("Unknown signing key.")
+
+    async def verify(self, token: str) -> Principal:
+        """Verify a bearer token; raise Unauthorized with a generic message when it fails."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Malformed token.") from exc
+        if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") not in ALGORITHMS:
+            raise Unauthorized("Not an access token.")
+        key = await self._key_for(str(header.get("kid", "")))
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token expired.", type_="token-expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid token.") from exc
+        try:
+            org = claims.get("org")
+            return Principal(
+                user_id=UUID(claims["sub"]),
+                roles=frozenset(claims.get("roles", [])),
+                organisation_id=UUID(org) if org else None,
+                scope=str(claims.get("scope", SCOPE_FULL)),
+                mfa="otp" in claims.get("amr", []),
+                token_id=claims.get("jti"),
+                claims=claims,
+            )
+        except (KeyError, ValueError) as exc:
+            raise Unauthorized("Invalid token claims.") from exc
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def _token_from_request(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    return request.cookies.get("__Host-bibmon_access") or request.cookies.get("bibmon_access")
+
+
+def _verifier(request: Request) -> JWTVerifier:
+    verifier = getattr(request.app.state, "jwt_verifier", None)
+    if verifier is None:
+        raise RuntimeError("app.state.jwt_verifier is not set")
+    return verifier  # type: ignore[no-any-return]
+
+
+async def optional_principal(
+    request: Request, token: Annotated[str | None, Depends(_token_from_request)]
+) -> Principal | None:
+    """The caller when a valid token is present, else None (an invalid token still fails)."""
+    if not token:
+        return None
+    principal = await _verifier(request).verify(token)
+    structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
+    return principal
+
+
+async def any_scope_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    """The caller, whatever the token's scope (for MFA enrolment routes)."""
+    if principal is None:
+        raise Unauthorized("Log in first.")
+    return principal
+
+
+async def current_principal(
+    principal: Annotated[Principal, Depends(any_scope_principal)],
+) -> Principal:
+    """The caller with a full-scope token."""
+    if principal.scope != SCOPE_FULL:
+        raise Forbidden(
+            "Two-factor authentication must be set up first.", type_="mfa-enrolment-required"
+        )
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """Dependency factory: the caller must hold one of `roles`."""
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if not principal.has_role(*roles):
+            raise Forbidden("Your role does not allow this.")
+        return principal
+
+    return dependency
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+AnyScopePrincipal = Annotated[Principal, Depends(any_scope_principal)]
+KbAdmin = Annotated[Principal, Depends(require_roles("kb_admin"))]
+Researcher = Annotated[Principal, Depends(require_roles("researcher", "kb_admin"))]
+
+
+def service_token(secret: str, service: str, *, now: float | None = None) -> str:
+    """A short-lived HMAC token one service shows another on an internal call (ASVS 8.3.3)."""
+    ts = int(now if now is not None else time.time())
+    mac = hmac.new(secret.encode(), f"{service}:{ts}".encode(), hashlib.sha256).hexdigest()
+    return f"{service}:{ts}:{mac}"
+
+
+def verify_service_token(secret: str, token: str, *, max_age: int = 60) -> str:
+    """Return the calling service's name when the token is genuine and fresh."""
+    try:
+        service, ts_text, mac = token.split(":", 2)
+        ts = int(ts_text)
+    except ValueError as exc:
+        raise Unauthorized("Malformed service token.") from exc
+    expected = hmac.new(secret.encode(), f"{service}:{ts}".encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, mac) or abs(time.time() - ts) > max_age:
+        raise Unauthorized("Invalid service token.")
+    return service

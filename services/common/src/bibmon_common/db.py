@@ -1,0 +1,106 @@
+"""asyncpg pool and per-service Alembic migrations (raw SQL, one history per service)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # JSONB/JSON columns take and give Python objects, never pre-serialised strings.
+    for typename in ("jsonb", "json"):
+        await conn.set_type_codec(
+            typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, connect_timeout: float = 10.0
+) -> asyncpg.Pool:
+    """Open a pool whose connections map JSONB to Python objects."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        timeout=connect_timeout,
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """Alembic runs on SQLAlchemy's asyncpg dialect; translate a plain libpq DSN."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+asyncpg://" + dsn[len(prefix) :]
+    raise ValueError("database_url must start with postgresql://")
+
+
+def alembic_config(migrations_dir: Path, dsn: str) -> Any:
+    """An Alembic Config for one service, built in code (no ini file needed at run time)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(dsn).replace("%", "%%"))
+    return cfg
+
+
+def run_migrations(migrations_dir: Path, dsn: str, revision: str = "head") -> None:
+    """Upgrade the service's database to `revision` (sync; use asyncio.to_thread from async)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(migrations_dir, dsn), revision)
+    log.info("db.migrated", migrations=str(migrations_dir.parent.name), revision=revision)
+
+
+async def migrate(migrations_dir: Path, dsn: str) -> None:
+    """Run the migrations from async code, in a worker thread."""
+    await asyncio.to_thread(run_migrations, migrations_dir, dsn)
+
+
+# Replicas starting together must not migrate at the same time.
+_MIGRATION_LOCK_KEY = 0x0B1B_0001
+
+
+def alembic_env_run() -> None:
+    """Body of every service's migrations/env.py: online, async, under an advisory lock."""
+    from alembic import context
+    from sqlalchemy import pool, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set; run migrations via bibmon_common.db")
+    if context.is_offline_mode():
+        context.configure(url=url, literal_binds=True, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def do_run(connection: Any) -> None:
+        connection.execute(text(f"SELECT pg_advisory_lock({_MIGRATION_LOCK_KEY})"))
+        try:
+            context.configure(connection=connection, transaction_per_migration=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.execute(text(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_KEY})"))
+
+    async def run_async() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run_async())

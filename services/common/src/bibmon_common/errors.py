@@ -1,0 +1,192 @@
+"""Domain exceptions mapped once to RFC 9457 problem+json at the edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://bibliotheekmonitor.nl/problems/"
+
+
+class DomainError(Exception):
+    """A rule of the domain was not met; carries what the client needs to know."""
+
+    status: int = 400
+    title: str = "Bad request"
+    type_: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        status: int | None = None,
+        type_: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or title or self.title)
+        self.detail = detail
+        if title is not None:
+            self.title = title
+        if status is not None:
+            self.status = status
+        if type_ is not None:
+            self.type_ = type_
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class NotFound(DomainError):
+    status, title, type_ = 404, "Not found", "not-found"
+
+
+class Conflict(DomainError):
+    status, title, type_ = 409, "Conflict", "conflict"
+
+
+class Forbidden(DomainError):
+    status, title, type_ = 403, "Forbidden", "forbidden"
+
+
+class Unauthorized(DomainError):
+    status, title, type_ = 401, "Unauthorized", "unauthorized"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class InvalidInput(DomainError):
+    """Input that parsed but breaks a rule; `errors` names each field."""
+
+    status, title, type_ = 422, "Invalid input", "invalid-input"
+
+
+class TooManyRequests(DomainError):
+    status, title, type_ = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, int(retry_after)))})
+        super().__init__(detail, **kwargs)
+
+
+def field_error(field: str, message: str, type_: str = "invalid") -> dict[str, str]:
+    """One entry of a problem's `errors` list."""
+    return {"field": field, "message": message, "type": type_}
+
+
+def problem(
+    status: int,
+    title: str,
+    *,
+    detail: str | None = None,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": type_ if type_ == "about:blank" or "://" in type_ else PROBLEM_BASE + type_,
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain errors, validation errors and HTTP errors to problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.title,
+            detail=exc.detail,
+            type_=exc.type_,
+            instance=request.url.path,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            msg = str(err.get("msg", "invalid"))
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, ") :]
+            errors.append(
+                {"field": _location(err.get("loc", ())), "message": msg, "type": err.get("type")}
+            )
+        return problem(
+            422,
+            "Invalid input",
+            detail="One or more fields are invalid.",
+            type_="invalid-input",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem(
+            exc.status_code,
+            _HTTP_TITLES.get(exc.status_code, "Error"),
+            detail=detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled_error", path=request.url.path)
+        return problem(
+            500,
+            "Internal server error",
+            detail="Something went wrong on our side; it has been logged.",
+            instance=request.url.path,
+        )

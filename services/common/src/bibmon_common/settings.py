@@ -1,0 +1,67 @@
+"""Typed settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that betray a copied example file; refused outside development
+# (full-stack-fastapi-template's "changethis" check).
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "changeme", "secret", "password", "dev", "development"}
+)
+
+Environment = Literal["development", "test", "production"]
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Subclass and set `env_prefix` to `BIBMON_<SERVICE>_`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BIBMON_",
+        secrets_dir=None,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    environment: Environment = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    jwks_url: str = "http://127.0.0.1:8101/api/identity/.well-known/jwks.json"
+    jwt_issuer: str = "bibmon-identity"
+    public_base_url: str = "http://127.0.0.1:8080"
+    log_level: str = "INFO"
+    log_json: bool = True
+    otlp_endpoint: str | None = None
+    service_token_secret: SecretStr = SecretStr("development-only-service-token-secret")
+    run_migrations_on_startup: bool = True
+    start_background_workers: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            self.check_secrets()
+        return self
+
+    def secret_fields(self) -> dict[str, SecretStr]:
+        """Every SecretStr setting of this (sub)class, by name."""
+        return {
+            name: value
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
+
+    def check_secrets(self) -> None:
+        """Fail fast on a missing or placeholder secret (ASVS 13.3.1)."""
+        bad = [
+            name
+            for name, value in self.secret_fields().items()
+            if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+            or "development" in value.get_secret_value().lower()
+        ]
+        if bad:
+            raise ValueError(
+                f"placeholder or empty secret(s) in production: {', '.join(sorted(bad))}"
+            )

@@ -1,0 +1,66 @@
+"""OpenTelemetry: traces for FastAPI, asyncpg, AMQP and httpx; OTLP export only when configured."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+_configured = False
+
+
+def configure_telemetry(
+    service: str, otlp_endpoint: str | None = None, exporter: SpanExporter | None = None
+) -> None:
+    """Install a tracer provider once per process; export over OTLP/HTTP only if configured."""
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"bibmon-{service}"}))
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    # asyncpg calls become child spans of the request or message that made them.
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor().instrument()
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor().instrument()
+    _configured = True
+
+
+def instrument_app(app: Any) -> None:
+    """Trace every request of a FastAPI app (health checks excluded)."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/live,health/ready")
+
+
+def inject_trace_headers(headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the current W3C trace context (traceparent, tracestate) into message headers."""
+    carrier: dict[str, Any] = dict(headers or {})
+    propagate.inject(carrier)
+    return carrier
+
+
+def extract_trace_context(headers: Mapping[str, Any] | None) -> Context:
+    """Read the W3C trace context from message headers (bytes values are decoded)."""
+    carrier = {
+        str(k): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (headers or {}).items()
+    }
+    return propagate.extract(carrier)
+
+
+def tracer(name: str) -> trace.Tracer:
+    """A tracer for the given module."""
+    return trace.get_tracer(name)
