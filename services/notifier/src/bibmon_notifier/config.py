@@ -1,0 +1,63 @@
+"""Settings of the notifier service (env prefix `BIBMON_NOTIFIER_`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from bibmon_common.settings import ServiceSettings
+
+Locale = Literal["nl", "en"]
+
+
+class NotifierSettings(ServiceSettings):
+    """Everything the notifier needs: SMTP relay, addresses, retry schedule, retention."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BIBMON_NOTIFIER_", extra="ignore", validate_default=True
+    )
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/bibmon_notifier"
+
+    # SMTP relay. Development default: the mail catcher of `make run` on port 8025.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    # STARTTLS upgrade on a plain connection (port 587) ...
+    smtp_starttls: bool = False
+    # ... or TLS from the first byte (port 465, RFC 8314). Never both.
+    smtp_implicit_tls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 30.0
+    # Validate the relay's certificate; only ever switched off against a local test relay.
+    smtp_validate_certs: bool = True
+
+    from_address: str = "noreply@bibliotheekmonitor.nl"
+    from_name: str = "Bibliotheekmonitor"
+    support_address: str = "support@bibliotheekmonitor.nl"
+    default_locale: Locale = "nl"
+
+    # Sender worker: delays between attempts after a temporary SMTP failure; after the
+    # last one the e-mail is `failed`.
+    retry_delays_seconds: tuple[float, ...] = (30, 120, 600, 3600, 6 * 3600)
+    poll_interval_seconds: float = 1.0
+    sender_concurrency: int = Field(default=4, ge=1, le=64)
+    # Failed e-mails keep their recipient this long so a kb_admin can retry them after
+    # fixing the relay; then the address is purged like any other (AVG art. 5(1)(e)).
+    failed_recipient_retention_hours: float = 7 * 24
+    # Delivery metadata (no personal data) is kept 90 days.
+    job_retention_days: int = 90
+    retention_interval_seconds: float = 3600.0
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> NotifierSettings:
+        if self.smtp_starttls and self.smtp_implicit_tls:
+            raise ValueError("choose either smtp_starttls or smtp_implicit_tls, not both")
+        return self
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts before an e-mail is `failed`: the first plus one per retry delay."""
+        return len(self.retry_delays_seconds) + 1
