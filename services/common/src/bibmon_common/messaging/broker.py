@@ -1,0 +1,206 @@
+"""One robust AMQP connection per process, with a confirming publisher channel.
+
+aio-pika's robust connection re-opens channels and re-declares topology after a broker
+outage, but it is a convenience, not the guarantee (docs: reliability.md section 3): the
+outbox re-publishes what was not confirmed and the inbox absorbs the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import aio_pika
+import aiormq
+import structlog
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+
+from bibmon_common.events import CLOUDEVENTS_CONTENT_TYPE
+from bibmon_common.messaging.topology import DEFAULT_EXCHANGE, declare_topology
+
+try:
+    from bibmon_common.telemetry import inject_trace_headers
+except ImportError:  # pragma: no cover - the kernel ships telemetry; kept for partial checkouts
+    from opentelemetry import propagate
+
+    def inject_trace_headers(headers: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Write the current W3C trace context into message headers."""
+        carrier: dict[str, Any] = dict(headers or {})
+        propagate.inject(carrier)
+        return carrier
+
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "Broker",
+    "BrokerUnavailable",
+    "PublishFailed",
+    "Rejected",
+    "Unroutable",
+    "inject_trace_headers",
+]
+
+
+class PublishFailed(Exception):
+    """A publish was not confirmed; the message may or may not have reached the broker."""
+
+
+class BrokerUnavailable(PublishFailed):
+    """No connection, a closed channel, or no confirm within the timeout."""
+
+
+class Unroutable(PublishFailed):
+    """The broker returned a mandatory message: no queue is bound for its routing key."""
+
+
+class Rejected(PublishFailed):
+    """The broker nacked the message (e.g. the target queue is full: reject-publish)."""
+
+
+class Broker:
+    """A robust connection, a confirming publisher channel and the channels of consumers."""
+
+    def __init__(
+        self,
+        url: str,
+        connection_name: str,
+        *,
+        heartbeat: int = 30,
+        reconnect_interval: float = 5.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.connection_name = connection_name
+        self.heartbeat = heartbeat
+        self.reconnect_interval = reconnect_interval
+        self.connect_timeout = connect_timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._publisher: AbstractRobustChannel | None = None
+        # RobustConnection tracks its channels in a WeakSet: a channel nobody references
+        # is not restored after a reconnect (aio-pika #594/#666), so we hold them here.
+        self._channels: list[AbstractRobustChannel] = []
+        self._exchanges: dict[str, AbstractExchange] = {}
+
+    async def connect(self) -> None:
+        """Open the connection and the publisher channel; declare the shared exchanges."""
+        # Heartbeats notice a dead peer in ~2 intervals instead of the ~11 min of TCP.
+        connection = await aio_pika.connect_robust(
+            self.url,
+            heartbeat=self.heartbeat,
+            reconnect_interval=self.reconnect_interval,
+            timeout=self.connect_timeout,
+            client_properties={"connection_name": self.connection_name},
+        )
+        try:
+            # Confirms + on_return_raises: a publish only succeeds once the broker has
+            # routed and stored it; unroutable mandatory messages raise, never vanish.
+            publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            await declare_topology(publisher)
+        except BaseException:
+            # connect() is retried by the caller; do not leak a half-open connection.
+            await connection.close()
+            raise
+        self._connection = connection
+        self._publisher = publisher
+        log.info("broker.connected", connection_name=self.connection_name)
+
+    async def close(self) -> None:
+        """Close every channel and the connection."""
+        connection, self._connection = self._connection, None
+        self._publisher = None
+        self._channels.clear()
+        self._exchanges.clear()
+        if connection is not None:
+            await connection.close()
+            log.info("broker.closed", connection_name=self.connection_name)
+
+    @property
+    def is_connected(self) -> bool:
+        """True while the connection is up (used by the readiness check)."""
+        connection = self._connection
+        return (
+            connection is not None
+            and not connection.is_closed
+            and connection.connected.is_set()
+            and self._publisher is not None
+            and not self._publisher.is_closed
+        )
+
+    async def channel(self, *, prefetch: int | None = None) -> AbstractRobustChannel:
+        """A new robust channel (e.g. for a consumer), kept alive by the broker."""
+        if self._connection is None:
+            raise BrokerUnavailable("broker not connected")
+        channel: AbstractRobustChannel = await self._connection.channel()
+        if prefetch is not None:
+            # Per-consumer prefetch; quorum queues do not support global QoS.
+            await channel.set_qos(prefetch_count=prefetch)
+        self._channels.append(channel)
+        return channel
+
+    async def release_channel(self, channel: AbstractRobustChannel) -> None:
+        """Close a channel obtained from `channel()` and forget it."""
+        if channel in self._channels:
+            self._channels.remove(channel)
+        if not channel.is_closed:
+            await channel.close()
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        assert self._publisher is not None
+        exchange = self._exchanges.get(name)
+        if exchange is None:
+            if name == DEFAULT_EXCHANGE:
+                exchange = self._publisher.default_exchange
+            else:
+                # Exchanges are declared at connect; a handle needs no round trip.
+                exchange = await self._publisher.get_exchange(name, ensure=False)
+            self._exchanges[name] = exchange
+        return exchange
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        headers: Mapping[str, Any] | None = None,
+        expiration: timedelta | float | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - per publish, as named in docs/kernel.md
+        message_type: str | None = None,
+        content_type: str = CLOUDEVENTS_CONTENT_TYPE,
+    ) -> None:
+        """Publish persistent and mandatory; return once confirmed, else raise PublishFailed."""
+        if not self.is_connected or self._publisher is None:
+            raise BrokerUnavailable("broker not connected")
+        merged: dict[str, Any] = dict(headers or {})
+        if "traceparent" not in merged:
+            # The outbox stores the trace of the writing transaction; only direct
+            # publishes (consumer retries, parking) take the current one.
+            merged = inject_trace_headers(merged)
+        message = aio_pika.Message(
+            body,
+            headers=merged,
+            content_type=content_type,
+            message_id=message_id,
+            type=message_type,
+            app_id=self.connection_name,
+            # The default is NOT_PERSISTENT: a broker restart would drop the message.
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=expiration,
+        )
+        try:
+            # A robust channel that is down makes publish() wait for the reconnect
+            # instead of failing (aio-pika #636): bound it.
+            async with asyncio.timeout(timeout):
+                exchange_ = await self._exchange(exchange)
+                await exchange_.publish(message, routing_key, mandatory=True, timeout=timeout)
+        except aiormq.exceptions.PublishError as exc:
+            raise Unroutable(f"unroutable: {exchange!r} {routing_key!r}") from exc
+        except aiormq.exceptions.DeliveryError as exc:
+            raise Rejected(f"nacked: {exchange!r} {routing_key!r}") from exc
+        except (TimeoutError, aiormq.exceptions.AMQPError, RuntimeError, ConnectionError) as exc:
+            # RuntimeError covers ChannelInvalidStateError during a reconnect (#688).
+            raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,336 @@
+"""Idempotent consumer: inbox row and handler in one transaction, then ack.
+
+Delivery is at-least-once, so the same message id can arrive twice (outbox re-publish,
+redelivery after a lost ack); the inbox primary key makes the effect happen once.
+Handler failures are not requeued in place (a quorum queue would redeliver at once):
+the message is acked and re-published to a delay queue, and parked after the last one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from pydantic import ValidationError
+
+import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
+from bibmon_common.events import (
+    CloudEvent,
+    Message,
+    UnknownMessageType,
+    parse_envelope,
+    parse_message,
+    registry,
+)
+from bibmon_common.messaging.broker import Broker, PublishFailed
+from bibmon_common.messaging.outbox import expires_at_from_headers
+from bibmon_common.messaging.topology import (
+    DEFAULT_EXCHANGE,
+    DLX,
+    declare_consumer_queues,
+    declare_topology,
+    retry_queue_name,
+)
+
+try:
+    from bibmon_common.telemetry import extract_trace_context
+except ImportError:  # pragma: no cover - the kernel ships telemetry; kept for partial checkouts
+
+    def extract_trace_context(headers: Mapping[str, Any] | None) -> Context:
+        """Read the W3C trace context from message headers."""
+        carrier = {
+            str(k): v.decode() if isinstance(v, bytes) else str(v)
+            for k, v in (headers or {}).items()
+        }
+        return propagate.extract(carrier)
+
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+__all__ = ["ATTEMPT_HEADER", "PARKING_REASON_HEADER", "Consumer", "Handler"]
+
+Handler = Callable[[asyncpg.Connection, Message, CloudEvent], Awaitable[None]]
+
+ATTEMPT_HEADER = "x-bibmon-attempt"
+PARKING_REASON_HEADER = "x-bibmon-parking-reason"
+ERROR_HEADER = "x-bibmon-error"
+
+_INBOX_INSERT = """
+INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
+ON CONFLICT DO NOTHING RETURNING 1
+"""
+
+# Failures of the infrastructure, not of the message: retried without using up attempts,
+# so a database outage never parks messages.
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,  # includes ConnectionError and TimeoutError
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class Consumer:
+    """Consume one queue: bind the handlers' types, process each message exactly once."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        pool: asyncpg.Pool,
+        *,
+        queue: str,
+        exchange: str,
+        handlers: Mapping[str, Handler],
+        retry_delays: Sequence[float] = (5, 60, 600),
+        prefetch: int = 16,
+    ) -> None:
+        for type_ in handlers:
+            cls = registry.get(type_)
+            if cls is None:
+                raise ValueError(f"no contract registered for {type_!r}")
+            if cls.exchange != exchange:
+                raise ValueError(f"{type_!r} is published on {cls.exchange!r}, not {exchange!r}")
+        if not retry_delays:
+            raise ValueError("retry_delays needs at least one delay")
+        self.broker = broker
+        self.pool = pool
+        self.queue_name = queue
+        self.exchange = exchange
+        self.handlers = dict(handlers)
+        self.retry_delays = tuple(retry_delays)
+        self.prefetch = prefetch
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def is_consuming(self) -> bool:
+        """True while registered as a consumer on an open channel."""
+        return (
+            self._consumer_tag is not None
+            and self._channel is not None
+            and not self._channel.is_closed
+        )
+
+    async def start(self) -> None:
+        """Declare the queues, bind the handlers' routing keys and start consuming."""
+        channel = await self.broker.channel(prefetch=self.prefetch)
+        self._channel = channel
+        await declare_topology(channel)
+        queue = await declare_consumer_queues(channel, self.queue_name, self.retry_delays)
+        for type_ in self.handlers:
+            await queue.bind(self.exchange, routing_key=type_)
+        self._queue = queue
+        self._consumer_tag = await queue.consume(self._on_message)
+        log.info("consumer.started", queue=self.queue_name, types=sorted(self.handlers))
+
+    async def stop(self, grace_period: float = 30.0) -> None:
+        """Stop taking messages, wait for those in flight, close the channel."""
+        queue, tag = self._queue, self._consumer_tag
+        self._consumer_tag = None
+        if queue is not None and tag is not None:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_period):
+                await self._idle.wait()
+        if self._in_flight:
+            log.warning(
+                "consumer.stop_timeout", queue=self.queue_name, in_flight=len(self._in_flight)
+            )
+        channel, self._channel = self._channel, None
+        self._queue = None
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.release_channel(channel)
+        log.info("consumer.stopped", queue=self.queue_name)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_flight.add(task)
+        self._idle.clear()
+        try:
+            await self._process(message)
+        except Exception:
+            # Nothing may kill the consumer; the message is redelivered if not acked.
+            log.exception("consumer.unexpected_error", queue=self.queue_name)
+        finally:
+            self._in_flight.discard(task)
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        headers: dict[str, Any] = dict(message.headers or {})
+        parent = extract_trace_context(headers)
+        span_context = trace.get_current_span(parent).get_span_context()
+        with structlog.contextvars.bound_contextvars(
+            queue=self.queue_name,
+            message_id=message.message_id,
+            message_type=message.type,
+            trace_id=format(span_context.trace_id, "032x") if span_context.is_valid else None,
+        ):
+            token = otel_context.attach(parent)
+            try:
+                with tracer.start_as_current_span(
+                    f"{self.queue_name} process", kind=trace.SpanKind.CONSUMER
+                ):
+                    await self._handle(message, headers)
+            finally:
+                otel_context.detach(token)
+
+    async def _handle(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> None:
+        try:
+            envelope = parse_envelope(message.body)
+            parsed = parse_message(envelope)
+        except UnknownMessageType:
+            await self._park(message, headers, "unknown_type")
+            return
+        except ValidationError:
+            await self._park(message, headers, "invalid")
+            return
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            # Routed here by a binding this version no longer handles.
+            await self._park(message, headers, "no_handler")
+            return
+        expires_at = expires_at_from_headers(headers)
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            log.warning("message.expired")
+            await self._ack(message)
+            return
+
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                first = await conn.fetchval(_INBOX_INSERT, self.queue_name, envelope.id)
+                if first is None:
+                    log.info("message.duplicate_skipped")
+                else:
+                    await handler(cast(asyncpg.Connection, conn), parsed, envelope)
+        except Exception as exc:
+            await self._retry(message, headers, exc)
+            return
+        if first is not None:
+            log.info("message.processed")
+        await self._ack(message)
+
+    async def _retry(
+        self, message: AbstractIncomingMessage, headers: dict[str, Any], exc: Exception
+    ) -> None:
+        attempt = _int_header(headers.get(ATTEMPT_HEADER))
+        transient = isinstance(exc, _TRANSIENT)
+        if not transient and attempt >= len(self.retry_delays):
+            log.error(
+                "message.failed", attempt=attempt, error_type=type(exc).__name__, exc_info=exc
+            )
+            await self._park(message, headers, "handler_failed", error=type(exc).__name__)
+            return
+        if transient:
+            delay, next_attempt = self.retry_delays[0], attempt
+        else:
+            delay, next_attempt = self.retry_delays[attempt], attempt + 1
+        log.warning(
+            "message.retry",
+            attempt=attempt,
+            retry_in=delay,
+            transient=transient,
+            error_type=type(exc).__name__,
+            exc_info=exc,
+        )
+        retry_headers = {**_plain(headers), ATTEMPT_HEADER: next_attempt}
+        retry_headers.pop("x-death", None)
+        await self._republish(
+            message, DEFAULT_EXCHANGE, retry_queue_name(self.queue_name, delay), retry_headers
+        )
+
+    async def _park(
+        self,
+        message: AbstractIncomingMessage,
+        headers: dict[str, Any],
+        reason: str,
+        error: str | None = None,
+    ) -> None:
+        log.warning("message.parked", reason=reason, error_type=error)
+        parked = {**_plain(headers), PARKING_REASON_HEADER: reason}
+        if error is not None:
+            parked[ERROR_HEADER] = error
+        # Through the DLX like broker dead-lettering, so the parking binding is the only route.
+        # Parked messages never expire: operators decide what to replay.
+        await self._republish(message, DLX, self.queue_name, parked, keep_expiration=False)
+
+    async def _republish(
+        self,
+        message: AbstractIncomingMessage,
+        exchange: str,
+        routing_key: str,
+        headers: dict[str, Any],
+        *,
+        keep_expiration: bool = True,
+    ) -> None:
+        """Ack only once the copy is confirmed; otherwise requeue (delivery limit then parks)."""
+        expiration = None
+        expires_at = expires_at_from_headers(headers)
+        if keep_expiration and expires_at is not None:
+            expiration = max(expires_at - datetime.now(UTC), timedelta(0))
+        try:
+            await self.broker.publish(
+                exchange,
+                routing_key,
+                message.body,
+                message_id=message.message_id or "",
+                headers=headers,
+                expiration=expiration,
+                message_type=message.type,
+                content_type=message.content_type or "application/octet-stream",
+            )
+        except PublishFailed as exc:
+            log.warning("message.republish_failed", routing_key=routing_key, error=str(exc))
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
+            return
+        await self._ack(message)
+
+    async def _ack(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.ack()
+        except Exception as exc:
+            # After a reconnect the delivery tag belongs to a dead channel (aio-pika #688);
+            # the broker redelivers and the inbox skips the duplicate.
+            log.warning("message.ack_failed", error_type=type(exc).__name__)
+
+
+def _int_header(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _plain(headers: dict[str, Any]) -> dict[str, Any]:
+    """Headers safe to send again: decoded strings, no broker bookkeeping."""
+    out: dict[str, Any] = {}
+    for key, value in headers.items():
+        if key in (
+            "x-death",
+            "x-delivery-count",
+            "x-first-death-exchange",
+            "x-first-death-queue",
+            "x-first-death-reason",
+        ):
+            continue
+        out[key] = value.decode() if isinstance(value, bytes) else value
+    return out
