@@ -70,19 +70,28 @@ class BodySizeLimit:
             await self._reject(scope, receive, send)
             return
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    # Frameworks swallow exceptions raised while reading the body, so end the
+                    # body here and replace whatever the app answers with a 413.
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        async def guarded_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+        if too_large:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -93,10 +102,6 @@ class BodySizeLimit:
             type_="body-too-large",
         )
         await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 async def _start_messaging(ctx: ServiceContext) -> None:
