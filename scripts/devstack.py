@@ -447,7 +447,7 @@ class Stack:
                     raise StackError(f"{name} stopped (exit {proc.returncode}); log tail:\n{tail}")
             for name, url in list(pending.items()):
                 try:
-                    with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback)
+                    with urllib.request.urlopen(url, timeout=2) as resp:
                         if resp.status == 200:
                             del pending[name]
                 except (urllib.error.URLError, OSError):
@@ -549,7 +549,8 @@ def main() -> int:
             for name, proc in list(stack.processes.items()):
                 if proc.poll() is not None:
                     print(
-                        f"{name} stopped unexpectedly (exit {proc.returncode}); see {stack.log_dir}/{name}.log"
+                        f"{name} stopped unexpectedly (exit {proc.returncode});"
+                        f" see {stack.log_dir}/{name}.log"
                     )
                     stop = True
             time.sleep(0.5)

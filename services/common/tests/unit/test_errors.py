@@ -12,6 +12,8 @@ from bibmon_common.errors import (
     install_error_handlers,
 )
 
+JSON = {"content-type": "application/json"}
+
 
 class Body(BaseModel):
     name: str = Field(min_length=2)
