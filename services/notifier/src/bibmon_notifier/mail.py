@@ -64,9 +64,10 @@ def build_message(
     # RFC 3834: an automatic message; well-behaved autoresponders stay quiet.
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["Content-Language"] = rendered.locale
     msg.set_content(rendered.text, subtype="plain", charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # After set_content, which drops every Content-* header (RFC 3282).
+    msg["Content-Language"] = rendered.locale
     return msg
 
 

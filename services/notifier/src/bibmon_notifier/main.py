@@ -1,0 +1,81 @@
+"""The notifier service: the one service that sends e-mail.
+
+`uvicorn bibmon_notifier.main:app` serves it with settings from the environment;
+tests call `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_common.auth import JwksProvider
+from bibmon_notifier import consumers
+from bibmon_notifier.api.routes import router
+from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.mail import SmtpSender
+from bibmon_notifier.rendering import Renderer
+from bibmon_notifier.services import Delivery
+from bibmon_notifier.worker import SenderWorker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+SERVICE = "notifier"
+
+
+def create_app(
+    settings: NotifierSettings | None = None,
+    *,
+    jwks_provider: JwksProvider | None = None,
+    consumer_retry_delays: Sequence[float] = (5, 60, 600),
+) -> FastAPI:
+    """Build the notifier: operator API, command and event consumers, sender worker."""
+    settings = settings or NotifierSettings()
+    renderer = Renderer(support_address=settings.support_address)
+
+    async def start_sender(ctx: ServiceContext) -> None:
+        delivery = Delivery(
+            pool=ctx.pool, settings=settings, renderer=renderer, sender=SmtpSender(settings)
+        )
+        worker = SenderWorker(delivery)
+        ctx.extras["delivery"] = delivery
+        ctx.extras["sender"] = worker
+        if settings.start_background_workers:
+            await worker.start()
+
+    async def stop_sender(ctx: ServiceContext) -> None:
+        worker = ctx.extras.get("sender")
+        if worker is not None:
+            await worker.stop()
+
+    def build_consumers(ctx: ServiceContext) -> list[Any]:
+        return consumers.build(ctx, retry_delays=consumer_retry_delays)
+
+    return create_service_app(
+        settings,
+        service=SERVICE,
+        title="Bibliotheekmonitor — notifier",
+        description=(
+            "Sends the platform's e-mails from `notifier.send_email.v1` commands; "
+            "operators see and retry failed e-mails here."
+        ),
+        routers=[router],
+        migrations_dir=MIGRATIONS_DIR,
+        consumers=build_consumers,
+        on_startup=[start_sender],
+        on_shutdown=[stop_sender],
+        jwks_provider=jwks_provider,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn bibmon_notifier.main:app` — built on first access, so importing this
+    # module (tests, the CLI) reads no environment and configures no logging.
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,225 @@
+"""Every SQL statement of the notifier."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of its own or one borrowed from the pool.
+Conn = asyncpg.Connection | PoolConnectionProxy
+
+NOTIFY_CHANNEL = "bibmon_notifier_email"
+
+# Columns an operator may see: never the recipient or the context (links, names).
+PUBLIC_COLUMNS = (
+    "id, template, locale, status, attempts, last_error, created_at, sent_at, "
+    "next_attempt_at, expires_at, finished_at, subject_user_id"
+)
+_PURGE = "recipient_email = NULL, recipient_name = NULL, context = NULL"
+
+
+async def insert_job(
+    conn: Conn,
+    *,
+    id: UUID,
+    idempotency_key: str,
+    template: str,
+    locale: str,
+    recipient_email: str | None,
+    recipient_name: str | None,
+    subject_user_id: UUID | None,
+    context: dict[str, Any] | None,
+    status: str,
+    expires_at: datetime | None,
+    last_error: str | None = None,
+) -> bool:
+    """Insert a job unless its idempotency key is known; True when a row was written."""
+    inserted = await conn.fetchval(
+        """
+        INSERT INTO email_job (id, idempotency_key, template, locale, recipient_email,
+                               recipient_name, subject_user_id, context, status, expires_at,
+                               last_error, finished_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11,
+                CASE WHEN $9 = 'pending' THEN NULL ELSE now() END)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING 1
+        """,
+        id,
+        idempotency_key,
+        template,
+        locale,
+        recipient_email,
+        recipient_name,
+        subject_user_id,
+        None if context is None else json.dumps(context),
+        status,
+        expires_at,
+        last_error,
+    )
+    return inserted is not None
+
+
+async def notify_new_job(conn: Conn) -> None:
+    """Wake the sender workers at commit (a hint; they also poll)."""
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def claim_due_job(conn: Conn) -> asyncpg.Record | None:
+    """Lock one due pending job for this transaction; other workers skip it."""
+    return await conn.fetchrow(
+        """
+        SELECT id, template, locale, recipient_email, recipient_name, subject_user_id,
+               context::text AS context, attempts, created_at, expires_at
+        FROM email_job
+        WHERE status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+        """
+    )
+
+
+async def mark_sent(conn: Conn, job_id: UUID) -> None:
+    """Delivered: record it and forget the recipient (AVG art. 5(1)(c))."""
+    await conn.execute(
+        f"""
+        UPDATE email_job
+        SET status = 'sent', attempts = attempts + 1, sent_at = now(), finished_at = now(),
+            last_error = NULL, {_PURGE}
+        WHERE id = $1
+        """,  # noqa: S608
+        job_id,
+    )
+
+
+async def mark_expired(conn: Conn, job_id: UUID, reason: str) -> None:
+    """Too late to send: never sent, recipient forgotten."""
+    await conn.execute(
+        f"""
+        UPDATE email_job
+        SET status = 'expired', finished_at = now(), last_error = $2, {_PURGE}
+        WHERE id = $1
+        """,  # noqa: S608
+        job_id,
+        reason,
+    )
+
+
+async def mark_failed(conn: Conn, job_id: UUID, error: str, *, keep_recipient: bool) -> None:
+    """Given up; the recipient stays only when an operator may still retry."""
+    purge = "" if keep_recipient else f", {_PURGE}"
+    await conn.execute(
+        f"""
+        UPDATE email_job
+        SET status = 'failed', attempts = attempts + 1, finished_at = now(),
+            last_error = $2{purge}
+        WHERE id = $1
+        """,  # noqa: S608
+        job_id,
+        error,
+    )
+
+
+async def schedule_retry(conn: Conn, job_id: UUID, error: str, delay_seconds: float) -> None:
+    """A temporary failure: try again after `delay_seconds`."""
+    await conn.execute(
+        """
+        UPDATE email_job
+        SET attempts = attempts + 1, last_error = $2,
+            next_attempt_at = now() + make_interval(secs => $3)
+        WHERE id = $1
+        """,
+        job_id,
+        error,
+        float(delay_seconds),
+    )
+
+
+async def erase_subject(conn: Conn, user_id: UUID) -> int:
+    """Forget everything personal about a user's e-mails; pending ones are never sent."""
+    result = await conn.execute(
+        f"""
+        UPDATE email_job
+        SET {_PURGE},
+            status = CASE WHEN status = 'pending' THEN 'expired' ELSE status END,
+            last_error = CASE WHEN status = 'pending' THEN 'recipient erased'
+                              ELSE last_error END,
+            finished_at = coalesce(finished_at, now())
+        WHERE subject_user_id = $1
+          AND (recipient_email IS NOT NULL OR recipient_name IS NOT NULL
+               OR context IS NOT NULL OR status = 'pending')
+        """,  # noqa: S608
+        user_id,
+    )
+    return int(result.split()[-1])
+
+
+async def get_job(conn: Conn, job_id: UUID, *, for_update: bool = False) -> Any:
+    """One job's public columns plus whether a recipient is still known."""
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(
+        f"""
+        SELECT {PUBLIC_COLUMNS}, recipient_email IS NOT NULL AS has_recipient
+        FROM email_job WHERE id = $1{lock}
+        """,  # noqa: S608
+        job_id,
+    )
+
+
+async def requeue(conn: Conn, job_id: UUID) -> None:
+    """Make a failed job due again with a fresh retry schedule."""
+    await conn.execute(
+        """
+        UPDATE email_job
+        SET status = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL
+        WHERE id = $1
+        """,
+        job_id,
+    )
+
+
+async def list_jobs(
+    conn: Conn, *, status: str | None, limit: int, before: datetime | None
+) -> list[asyncpg.Record]:
+    """Newest first, optionally one status, optionally older than `before` (paging)."""
+    return await conn.fetch(
+        f"""
+        SELECT {PUBLIC_COLUMNS} FROM email_job
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($2::timestamptz IS NULL OR created_at < $2)
+        ORDER BY created_at DESC, id
+        LIMIT $3
+        """,  # noqa: S608
+        status,
+        before,
+        limit,
+    )
+
+
+async def purge_failed_recipients(conn: Conn, grace_seconds: float) -> int:
+    """Forget recipients of failed jobs once the retry grace period is over."""
+    result = await conn.execute(
+        f"""
+        UPDATE email_job SET {_PURGE}
+        WHERE status <> 'pending' AND recipient_email IS NOT NULL
+          AND (status <> 'failed' OR finished_at < now() - make_interval(secs => $1))
+        """,  # noqa: S608
+        float(grace_seconds),
+    )
+    return int(result.split()[-1])
+
+
+async def delete_old_jobs(conn: Conn, retention_days: int) -> int:
+    """Drop delivery metadata older than the retention period."""
+    result = await conn.execute(
+        """
+        DELETE FROM email_job WHERE created_at < now() - make_interval(days => $1)
+        """,
+        retention_days,
+    )
+    return int(result.split()[-1])
