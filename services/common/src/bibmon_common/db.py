@@ -38,10 +38,15 @@ async def create_pool(
 
 
 def sqlalchemy_url(dsn: str) -> str:
-    """Alembic runs on SQLAlchemy's asyncpg dialect; translate a plain libpq DSN."""
-    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+    """Alembic runs on SQLAlchemy with psycopg 3; translate a plain libpq DSN.
+
+    Migrations are raw SQL scripts; psycopg sends a statement without parameters over the
+    simple query protocol, so one `op.execute` may hold several statements (asyncpg's
+    prepared statements may not).
+    """
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if dsn.startswith(prefix):
-            return "postgresql+asyncpg://" + dsn[len(prefix) :]
+            return "postgresql+psycopg://" + dsn[len(prefix) :]
     raise ValueError("database_url must start with postgresql://")
 
 
@@ -56,7 +61,7 @@ def alembic_config(migrations_dir: Path, dsn: str) -> Any:
 
 
 def run_migrations(migrations_dir: Path, dsn: str, revision: str = "head") -> None:
-    """Upgrade the service's database to `revision` (sync; use asyncio.to_thread from async)."""
+    """Upgrade the service's database to `revision` (sync; use `migrate` from async code)."""
     from alembic import command
 
     command.upgrade(alembic_config(migrations_dir, dsn), revision)
@@ -73,10 +78,9 @@ _MIGRATION_LOCK_KEY = 0x0B1B_0001
 
 
 def alembic_env_run() -> None:
-    """Body of every service's migrations/env.py: online, async, under an advisory lock."""
+    """Body of every service's migrations/env.py: online, under an advisory lock."""
     from alembic import context
-    from sqlalchemy import pool, text
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy import create_engine, pool, text
 
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
@@ -87,20 +91,15 @@ def alembic_env_run() -> None:
             context.run_migrations()
         return
 
-    def do_run(connection: Any) -> None:
-        connection.execute(text(f"SELECT pg_advisory_lock({_MIGRATION_LOCK_KEY})"))
-        try:
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            # Session-level lock: released at disconnect even when a migration fails.
+            connection.execute(text(f"SELECT pg_advisory_lock({_MIGRATION_LOCK_KEY})"))
+            connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
             with context.begin_transaction():
                 context.run_migrations()
-        finally:
-            connection.execute(text(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK_KEY})"))
-
-    async def run_async() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool)
-        async with engine.connect() as connection:
-            await connection.run_sync(do_run)
-            await connection.commit()
-        await engine.dispose()
-
-    asyncio.run(run_async())
+            connection.commit()
+    finally:
+        engine.dispose()
