@@ -82,7 +82,8 @@ async def serve(directory: Path, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(f"mailcatcher: smtp://{host}:{port} → {directory}", flush=True)
+    bound = server.sockets[0].getsockname()[1] if server.sockets else port
+    print(f"mailcatcher: smtp://{host}:{bound} → {directory}", flush=True)
     async with server:
         await stop.wait()
 

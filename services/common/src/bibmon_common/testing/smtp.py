@@ -27,6 +27,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 Predicate = Callable[[EmailMessage], bool]
 
+DEFAULT_FAIL_REPLY = "451 4.3.0 Temporary failure, try again later"
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -66,7 +68,7 @@ class SMTPCatcher:
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
         self._fail_remaining: int | None = 0
-        self._fail_reply = "451 4.3.0 Temporary failure, try again later"
+        self._fail_reply = DEFAULT_FAIL_REPLY
         self.attempts = 0
         self.rejected = 0
         self._controller: _FreePortController | None = None
@@ -133,6 +135,7 @@ class SMTPCatcher:
         with self._lock:
             self._deliveries.clear()
             self._fail_remaining = 0
+            self._fail_reply = DEFAULT_FAIL_REPLY
             self.attempts = 0
             self.rejected = 0
 
@@ -180,8 +183,7 @@ class SMTPCatcher:
         """
         with self._lock:
             self._fail_remaining = count
-            if reply is not None:
-                self._fail_reply = reply
+            self._fail_reply = reply or DEFAULT_FAIL_REPLY
 
     def stop_failing(self) -> None:
         """Accept deliveries again."""

@@ -1,0 +1,255 @@
+"""The notifier running for real: its own database and vhost, a real SMTP catcher."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import jwt
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.contracts.notifier import SendEmail
+from bibmon_common.events import Message, to_envelope
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.main import MIGRATIONS_DIR, create_app
+
+ISSUER = "bibmon-identity-test"
+KID = "test-key"
+RETRY_DELAYS = (0.3, 0.3)  # three attempts in well under a second
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def database_dsn() -> AsyncIterator[str]:
+    async with fresh_database("bibmon_notifier_test", migrations_dir=MIGRATIONS_DIR) as dsn:
+        yield dsn
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def amqp_url() -> AsyncIterator[str]:
+    async with fresh_vhost("bibmon_notifier_test") as url:
+        yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def smtp() -> AsyncIterator[SMTPCatcher]:
+    async with SMTPCatcher() as catcher:
+        yield catcher
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fresh_smtp(smtp: SMTPCatcher) -> SMTPCatcher:
+    """The catcher with no messages and no failures armed."""
+    smtp.clear()
+    return smtp
+
+
+class Keys:
+    """Signs access tokens the way identity does; serves the JWKS."""
+
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
+
+    async def provider(self, force: bool = False) -> dict[str, Any]:
+        return self.jwks
+
+    def token(self, *roles: str, user_id: uuid.UUID | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": ["bibmon-notifier"],
+            "sub": str(user_id or uuid.uuid4()),
+            "roles": list(roles),
+            "scope": "full",
+            "amr": ["pwd", "otp"],
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(
+            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
+        )
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def keys() -> Keys:
+    return Keys()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def settings(database_dsn: str, amqp_url: str, smtp: SMTPCatcher) -> NotifierSettings:
+    return NotifierSettings(
+        environment="test",
+        database_url=database_dsn,
+        amqp_url=amqp_url,
+        jwt_issuer=ISSUER,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_timeout_seconds=5,
+        from_address="noreply@bibliotheekmonitor.test",
+        support_address="support@bibliotheekmonitor.test",
+        retry_delays_seconds=RETRY_DELAYS,
+        poll_interval_seconds=0.1,
+        sender_concurrency=2,
+        run_migrations_on_startup=False,
+        log_json=False,
+        log_level="WARNING",
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def app_ctx(settings: NotifierSettings, keys: Keys) -> AsyncIterator[Any]:
+    app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,))
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        ctx: ServiceContext = app.state.ctx
+        deadline = time.monotonic() + 15
+        while not ctx.consumers_started:
+            assert time.monotonic() < deadline, "consumers did not start"
+            await asyncio.sleep(0.05)
+        yield manager.app, ctx
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def ctx(app_ctx: Any) -> ServiceContext:
+    return app_ctx[1]  # type: ignore[no-any-return]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def api(app_ctx: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app_ctx[0])
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier.test") as client:
+        yield client
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def pool(ctx: ServiceContext) -> asyncpg.Pool:
+    return ctx.pool
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def publisher(amqp_url: str, app_ctx: Any) -> AsyncIterator[Broker]:
+    """Another service's connection: publishes commands and events like identity does."""
+    broker = Broker(amqp_url, "bibmon-notifier-test-publisher")
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+Publish = Callable[..., Awaitable[uuid.UUID]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def publish(publisher: Broker) -> Publish:
+    """Publish a contract as a CloudEvent; returns the message id (the inbox key)."""
+
+    async def _publish(message: Message, *, message_id: uuid.UUID | None = None) -> uuid.UUID:
+        envelope = to_envelope(message, source="bibmon-identity-test", id=message_id)
+        await publisher.publish(
+            message.exchange,
+            message.type,
+            envelope.to_bytes(),
+            message_id=str(envelope.id),
+            message_type=message.type,
+        )
+        return envelope.id
+
+    return _publish
+
+
+def _send_email(**overrides: Any) -> SendEmail:
+    """A valid account_welcome command to a unique address."""
+    fields: dict[str, Any] = {
+        "idempotency_key": f"test:{uuid.uuid4()}",
+        "template": "account_welcome",
+        "locale": "nl",
+        "recipient_email": f"user-{uuid.uuid4().hex[:8]}@bibliotheek-eindhoven.nl",
+        "recipient_name": "Anna de Boer",
+        "subject_user_id": uuid.uuid4(),
+        "context": {
+            "set_password_url": f"https://bibliotheekmonitor.test/welkom#token={uuid.uuid4().hex}",
+            "username": "a.deboer",
+            "organisation_name": "Bibliotheek Eindhoven",
+            "expires_hours": 72,
+        },
+    }
+    fields.update(overrides)
+    return SendEmail(**fields)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_command() -> Callable[..., SendEmail]:
+    """Factory of send_email commands; keyword arguments override the defaults."""
+    return _send_email
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[Any]], within: float = 5.0, interval: float = 0.05
+) -> Any:
+    """Poll `probe` until it returns something truthy; that value is returned."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {within} s")
+        await asyncio.sleep(interval)
+
+
+class Jobs:
+    """Looks at the notifier's email_job table."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def by_key(self, key: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM email_job WHERE idempotency_key = $1", key)
+
+    async def wait_status(self, key: str, *statuses: str, within: float = 5.0) -> asyncpg.Record:
+        async def probe() -> asyncpg.Record | None:
+            job = await self.by_key(key)
+            return job if job is not None and job["status"] in statuses else None
+
+        return await wait_until(probe, within)  # type: ignore[no-any-return]
+
+    async def wait_processed(self, queue: str, message_id: uuid.UUID) -> None:
+        """Wait until the consumer of `queue` has committed the message (inbox row)."""
+
+        async def probe() -> bool:
+            return bool(
+                await self.pool.fetchval(
+                    "SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2",
+                    queue,
+                    message_id,
+                )
+            )
+
+        await wait_until(probe)
+
+    async def events(self, type_: str) -> list[dict[str, Any]]:
+        """Payloads (`data`) of the outbox rows of one type."""
+        rows = await self.pool.fetch(
+            "SELECT payload::text AS payload FROM outbox WHERE type = $1", type_
+        )
+        return [json.loads(r["payload"])["data"] for r in rows]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def jobs(pool: asyncpg.Pool) -> Jobs:
+    return Jobs(pool)
