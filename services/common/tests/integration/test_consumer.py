@@ -20,6 +20,7 @@ from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import ATTEMPT_HEADER, PARKING_REASON_HEADER, Consumer
 from bibmon_common.messaging.outbox import OutboxRelay, enqueue
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE, parking_queue_name
+from bibmon_common.testing.amqp import TCPProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -283,3 +284,42 @@ def test_consumer_refuses_a_handler_for_an_unregistered_type():
             exchange=EVENTS_EXCHANGE,
             handlers={"test.nope.v1": Recorder("x")},
         )
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_consumer_resumes_after_the_connection_drops(
+    amqp_url, broker, pool, queue_name, wait_until
+):
+    handler = Recorder(queue_name)
+    async with TCPProxy() as proxy:
+        consumer_broker = Broker(
+            proxy.url(amqp_url), "consumer-behind-proxy", reconnect_interval=0.2
+        )
+        await consumer_broker.connect()
+        consumer = Consumer(
+            consumer_broker,
+            pool,
+            queue=queue_name,
+            exchange=EVENTS_EXCHANGE,
+            handlers={WidgetMade.type: handler},
+        )
+        await consumer.start()
+        try:
+            await proxy.disconnect()
+            before, after = widget_made(), widget_made()
+            # Published over the direct connection while the consumer reconnects.
+            await publish(broker, before)
+
+            async def reconnected() -> bool:
+                return consumer_broker.is_connected
+
+            await wait_until(reconnected, within=10)
+            await publish(broker, after)
+
+            async def both_handled() -> bool:
+                return {before.id, after.id} <= set(handler.calls)
+
+            await wait_until(both_handled, within=10)
+        finally:
+            await consumer.stop(grace_period=5)
+            await consumer_broker.close()
