@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from aio_pika.abc import AbstractRobustChannel
 
+from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import CloudEvent, Command, Event, Message, parse_envelope, register
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
@@ -341,3 +342,21 @@ async def test_purge_removes_only_old_published_rows_and_old_inbox_rows(pool, br
         inbox_left = await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", consumer)
     assert left == {new_published, old_unpublished}
     assert inbox_left == 1
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_send_email_expires_at_becomes_the_outbox_deadline(pool, clean_outbox):
+    expires_at = datetime.now(UTC) + timedelta(minutes=30)
+    command = SendEmail(
+        idempotency_key="password_reset:test",
+        template="password_reset",
+        recipient_email="lid@example.org",
+        expires_at=expires_at,
+    )
+
+    async with pool.acquire() as conn, conn.transaction():
+        message_id = await enqueue(conn, command, source="test")
+
+    row = await outbox_row(pool, message_id)
+    assert row["exchange"] == COMMANDS_EXCHANGE
+    assert datetime.fromisoformat(row["headers"][EXPIRES_AT_HEADER]) == expires_at
