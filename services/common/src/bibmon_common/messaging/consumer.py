@@ -167,8 +167,11 @@ class Consumer:
         try:
             await self._process(message)
         except Exception:
-            # Nothing may kill the consumer; the message is redelivered if not acked.
+            # Nothing may kill the consumer. Requeue so the prefetch slot is freed; the
+            # queue's delivery limit parks a message that keeps doing this.
             log.exception("consumer.unexpected_error", queue=self.queue_name)
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
         finally:
             self._in_flight.discard(task)
             if not self._in_flight:
