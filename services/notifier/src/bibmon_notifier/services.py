@@ -88,7 +88,7 @@ async def accept_send_email(
         await repository.notify_new_job(conn)
     else:
         await _emit_failed(conn, job_id, command.template, command.subject_user_id)
-    log.info("email.accepted", email_id=str(job_id), template=command.template, status=status)
+    log.info("email.accepted", job_id=str(job_id), template=command.template, status=status)
     return job_id
 
 
@@ -126,7 +126,8 @@ class Delivery:
         job_id: UUID = job["id"]
         template: str = job["template"]
         user = job["subject_user_id"]
-        bound = log.bind(email_id=str(job_id), template=template, attempt=job["attempts"] + 1)
+        # `job_id`, not `email_id`: the log redaction blanks every key that names "email".
+        bound = log.bind(job_id=str(job_id), template=template, attempt=job["attempts"] + 1)
         if job["expires_at"] is not None and job["expires_at"] <= datetime.now(UTC):
             await repository.mark_expired(conn, job_id, "expired before it could be delivered")
             await _emit_failed(conn, job_id, template, user)
@@ -225,5 +226,5 @@ async def retry_email(conn: Conn, email_id: UUID, by: UUID) -> asyncpg.Record:
         await repository.notify_new_job(conn)
         job = await repository.get_job(conn, email_id)
     # Admin actions are audited (BIO2 8.15.01): who, what, which object.
-    log.info("audit.email_retry", actor_id=str(by), email_id=str(email_id), result="requeued")
+    log.info("audit.email_retry", actor_id=str(by), job_id=str(email_id), result="requeued")
     return job
