@@ -178,6 +178,7 @@ class StackConfig:
     services: tuple[str, ...] = SERVICES
     extra_env: dict[str, str] = field(default_factory=dict)
     load_demo_data: bool = True
+    responses_pg_dir: Path | None = None
 
     def dsn(self, service: str) -> str:
         """The service's own role on the service's own database."""
@@ -265,7 +266,9 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.secrets = load_dev_secrets(config.var_dir)
-        self.private_pg = PrivatePostgres(config.var_dir / "pg-responses", config.responses_pg_port)
+        self.private_pg = PrivatePostgres(
+            config.responses_pg_dir or config.var_dir / "pg-responses", config.responses_pg_port
+        )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log_dir = config.var_dir / "log"
 

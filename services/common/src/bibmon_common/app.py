@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,9 +43,9 @@ class ServiceContext:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task that is cancelled on shutdown."""
-        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = asyncio.create_task(coro, name=name)
         self.tasks.append(task)
         return task
 
@@ -233,13 +233,14 @@ class _BindRequestContext:
 
 def get_ctx(request: Request) -> ServiceContext:
     """The running service's context."""
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
 
 
 async def db_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection for one request; the use case opens its own transaction."""
     async with get_ctx(request).pool.acquire() as conn:
-        yield conn
+        yield conn  # type: ignore[misc]  # a pool proxy behaves as a Connection
 
 
 Ctx = Annotated[ServiceContext, Depends(get_ctx)]

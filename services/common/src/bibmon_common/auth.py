@@ -143,7 +143,7 @@ def _verifier(request: Request) -> JWTVerifier:
     verifier = getattr(request.app.state, "jwt_verifier", None)
     if verifier is None:
         raise RuntimeError("app.state.jwt_verifier is not set")
-    return verifier  # type: ignore[no-any-return]
+    return verifier
 
 
 async def optional_principal(

@@ -1,0 +1,150 @@
+"""The real platform for journey tests: every service process, nginx, RabbitMQ, PostgreSQL.
+
+The services reach RabbitMQ through a TCP proxy in this process, so a test can "stop the
+broker" (refuse and cut every connection) without touching the machine's shared RabbitMQ.
+E-mail goes to a real SMTP server on loopback (aiosmtpd).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
+from bibmon_common.testing.smtp import SMTPCatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_devstack() -> Any:
+    spec = importlib.util.spec_from_file_location("devstack", ROOT / "scripts" / "devstack.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["devstack"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+devstack = _load_devstack()
+
+
+class BackgroundLoop:
+    """An event loop in a thread, for the proxy and vhost while tests run synchronously."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Any, timeout: float = 30) -> Any:
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class BrokerSwitch:
+    """Turn 'RabbitMQ' off and on for the services: refuse and cut, then listen again."""
+
+    def __init__(self, bg: BackgroundLoop) -> None:
+        self.bg = bg
+        self.proxy = TCPProxy("127.0.0.1", 5672)
+        bg.run(self.proxy.start())
+        self.port = self.proxy.port
+
+    def stop(self) -> None:
+        self.bg.run(self.proxy.close())
+
+    def start(self) -> None:
+        self.proxy = TCPProxy("127.0.0.1", 5672, port=self.port)
+        self.bg.run(self.proxy.start())
+
+    def close(self) -> None:
+        self.bg.run(self.proxy.close())
+
+
+class Platform:
+    """What a journey test needs: the gateway URL, the SMTP inbox, the broker switch."""
+
+    def __init__(self, stack: Any, smtp: SMTPCatcher, broker: BrokerSwitch) -> None:
+        self.stack = stack
+        self.smtp = smtp
+        self.broker = broker
+        self.url = stack.config.gateway_url
+        self.admin_password = stack.secrets["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"]
+        self.demo_password = stack.secrets["BIBMON_DEMO_PASSWORD"]
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def wait_for_mail(
+        self, predicate: Callable[[EmailMessage], bool], timeout: float = 30
+    ) -> EmailMessage:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.smtp.messages:
+                if predicate(message):
+                    return message
+            time.sleep(0.1)
+        raise AssertionError(
+            f"no matching e-mail within {timeout} s ({len(self.smtp.messages)} received)"
+        )
+
+    def mails_to(self, address: str) -> list[EmailMessage]:
+        return self.smtp.messages_to(address)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    bg = BackgroundLoop()
+    broker = BrokerSwitch(bg)
+    vhost_cm = fresh_vhost("bibmon_e2e")
+    amqp_url = bg.run(vhost_cm.__aenter__())
+    smtp = SMTPCatcher().start()
+    tag = uuid.uuid4().hex[:8]
+    var_dir = tmp_path_factory.mktemp("platform")
+    os.chmod(var_dir, 0o755)
+    config = devstack.StackConfig(
+        var_dir=var_dir,
+        gateway_port=devstack.free_port(),
+        ports={svc: devstack.free_port() for svc in devstack.SERVICES},
+        amqp_url=broker.proxy.url(amqp_url),
+        smtp_port=smtp.port,
+        start_mailcatcher=False,
+        db_prefix=f"bibmon_e2e_{tag}",
+        responses_pg_dir=ROOT / "var" / "pg-responses",
+        extra_env={
+            # Faster clocks for the test run only; production numbers are the defaults.
+            "BIBMON_IDENTITY_ARGON2_TIME_COST": "1",
+            "BIBMON_IDENTITY_ARGON2_MEMORY_KIB": "8192",
+            "BIBMON_IDENTITY_ARGON2_PARALLELISM": "1",
+            "BIBMON_NOTIFIER_RETRY_DELAYS_SECONDS": "[0.5, 1, 2]",
+            "BIBMON_NOTIFIER_POLL_INTERVAL_SECONDS": "0.2",
+        },
+    )
+    stack = devstack.Stack(config)
+    try:
+        stack.start()
+        yield Platform(stack, smtp, broker)
+    finally:
+        stack.stop()
+        stack.drop_databases()
+        smtp.stop()
+        broker.close()
+        bg.run(vhost_cm.__aexit__(None, None, None))
+        bg.close()
