@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _load_devstack() -> Any:
     spec = importlib.util.spec_from_file_location("devstack", ROOT / "scripts" / "devstack.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["devstack"] = module
     spec.loader.exec_module(module)
