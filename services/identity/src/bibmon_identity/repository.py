@@ -13,8 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 Row = asyncpg.Record
+# A plain connection or one borrowed from the pool; both behave the same.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 # --- organisations ---------------------------------------------------------------------
 
@@ -24,13 +27,13 @@ ORG_COLUMNS = (
 )
 
 
-async def count_organisations(conn: asyncpg.Connection) -> int:
+async def count_organisations(conn: Conn) -> int:
     """Number of organisations."""
     return int(await conn.fetchval("SELECT count(*) FROM organisations"))
 
 
 async def insert_organisation(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     id: uuid.UUID,
     name: str,
@@ -60,7 +63,7 @@ async def insert_organisation(
 
 
 async def update_organisation(
-    conn: asyncpg.Connection, organisation_id: uuid.UUID, fields: dict[str, Any]
+    conn: Conn, organisation_id: uuid.UUID, fields: dict[str, Any]
 ) -> Row | None:
     """Update the given columns (names come from code, never from input)."""
     allowed = {
@@ -82,14 +85,14 @@ async def update_organisation(
     )
 
 
-async def get_organisation(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> Row | None:
+async def get_organisation(conn: Conn, organisation_id: uuid.UUID) -> Row | None:
     """One organisation by id."""
     return await conn.fetchrow(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1", organisation_id
     )
 
 
-async def get_organisation_by_name(conn: asyncpg.Connection, name: str) -> Row | None:
+async def get_organisation_by_name(conn: Conn, name: str) -> Row | None:
     """One organisation by name (case-insensitive), locked for update."""
     return await conn.fetchrow(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE lower(name) = lower($1) FOR UPDATE",
@@ -98,7 +101,7 @@ async def get_organisation_by_name(conn: asyncpg.Connection, name: str) -> Row |
 
 
 async def list_organisations(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     province: str | None,
     size_class: str | None,
@@ -133,7 +136,7 @@ _USER_FROM = "users u LEFT JOIN organisations o ON o.id = u.organisation_id"
 
 
 async def insert_user(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     id: uuid.UUID,
     username: str,
@@ -160,9 +163,7 @@ async def insert_user(
     )
 
 
-async def get_user(
-    conn: asyncpg.Connection, user_id: uuid.UUID, *, for_update: bool = False
-) -> Row | None:
+async def get_user(conn: Conn, user_id: uuid.UUID, *, for_update: bool = False) -> Row | None:
     """One user by id."""
     lock = " FOR UPDATE OF u" if for_update else ""
     return await conn.fetchrow(
@@ -170,14 +171,14 @@ async def get_user(
     )
 
 
-async def get_user_by_username(conn: asyncpg.Connection, username: str) -> Row | None:
+async def get_user_by_username(conn: Conn, username: str) -> Row | None:
     """One user by username (case-insensitive)."""
     return await conn.fetchrow(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE lower(u.username) = lower($1)", username
     )
 
 
-async def username_taken(conn: asyncpg.Connection, username: str) -> bool:
+async def username_taken(conn: Conn, username: str) -> bool:
     """True when the username is in use."""
     return bool(
         await conn.fetchval(
@@ -187,7 +188,7 @@ async def username_taken(conn: asyncpg.Connection, username: str) -> bool:
 
 
 async def list_users(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     organisation_id: uuid.UUID | None,
     role: str | None,
@@ -212,7 +213,7 @@ async def list_users(
     return list(rows), int(total)
 
 
-async def update_user(conn: asyncpg.Connection, user_id: uuid.UUID, fields: dict[str, Any]) -> None:
+async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) -> None:
     """Update the given columns (names come from code, never from input)."""
     allowed = {
         "name",
@@ -239,14 +240,14 @@ async def update_user(conn: asyncpg.Connection, user_id: uuid.UUID, fields: dict
     )
 
 
-async def delete_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> bool:
+async def delete_user(conn: Conn, user_id: uuid.UUID) -> bool:
     """Delete a user and (by cascade) their tokens, sessions, codes and contact links."""
     await conn.execute("DELETE FROM account_requests WHERE user_id = $1", user_id)
     result = await conn.execute("DELETE FROM users WHERE id = $1", user_id)
     return result.endswith(" 1")
 
 
-async def existing_usernames(conn: asyncpg.Connection, usernames: Sequence[str]) -> set[str]:
+async def existing_usernames(conn: Conn, usernames: Sequence[str]) -> set[str]:
     """Which of the usernames exist (lower-cased)."""
     rows = await conn.fetch(
         "SELECT lower(username) AS u FROM users WHERE lower(username) = ANY($1::text[])",
@@ -259,7 +260,7 @@ async def existing_usernames(conn: asyncpg.Connection, usernames: Sequence[str])
 
 
 async def insert_password_token(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     user_id: uuid.UUID,
     purpose: str,
@@ -279,7 +280,7 @@ async def insert_password_token(
 
 
 async def find_password_token(
-    conn: asyncpg.Connection, token_hash: bytes, *, for_update: bool = False
+    conn: Conn, token_hash: bytes, *, for_update: bool = False
 ) -> Row | None:
     """A link by its hash."""
     lock = " FOR UPDATE" if for_update else ""
@@ -290,7 +291,7 @@ async def find_password_token(
     )
 
 
-async def spend_password_tokens(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
+async def spend_password_tokens(conn: Conn, user_id: uuid.UUID) -> None:
     """Mark every unused link of a user as used (older links die with a new one or a reset)."""
     await conn.execute(
         "UPDATE password_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
@@ -302,7 +303,7 @@ async def spend_password_tokens(conn: asyncpg.Connection, user_id: uuid.UUID) ->
 
 
 async def insert_refresh_token(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     family_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -330,7 +331,7 @@ async def insert_refresh_token(
     )
 
 
-async def find_refresh_token(conn: asyncpg.Connection, token_hash: bytes) -> Row | None:
+async def find_refresh_token(conn: Conn, token_hash: bytes) -> Row | None:
     """A refresh token by hash, locked."""
     return await conn.fetchrow(
         "SELECT id, family_id, user_id, scope, amr, created_at, idle_expires_at, "
@@ -340,12 +341,12 @@ async def find_refresh_token(conn: asyncpg.Connection, token_hash: bytes) -> Row
     )
 
 
-async def mark_refresh_rotated(conn: asyncpg.Connection, token_id: uuid.UUID) -> None:
+async def mark_refresh_rotated(conn: Conn, token_id: uuid.UUID) -> None:
     """The token has been exchanged; showing it again is reuse."""
     await conn.execute("UPDATE refresh_tokens SET rotated_at = now() WHERE id = $1", token_id)
 
 
-async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
+async def revoke_family(conn: Conn, family_id: uuid.UUID) -> None:
     """End one login session (all tokens of the family)."""
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
@@ -353,7 +354,7 @@ async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID) -> None:
     )
 
 
-async def revoke_user_sessions(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
+async def revoke_user_sessions(conn: Conn, user_id: uuid.UUID) -> None:
     """End every session of a user (ASVS 7.4.3)."""
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
@@ -361,7 +362,7 @@ async def revoke_user_sessions(conn: asyncpg.Connection, user_id: uuid.UUID) -> 
     )
 
 
-async def list_sessions(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Row]:
+async def list_sessions(conn: Conn, user_id: uuid.UUID) -> list[Row]:
     """Refresh-token rows of a user (for the AVG export)."""
     return list(
         await conn.fetch(
@@ -376,7 +377,7 @@ async def list_sessions(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Ro
 
 
 async def insert_mfa_challenge(
-    conn: asyncpg.Connection, challenge_id: uuid.UUID, user_id: uuid.UUID, expires_at: datetime
+    conn: Conn, challenge_id: uuid.UUID, user_id: uuid.UUID, expires_at: datetime
 ) -> None:
     """Open the second login step."""
     await conn.execute(
@@ -387,7 +388,7 @@ async def insert_mfa_challenge(
     )
 
 
-async def get_mfa_challenge(conn: asyncpg.Connection, challenge_id: uuid.UUID) -> Row | None:
+async def get_mfa_challenge(conn: Conn, challenge_id: uuid.UUID) -> Row | None:
     """A challenge, locked."""
     return await conn.fetchrow(
         "SELECT id, user_id, expires_at, failures, used_at FROM mfa_challenges "
@@ -397,7 +398,7 @@ async def get_mfa_challenge(conn: asyncpg.Connection, challenge_id: uuid.UUID) -
 
 
 async def update_mfa_challenge(
-    conn: asyncpg.Connection, challenge_id: uuid.UUID, *, failures: int, used: bool
+    conn: Conn, challenge_id: uuid.UUID, *, failures: int, used: bool
 ) -> None:
     """Count a wrong code, or close the challenge."""
     await conn.execute(
@@ -410,7 +411,7 @@ async def update_mfa_challenge(
 
 
 async def replace_recovery_codes(
-    conn: asyncpg.Connection, user_id: uuid.UUID, code_hashes: Sequence[bytes]
+    conn: Conn, user_id: uuid.UUID, code_hashes: Sequence[bytes]
 ) -> None:
     """Store a fresh set of recovery code hashes, dropping the old set."""
     await conn.execute("DELETE FROM recovery_codes WHERE user_id = $1", user_id)
@@ -420,7 +421,7 @@ async def replace_recovery_codes(
     )
 
 
-async def use_recovery_code(conn: asyncpg.Connection, user_id: uuid.UUID, code_hash: bytes) -> bool:
+async def use_recovery_code(conn: Conn, user_id: uuid.UUID, code_hash: bytes) -> bool:
     """Spend a recovery code; False when unknown or already used."""
     result = await conn.execute(
         "UPDATE recovery_codes SET used_at = now() "
@@ -431,7 +432,7 @@ async def use_recovery_code(conn: asyncpg.Connection, user_id: uuid.UUID, code_h
     return result.endswith(" 1")
 
 
-async def count_recovery_codes(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
+async def count_recovery_codes(conn: Conn, user_id: uuid.UUID) -> int:
     """Unused recovery codes of a user."""
     return int(
         await conn.fetchval(
@@ -443,7 +444,7 @@ async def count_recovery_codes(conn: asyncpg.Connection, user_id: uuid.UUID) -> 
 # --- throttling ------------------------------------------------------------------------
 
 
-async def lock_throttle(conn: asyncpg.Connection, key: bytes) -> Row | None:
+async def lock_throttle(conn: Conn, key: bytes) -> Row | None:
     """The throttle row of a key, locked; concurrent attempts on one username queue here."""
     await conn.execute(
         "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 0, now()) "
@@ -458,7 +459,7 @@ async def lock_throttle(conn: asyncpg.Connection, key: bytes) -> Row | None:
 
 
 async def save_throttle(
-    conn: asyncpg.Connection,
+    conn: Conn,
     key: bytes,
     *,
     failures: int,
@@ -476,17 +477,17 @@ async def save_throttle(
     )
 
 
-async def clear_throttle(conn: asyncpg.Connection, key: bytes) -> None:
+async def clear_throttle(conn: Conn, key: bytes) -> None:
     """A success resets the count."""
     await conn.execute("DELETE FROM login_throttle WHERE key = $1", key)
 
 
-async def add_rate_event(conn: asyncpg.Connection, key: bytes) -> None:
+async def add_rate_event(conn: Conn, key: bytes) -> None:
     """Count one event for a sliding window."""
     await conn.execute("INSERT INTO rate_events (key) VALUES ($1)", key)
 
 
-async def count_rate_events(conn: asyncpg.Connection, key: bytes, since: datetime) -> int:
+async def count_rate_events(conn: Conn, key: bytes, since: datetime) -> int:
     """Events of a key since a moment."""
     return int(
         await conn.fetchval(
@@ -495,7 +496,7 @@ async def count_rate_events(conn: asyncpg.Connection, key: bytes, since: datetim
     )
 
 
-async def oldest_rate_event(conn: asyncpg.Connection, key: bytes, since: datetime) -> datetime:
+async def oldest_rate_event(conn: Conn, key: bytes, since: datetime) -> datetime:
     """The oldest event in the window (to compute Retry-After)."""
     value = await conn.fetchval(
         "SELECT min(occurred_at) FROM rate_events WHERE key = $1 AND occurred_at > $2", key, since
@@ -506,7 +507,7 @@ async def oldest_rate_event(conn: asyncpg.Connection, key: bytes, since: datetim
 # --- signing keys ----------------------------------------------------------------------
 
 
-async def list_signing_keys(conn: asyncpg.Connection, limit: int = 2) -> list[Row]:
+async def list_signing_keys(conn: Conn, limit: int = 2) -> list[Row]:
     """Newest signing keys first."""
     return list(
         await conn.fetch(
@@ -518,7 +519,7 @@ async def list_signing_keys(conn: asyncpg.Connection, limit: int = 2) -> list[Ro
 
 
 async def insert_signing_key(
-    conn: asyncpg.Connection, kid: str, private_key: bytes, created_at: datetime
+    conn: Conn, kid: str, private_key: bytes, created_at: datetime
 ) -> None:
     """Store an (encrypted) signing key."""
     await conn.execute(
@@ -539,7 +540,7 @@ REQUEST_COLUMNS = (
 
 
 async def insert_account_request(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     id: uuid.UUID,
     name: str,
@@ -560,7 +561,7 @@ async def insert_account_request(
 
 
 async def get_account_request(
-    conn: asyncpg.Connection, request_id: uuid.UUID, *, for_update: bool = False
+    conn: Conn, request_id: uuid.UUID, *, for_update: bool = False
 ) -> Row | None:
     """One request."""
     lock = " FOR UPDATE OF r" if for_update else ""
@@ -572,7 +573,7 @@ async def get_account_request(
 
 
 async def list_account_requests(
-    conn: asyncpg.Connection, *, status: str | None, limit: int, offset: int
+    conn: Conn, *, status: str | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
     """A page of requests, oldest first."""
     rows = await conn.fetch(
@@ -590,7 +591,7 @@ async def list_account_requests(
 
 
 async def decide_account_request(
-    conn: asyncpg.Connection,
+    conn: Conn,
     request_id: uuid.UUID,
     *,
     status: str,
@@ -610,7 +611,7 @@ async def decide_account_request(
     )
 
 
-async def account_requests_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Row]:
+async def account_requests_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
     """The request that led to a user's account (export)."""
     return list(
         await conn.fetch(
@@ -624,9 +625,7 @@ async def account_requests_of_user(conn: asyncpg.Connection, user_id: uuid.UUID)
 # --- contact persons -------------------------------------------------------------------
 
 
-async def get_contact(
-    conn: asyncpg.Connection, survey_id: uuid.UUID, organisation_id: uuid.UUID
-) -> Row | None:
+async def get_contact(conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID) -> Row | None:
     """The contact person of an organisation for a survey."""
     return await conn.fetchrow(
         "SELECT c.survey_id, c.organisation_id, c.user_id, c.assigned_at, u.username, u.name "
@@ -638,7 +637,7 @@ async def get_contact(
 
 
 async def upsert_contact(
-    conn: asyncpg.Connection,
+    conn: Conn,
     survey_id: uuid.UUID,
     organisation_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -660,7 +659,7 @@ async def upsert_contact(
     )
 
 
-async def contacts_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Row]:
+async def contacts_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
     """Contact-person registrations of a user (export)."""
     return list(
         await conn.fetch(
@@ -675,7 +674,7 @@ async def contacts_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list
 
 
 async def insert_audit(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     action: str,
     result: str,
@@ -699,7 +698,7 @@ async def insert_audit(
     )
 
 
-async def audit_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Row]:
+async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
     """Audit entries by or about a user (export)."""
     return list(
         await conn.fetch(
@@ -712,7 +711,7 @@ async def audit_of_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[Ro
     )
 
 
-async def list_audit(conn: asyncpg.Connection, *, limit: int, offset: int) -> list[Row]:
+async def list_audit(conn: Conn, *, limit: int, offset: int) -> list[Row]:
     """Newest audit entries first."""
     return list(
         await conn.fetch(
@@ -727,9 +726,7 @@ async def list_audit(conn: asyncpg.Connection, *, limit: int, offset: int) -> li
 # --- retention -------------------------------------------------------------------------
 
 
-async def purge(
-    conn: asyncpg.Connection, *, audit_before: datetime, rejected_before: datetime
-) -> dict[str, int]:
+async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime) -> dict[str, int]:
     """Delete what the retention schedule no longer allows (reliability.md 6)."""
     statements = {
         "password_tokens": "DELETE FROM password_tokens WHERE expires_at < now() "

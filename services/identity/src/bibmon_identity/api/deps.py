@@ -1,0 +1,30 @@
+"""Dependencies shared by identity's routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from bibmon_common.app import get_ctx
+from bibmon_identity.services.runtime import Runtime
+
+
+def _runtime(request: Request) -> Runtime:
+    return get_ctx(request).extras["identity"]
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return get_ctx(request).pool
+
+
+def _origin(request: Request) -> str | None:
+    # The client address as uvicorn saw it (behind the gateway: X-Forwarded-For, which
+    # uvicorn only honours from trusted proxies).
+    return request.client.host if request.client else None
+
+
+Rt = Annotated[Runtime, Depends(_runtime)]
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Origin = Annotated[str | None, Depends(_origin)]

@@ -1,0 +1,56 @@
+"""The caller's own account: profile, AVG export, TOTP enrolment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from bibmon_common.app import DbConn
+from bibmon_common.auth import AnyScopePrincipal, CurrentPrincipal
+from bibmon_identity.api.auth import NO_STORE, token_response
+from bibmon_identity.api.deps import Origin, Pool, Rt
+from bibmon_identity.api.schemas import MeOut, TotpConfirmedOut, TotpConfirmIn, TotpEnrolmentOut
+from bibmon_identity.services import mfa, users
+
+router = APIRouter(tags=["me"])
+
+
+@router.get("/me", response_model=MeOut, summary="The caller's account")
+async def me(principal: AnyScopePrincipal, conn: DbConn) -> dict[str, Any]:
+    """Works with an enrolment-only token too, so the client knows what to ask."""
+    return await users.me(conn, principal.user_id)
+
+
+@router.get("/me/export", summary="All personal data held on the caller (AVG art. 15/20)")
+async def export(principal: CurrentPrincipal, conn: DbConn) -> JSONResponse:
+    """A JSON download."""
+    data = await users.export(conn, principal.user_id)
+    return JSONResponse(
+        jsonable_encoder(data),
+        headers=NO_STORE
+        | {"Content-Disposition": 'attachment; filename="bibliotheekmonitor-export.json"'},
+    )
+
+
+@router.post("/me/mfa/totp", response_model=TotpEnrolmentOut, summary="Start TOTP enrolment")
+async def enrol_totp(
+    principal: AnyScopePrincipal, pool: Pool, rt: Rt, origin: Origin
+) -> JSONResponse:
+    """A new seed (base32), its otpauth URI and a QR code; active after confirmation."""
+    return JSONResponse(await mfa.enrol(pool, rt, principal.user_id, origin), headers=NO_STORE)
+
+
+@router.post(
+    "/me/mfa/totp/confirm",
+    response_model=TotpConfirmedOut,
+    summary="Confirm TOTP with a first code",
+)
+async def confirm_totp(
+    body: TotpConfirmIn, principal: AnyScopePrincipal, pool: Pool, rt: Rt, origin: Origin
+) -> JSONResponse:
+    """Recovery codes (shown once) and a full token pair; other sessions end."""
+    codes, pair = await mfa.confirm(pool, rt, principal.user_id, body.code, origin)
+    return token_response(rt, pair.body() | {"recovery_codes": codes}, pair)

@@ -1,0 +1,153 @@
+"""Organisations (public to read) and contact persons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, status
+
+from bibmon_common.app import DbConn
+from bibmon_common.auth import CurrentPrincipal, KbAdmin
+from bibmon_common.errors import DomainError, InvalidInput, field_error
+from bibmon_identity.api.deps import Origin, Pool, Rt
+from bibmon_identity.api.schemas import (
+    ContactIn,
+    ContactOut,
+    ImportOut,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPage,
+    OrganisationPatch,
+)
+from bibmon_identity.domain.organisations import SizeClass
+from bibmon_identity.services import contacts, organisations
+
+router = APIRouter()
+
+
+@router.get(
+    "/organisations",
+    response_model=OrganisationPage,
+    tags=["organisations"],
+    summary="Library organisations (public master data)",
+)
+async def list_organisations(
+    conn: DbConn,
+    province: Annotated[str | None, Query(max_length=100)] = None,
+    size_class: SizeClass | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """No login needed: the account request form lists them."""
+    return await organisations.list_organisations(
+        conn,
+        province=province,
+        size_class=size_class.value if size_class else None,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/organisations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganisationOut,
+    tags=["organisations"],
+)
+async def create_organisation(
+    body: OrganisationIn, principal: KbAdmin, pool: Pool, rt: Rt, origin: Origin
+) -> dict[str, Any]:
+    """Register an organisation (kb_admin)."""
+    return await organisations.create_organisation(
+        pool, rt, body.model_dump(), actor=principal.user_id, origin=origin
+    )
+
+
+@router.post(
+    "/organisations/import",
+    response_model=ImportOut,
+    tags=["organisations"],
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_organisations(
+    request: Request, principal: KbAdmin, pool: Pool, rt: Rt, origin: Origin
+) -> dict[str, Any]:
+    """CSV `name,province,municipalities,inhabitants,source`; matched by name."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in {"text/csv", "text/plain"}:
+        raise DomainError(
+            "Send the file as text/csv.",
+            status=415,
+            title="Unsupported media type",
+            type_="unsupported-media-type",
+        )
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = "The file must be UTF-8 text."
+        raise InvalidInput(message, errors=[field_error("body", message, "encoding")]) from exc
+    return await organisations.import_csv(pool, rt, text, actor=principal.user_id, origin=origin)
+
+
+@router.get(
+    "/organisations/{organisation_id}", response_model=OrganisationOut, tags=["organisations"]
+)
+async def get_organisation(organisation_id: UUID, conn: DbConn) -> dict[str, Any]:
+    """One organisation (public)."""
+    return await organisations.get_organisation(conn, organisation_id)
+
+
+@router.patch(
+    "/organisations/{organisation_id}", response_model=OrganisationOut, tags=["organisations"]
+)
+async def update_organisation(
+    organisation_id: UUID,
+    body: OrganisationPatch,
+    principal: KbAdmin,
+    pool: Pool,
+    rt: Rt,
+    origin: Origin,
+) -> dict[str, Any]:
+    """Change an organisation (kb_admin)."""
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k in {"source", "primary_contact_user_id"}
+    }
+    return await organisations.update_organisation(
+        pool, rt, organisation_id, changes, actor=principal.user_id, origin=origin
+    )
+
+
+@router.get(
+    "/surveys/{survey_id}/contacts/{organisation_id}",
+    response_model=ContactOut,
+    tags=["contact persons"],
+)
+async def get_contact(
+    survey_id: UUID, organisation_id: UUID, principal: CurrentPrincipal, conn: DbConn
+) -> dict[str, Any]:
+    """The contact person (kb_admin: any organisation; staff: their own)."""
+    return await contacts.get_contact(conn, principal, survey_id, organisation_id)
+
+
+@router.put(
+    "/surveys/{survey_id}/contacts/{organisation_id}",
+    response_model=ContactOut,
+    tags=["contact persons"],
+)
+async def put_contact(
+    survey_id: UUID,
+    organisation_id: UUID,
+    body: ContactIn,
+    principal: CurrentPrincipal,
+    pool: Pool,
+    origin: Origin,
+) -> dict[str, Any]:
+    """Register a staff member of the organisation as contact person for the survey."""
+    return await contacts.assign_contact(
+        pool, principal, survey_id, organisation_id, body.user_id, origin=origin
+    )

@@ -1,0 +1,42 @@
+"""The identity service's app: organisations, users, login, tokens, TOTP, account requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_identity import consumers
+from bibmon_identity.api import admin, auth, me, organisations
+from bibmon_identity.config import IdentitySettings
+from bibmon_identity.services import bootstrap
+from bibmon_identity.services.runtime import Runtime
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# The bodies identity accepts are small; the organisations CSV is the largest (~10 kB).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(settings: IdentitySettings | None = None) -> FastAPI:
+    """Build the identity service."""
+    settings = settings or IdentitySettings()
+    runtime = Runtime.from_settings(settings)
+
+    async def attach(ctx: ServiceContext) -> None:
+        ctx.extras["identity"] = runtime
+
+    return create_service_app(
+        settings,
+        service="identity",
+        title="Bibliotheekmonitor — identity",
+        description="Organisations, users, login, tokens, two-factor authentication, "
+        "account requests and contact persons. Errors are RFC 9457 problem+json.",
+        routers=[auth.router, me.router, admin.router, organisations.router],
+        migrations_dir=MIGRATIONS_DIR,
+        consumers=consumers.build,
+        on_startup=[attach, bootstrap.on_startup],
+        # Identity verifies its own tokens from memory, never over HTTP to itself.
+        jwks_provider=runtime.keys.jwks,
+        max_body_bytes=MAX_BODY_BYTES,
+    )

@@ -1,0 +1,1 @@
+"""Use cases of the identity service; the only place a transaction is opened."""

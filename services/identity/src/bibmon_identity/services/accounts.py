@@ -1,0 +1,192 @@
+"""Account requests from the public, decided by a KB administrator."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from bibmon_common.contracts.identity import AccountRequested
+from bibmon_common.errors import Conflict, InvalidInput, NotFound, TooManyRequests, field_error
+from bibmon_identity import repository as repo
+from bibmon_identity.domain.throttling import throttle_key
+from bibmon_identity.domain.users import LIBRARY_STAFF, ROLES
+from bibmon_identity.repository import Conn
+from bibmon_identity.services import audit
+from bibmon_identity.services.mail import enqueue, send_email
+from bibmon_identity.services.runtime import Runtime, utcnow
+from bibmon_identity.services.users import create_account, email_or_error, free_username
+
+
+def present(row: asyncpg.Record) -> dict[str, Any]:
+    """A request as kb_admin sees it."""
+    return {
+        k: row[k]
+        for k in (
+            "id",
+            "name",
+            "email",
+            "organisation_id",
+            "organisation_name",
+            "message",
+            "status",
+            "reason",
+            "user_id",
+            "created_at",
+            "decided_at",
+        )
+    }
+
+
+async def request_account(
+    pool: asyncpg.Pool, rt: Runtime, data: dict[str, Any], *, origin: str | None
+) -> dict[str, Any]:
+    """Store a public request and confirm it to the requester."""
+    email = email_or_error(data["email"])
+    request_id = uuid.uuid4()
+    ip_key = throttle_key("account-request-ip", origin or "unknown")
+    async with pool.acquire() as conn, conn.transaction():
+        organisation = await repo.get_organisation(conn, data["organisation_id"])
+        if organisation is None:
+            message = "Unknown organisation."
+            raise InvalidInput(
+                message, errors=[field_error("organisation_id", message, "unknown_organisation")]
+            )
+        hour_ago = utcnow() - timedelta(hours=1)
+        if (
+            await repo.count_rate_events(conn, ip_key, hour_ago)
+            >= rt.settings.account_requests_per_ip_per_hour
+        ):
+            raise TooManyRequests(
+                "Too many requests from this address; try again later.", retry_after=3600
+            )
+        await repo.add_rate_event(conn, ip_key)
+        await repo.insert_account_request(
+            conn,
+            id=request_id,
+            name=data["name"],
+            email=email,
+            organisation_id=organisation["id"],
+            message=data.get("message") or "",
+        )
+        await enqueue(
+            conn,
+            AccountRequested(account_request_id=request_id, organisation_id=organisation["id"]),
+        )
+        await send_email(
+            conn,
+            "account_request_received",
+            recipient_email=email,
+            recipient_name=data["name"],
+            subject_user_id=None,
+            context={"organisation_name": organisation["name"]},
+            idempotency_key=f"identity:account_request_received:{request_id}",
+        )
+        await audit.record(
+            conn,
+            "account_request.received",
+            object_type="account_request",
+            object_id=request_id,
+            origin=origin,
+        )
+    return {"id": request_id, "status": "pending"}
+
+
+async def list_requests(
+    conn: Conn, *, status: str | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """A page of requests."""
+    rows, total = await repo.list_account_requests(conn, status=status, limit=limit, offset=offset)
+    return {"items": [present(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+async def _pending(conn: Conn, request_id: uuid.UUID) -> asyncpg.Record:
+    row = await repo.get_account_request(conn, request_id, for_update=True)
+    if row is None:
+        raise NotFound("The account request does not exist.")
+    if row["status"] != "pending":
+        raise Conflict(
+            f"The request has already been {row['status']}.", type_="request-already-decided"
+        )
+    return row
+
+
+async def approve(
+    pool: asyncpg.Pool,
+    rt: Runtime,
+    request_id: uuid.UUID,
+    *,
+    role: str,
+    username: str | None,
+    actor: uuid.UUID,
+    origin: str | None,
+) -> dict[str, Any]:
+    """Create the account (no password yet) and mail the set-password link."""
+    if role not in ROLES:
+        message = "Role must be one of: " + ", ".join(sorted(ROLES)) + "."
+        raise InvalidInput(message, errors=[field_error("role", message, "unknown_role")])
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _pending(conn, request_id)
+        name = username or None
+        chosen = await free_username(conn, name, row["name"], row["email"])
+        organisation = await repo.get_organisation(conn, row["organisation_id"])
+        # KB-wide roles belong to no library organisation (contracts: AccountCreated).
+        user_id = await create_account(
+            conn,
+            rt,
+            username=chosen,
+            name=row["name"],
+            email=row["email"],
+            roles=[role],
+            organisation=organisation if role == LIBRARY_STAFF else None,
+        )
+        await repo.decide_account_request(
+            conn, request_id, status="approved", decided_by=actor, user_id=user_id
+        )
+        await audit.record(
+            conn,
+            "account_request.approved",
+            actor=actor,
+            object_type="account_request",
+            object_id=request_id,
+            origin=origin,
+            user_id=str(user_id),
+            role=role,
+        )
+    return {"id": request_id, "status": "approved", "user_id": user_id, "username": chosen}
+
+
+async def reject(
+    pool: asyncpg.Pool,
+    request_id: uuid.UUID,
+    *,
+    reason: str,
+    actor: uuid.UUID,
+    origin: str | None,
+) -> dict[str, Any]:
+    """Decline politely by e-mail; the request is purged after 30 days."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _pending(conn, request_id)
+        await repo.decide_account_request(
+            conn, request_id, status="rejected", decided_by=actor, reason=reason
+        )
+        await send_email(
+            conn,
+            "account_rejected",
+            recipient_email=row["email"],
+            recipient_name=row["name"],
+            subject_user_id=None,
+            context={"reason": reason},
+            idempotency_key=f"identity:account_rejected:{request_id}",
+        )
+        await audit.record(
+            conn,
+            "account_request.rejected",
+            actor=actor,
+            object_type="account_request",
+            object_id=request_id,
+            origin=origin,
+        )
+    return {"id": request_id, "status": "rejected"}

@@ -1,0 +1,145 @@
+"""Start-up work: signing keys, the shipped organisations, the first admin, demo users; purge."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import structlog
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.contracts.identity import AccountCreated
+from bibmon_identity import repository as repo
+from bibmon_identity.domain.organisations import slug
+from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
+from bibmon_identity.services import audit
+from bibmon_identity.services.mail import enqueue
+from bibmon_identity.services.organisations import load_shipped_list_if_empty
+from bibmon_identity.services.runtime import Runtime, runtime_of, utcnow
+
+log = structlog.get_logger(__name__)
+
+ADMIN_USERNAME = "admin"
+_BOOTSTRAP_LOCK = 0x0B1B_1D03
+DEMO_EMAIL_DOMAIN = "demo.bibliotheekmonitor.nl"
+
+
+async def on_startup(ctx: ServiceContext) -> None:
+    """Run once per process start (idempotent; safe with several replicas)."""
+    rt = runtime_of(ctx)
+    await rt.keys.start(ctx.pool)
+    await load_shipped_list_if_empty(ctx.pool, rt)
+    await ensure_admin(ctx.pool, rt)
+    if rt.settings.demo_enabled and rt.settings.demo_password is not None:
+        await ensure_demo_staff(ctx.pool, rt)
+    if ctx.settings.start_background_workers:
+        ctx.spawn(purge_loop(ctx.pool, rt), name="identity-purge")
+
+
+async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
+    """Create kb_admin `admin` from BIBMON_BOOTSTRAP_ADMIN_PASSWORD once (contract.md)."""
+    password = rt.settings.bootstrap_admin_password
+    if password is None:
+        return False
+    async with pool.acquire() as conn:
+        if await repo.username_taken(conn, ADMIN_USERNAME):
+            return False
+    # The operator chose this password; it is not policy-checked so `make run` can always
+    # start, but the admin must enrol TOTP at first login (mfa_enrolment scope).
+    password_hash = await rt.hashing.hash(password.get_secret_value())
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _BOOTSTRAP_LOCK)
+        if await repo.username_taken(conn, ADMIN_USERNAME):
+            return False
+        user_id = uuid.uuid4()
+        await repo.insert_user(
+            conn,
+            id=user_id,
+            username=ADMIN_USERNAME,
+            name="KB-beheerder",
+            email=None,
+            roles=[KB_ADMIN],
+            organisation_id=None,
+            password_hash=password_hash,
+        )
+        await enqueue(conn, AccountCreated(user_id=user_id, roles=(KB_ADMIN,)))
+        await audit.record(
+            conn, "user.bootstrapped", object_type="user", object_id=user_id, origin="startup"
+        )
+    log.info("admin.bootstrapped", user_id=str(user_id))
+    return True
+
+
+def demo_username(organisation_name: str) -> str:
+    """`staff-<slug>` of an organisation, at most 64 characters."""
+    return f"staff-{slug(organisation_name)}"[:64].rstrip("-")
+
+
+async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
+    """One library_staff user per organisation with BIBMON_DEMO_PASSWORD (idempotent)."""
+    assert rt.settings.demo_password is not None
+    async with pool.acquire() as conn:
+        organisations, _ = await repo.list_organisations(
+            conn, province=None, size_class=None, limit=100_000, offset=0
+        )
+        wanted = {demo_username(o["name"]): o for o in organisations}
+        existing = await repo.existing_usernames(conn, list(wanted))
+    missing = {u: o for u, o in wanted.items() if u not in existing}
+    if not missing:
+        return 0
+    # All demo users share one password, so one hash serves them all (saves ~100 ms each).
+    password_hash = await rt.hashing.hash(rt.settings.demo_password.get_secret_value())
+    created = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _BOOTSTRAP_LOCK)
+        existing = await repo.existing_usernames(conn, list(missing))
+        for username, organisation in missing.items():
+            if username in existing:
+                continue
+            user_id = uuid.uuid4()
+            await repo.insert_user(
+                conn,
+                id=user_id,
+                username=username,
+                name=f"Medewerker {organisation['name']}",
+                email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+                roles=[LIBRARY_STAFF],
+                organisation_id=organisation["id"],
+                password_hash=password_hash,
+            )
+            await enqueue(
+                conn,
+                AccountCreated(
+                    user_id=user_id, organisation_id=organisation["id"], roles=(LIBRARY_STAFF,)
+                ),
+            )
+            created += 1
+    log.info("demo.staff_created", count=created)
+    return created
+
+
+async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
+    """Apply the retention schedule once."""
+    now = utcnow()
+    async with pool.acquire() as conn, conn.transaction():
+        counts = await repo.purge(
+            conn,
+            audit_before=now - timedelta(days=rt.settings.audit_retention_days),
+            rejected_before=now - timedelta(days=rt.settings.rejected_request_retention_days),
+        )
+    log.info("retention.purged", **counts)
+    return counts
+
+
+async def purge_loop(pool: asyncpg.Pool, rt: Runtime) -> None:
+    """Purge expired tokens and old records daily (reliability.md 6)."""
+    while True:
+        try:
+            await purge_once(pool, rt)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("retention.purge_failed")
+        await asyncio.sleep(rt.settings.purge_interval_seconds)

@@ -1,0 +1,91 @@
+"""Contact persons: who receives a survey's e-mails for an organisation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from bibmon_common.auth import Principal
+from bibmon_common.contracts.identity import ContactPersonAssigned
+from bibmon_common.errors import InvalidInput, NotFound, field_error
+from bibmon_identity import repository as repo
+from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
+from bibmon_identity.repository import Conn
+from bibmon_identity.services import audit
+from bibmon_identity.services.mail import enqueue
+
+
+def _check_access(principal: Principal, organisation_id: uuid.UUID) -> None:
+    # ASVS 8.2.2/8.4.1: another organisation's data answers 404, so its existence stays hidden.
+    if principal.has_role(KB_ADMIN):
+        return
+    if principal.has_role(LIBRARY_STAFF) and principal.organisation_id == organisation_id:
+        return
+    raise NotFound("No contact person is registered.")
+
+
+def _present(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        k: row[k]
+        for k in ("survey_id", "organisation_id", "user_id", "username", "name", "assigned_at")
+    }
+
+
+async def get_contact(
+    conn: Conn,
+    principal: Principal,
+    survey_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+) -> dict[str, Any]:
+    """The registered contact person, or 404."""
+    _check_access(principal, organisation_id)
+    row = await repo.get_contact(conn, survey_id, organisation_id)
+    if row is None:
+        raise NotFound("No contact person is registered.")
+    return _present(row)
+
+
+async def assign_contact(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    survey_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    origin: str | None,
+) -> dict[str, Any]:
+    """Register a staff member of the organisation as its contact person for the survey."""
+    _check_access(principal, organisation_id)
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.get_organisation(conn, organisation_id) is None:
+            raise NotFound("The organisation does not exist.")
+        user = await repo.get_user(conn, user_id)
+        if (
+            user is None
+            or user["disabled"]
+            or user["organisation_id"] != organisation_id
+            or LIBRARY_STAFF not in user["roles"]
+        ):
+            message = "The contact person must be an active staff member of this organisation."
+            raise InvalidInput(message, errors=[field_error("user_id", message, "not_a_member")])
+        await repo.upsert_contact(conn, survey_id, organisation_id, user_id, principal.user_id)
+        await enqueue(
+            conn,
+            ContactPersonAssigned(
+                survey_id=survey_id, organisation_id=organisation_id, user_id=user_id
+            ),
+        )
+        await audit.record(
+            conn,
+            "contact_person.assigned",
+            actor=principal.user_id,
+            object_type="survey_contact",
+            object_id=f"{survey_id}/{organisation_id}",
+            origin=origin,
+            user_id=str(user_id),
+        )
+        row = await repo.get_contact(conn, survey_id, organisation_id)
+    assert row is not None
+    return _present(row)

@@ -1,0 +1,103 @@
+"""TOTP enrolment and confirmation (ASVS 5.0 6.5; RFC 6238)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
+from bibmon_identity import repository as repo
+from bibmon_identity.domain import signing, totp
+from bibmon_identity.domain.tokens import hash_recovery_code, new_recovery_codes
+from bibmon_identity.services import audit
+from bibmon_identity.services.auth import TokenPair, issue_session
+from bibmon_identity.services.runtime import Runtime, utcnow
+
+WRONG_CODE = "The code is incorrect; check the time on your device and try the next code."
+
+
+async def enrol(
+    pool: asyncpg.Pool, rt: Runtime, user_id: uuid.UUID, origin: str | None
+) -> dict[str, Any]:
+    """Start (or restart) enrolment: a new seed, not yet active until confirmed."""
+    async with pool.acquire() as conn, conn.transaction():
+        user = await repo.get_user(conn, user_id, for_update=True)
+        if user is None:
+            raise NotFound("The user does not exist.")
+        if user["totp_confirmed_at"] is not None:
+            raise Conflict(
+                "Two-factor authentication is already set up.", type_="mfa-already-enrolled"
+            )
+        secret = totp.new_secret()
+        encrypted = rt.cipher.encrypt(secret.encode(), f"totp:{user_id}".encode())
+        await repo.update_user(conn, user_id, {"totp_secret": encrypted, "totp_last_step": None})
+        await audit.record(
+            conn,
+            "mfa.enrol_started",
+            actor=user_id,
+            object_type="user",
+            object_id=user_id,
+            origin=origin,
+        )
+    uri = totp.provisioning_uri(secret, user["username"])
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": totp.qr_svg(uri)}
+
+
+async def confirm(
+    pool: asyncpg.Pool, rt: Runtime, user_id: uuid.UUID, code: str, origin: str | None
+) -> tuple[list[str], TokenPair]:
+    """Activate TOTP with a first code; answer recovery codes and a full session."""
+    codes = new_recovery_codes()
+    error: Exception | None = None
+    pair: TokenPair | None = None
+    async with pool.acquire() as conn, conn.transaction():
+        user = await repo.get_user(conn, user_id, for_update=True)
+        if user is None:
+            raise NotFound("The user does not exist.")
+        if user["totp_confirmed_at"] is not None:
+            raise Conflict(
+                "Two-factor authentication is already set up.", type_="mfa-already-enrolled"
+            )
+        if user["totp_secret"] is None:
+            raise Conflict("Start the enrolment first.", type_="mfa-not-started")
+        secret = rt.cipher.decrypt(user["totp_secret"], f"totp:{user_id}".encode()).decode()
+        step = totp.verify(secret, code, last_step=user["totp_last_step"])
+        if step is None:
+            error = InvalidInput(
+                WRONG_CODE, errors=[field_error("code", WRONG_CODE, "invalid_code")]
+            )
+            await audit.record(
+                conn,
+                "mfa.confirm",
+                result="failure",
+                actor=user_id,
+                object_type="user",
+                object_id=user_id,
+                origin=origin,
+            )
+        else:
+            await repo.update_user(
+                conn, user_id, {"totp_confirmed_at": utcnow(), "totp_last_step": step}
+            )
+            await repo.replace_recovery_codes(conn, user_id, [hash_recovery_code(c) for c in codes])
+            # ASVS 7.4.3: a change of authentication factors ends the other sessions.
+            await repo.revoke_user_sessions(conn, user_id)
+            await audit.record(
+                conn,
+                "mfa.enrolled",
+                actor=user_id,
+                object_type="user",
+                object_id=user_id,
+                origin=origin,
+            )
+            fresh = await repo.get_user(conn, user_id)
+            assert fresh is not None
+            pair = await issue_session(
+                conn, rt, fresh, scope=signing.SCOPE_FULL, amr=["pwd", "otp", "mfa"]
+            )
+    if error is not None:
+        raise error
+    assert pair is not None
+    return codes, pair

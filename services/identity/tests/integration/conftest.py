@@ -1,0 +1,161 @@
+"""One identity service per test session on a fresh database and RabbitMQ vhost."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+
+from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.db import fresh_database
+from bibmon_identity.config import IdentitySettings
+from bibmon_identity.domain import totp
+from bibmon_identity.main import create_app
+
+ADMIN_PASSWORD = "bootstrap admin pass for tests"
+DEMO_PASSWORD = "demo password for all staff"
+PASSWORD = "een lang en eigen wachtwoord"
+API = "/api/identity"
+
+
+class Service:
+    """The running app plus small helpers the tests share."""
+
+    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+        self.used_steps: dict[str, int] = {}
+        self.admin_token: str | None = None
+
+    @property
+    def pool(self) -> Any:
+        return self.app.state.ctx.pool
+
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="https://identity.test")
+
+    async def login(self, username: str, password: str, **kwargs: Any) -> httpx.Response:
+        return await self.client.post(
+            f"{API}/auth/login", json={"username": username, "password": password}, **kwargs
+        )
+
+    def next_code(self, secret: str) -> str:
+        """A code for a step not used before (current or next: the ±1 window allows it)."""
+        step = max(int(time.time() // 30), self.used_steps.get(secret, -1) + 1)
+        assert step <= int(time.time() // 30) + 1, "test used too many codes in 30 s"
+        self.used_steps[secret] = step
+        return totp.code_at(secret, step * 30)
+
+    async def enrol(self, token: str) -> tuple[str, dict[str, Any]]:
+        """Enrol TOTP with an (enrolment-scope) token; return the secret and the answer."""
+        headers = {"Authorization": f"Bearer {token}"}
+        enrol = await self.client.post(f"{API}/me/mfa/totp", headers=headers)
+        assert enrol.status_code == 200, enrol.text
+        secret = enrol.json()["secret"]
+        confirm = await self.client.post(
+            f"{API}/me/mfa/totp/confirm", headers=headers, json={"code": self.next_code(secret)}
+        )
+        assert confirm.status_code == 200, confirm.text
+        return secret, confirm.json()
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.admin_token}"}
+
+    async def outbox(self, type_: str, **data: str) -> list[dict[str, Any]]:
+        """Outbox payloads (CloudEvent data) of a type whose data fields match."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT payload FROM outbox WHERE type = $1 ORDER BY created_at", type_
+            )
+        found = []
+        for row in rows:
+            payload = row["payload"]
+            envelope = payload if isinstance(payload, dict) else __import__("json").loads(payload)
+            if all(str(envelope["data"].get(k)) == v for k, v in data.items()):
+                found.append(envelope["data"])
+        return found
+
+    async def mails(self, template: str, email: str) -> list[dict[str, Any]]:
+        return await self.outbox("notifier.send_email.v1", template=template, recipient_email=email)
+
+    async def organisation_id(self, index: int = 0) -> str:
+        page = (await self.client.get(f"{API}/organisations?limit=500")).json()
+        return page["items"][index]["id"]
+
+    async def new_user(
+        self,
+        *,
+        roles: list[str] | None = None,
+        organisation_id: str | None = None,
+        password: str = PASSWORD,
+    ) -> dict[str, Any]:
+        """Create a user through the admin API and set the password from the welcome mail."""
+        roles = roles or ["library_staff"]
+        if organisation_id is None and "library_staff" in roles:
+            organisation_id = await self.organisation_id()
+        email = f"u{uuid.uuid4().hex[:10]}@bieb.example.nl"
+        created = await self.client.post(
+            f"{API}/users",
+            headers=self.auth(),
+            json={
+                "name": "Test Persoon",
+                "email": email,
+                "roles": roles,
+                "organisation_id": organisation_id,
+            },
+        )
+        assert created.status_code == 201, created.text
+        user = created.json()
+        (welcome,) = await self.mails("account_welcome", email)
+        token = welcome["context"]["set_password_url"].split("#token=")[1]
+        reset = await self.client.post(
+            f"{API}/auth/password-reset", json={"token": token, "new_password": password}
+        )
+        assert reset.status_code == 204, reset.text
+        return user | {"password": password}
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def svc():
+    async with fresh_database("bibmon_t_identity") as dsn, fresh_vhost("bibmon_t_id") as amqp:
+        settings = IdentitySettings(
+            environment="test",
+            database_url=dsn,
+            amqp_url=amqp,
+            public_base_url="https://bibliotheekmonitor.test",
+            bootstrap_admin_password=ADMIN_PASSWORD,
+            demo_password=DEMO_PASSWORD,
+            load_demo_data=True,
+            # argon2 cost lowered for test speed only (production refuses this).
+            argon2_time_cost=1,
+            argon2_memory_kib=1024,
+            argon2_parallelism=1,
+            throttle_ip_failures=1000,
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_app(settings)
+        async with LifespanManager(app, startup_timeout=60):
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://identity.test"
+            ) as client:
+                service = Service(app, client)
+                await _admin_session(service)
+                yield service
+
+
+async def _admin_session(svc: Service) -> None:
+    """Log in as the bootstrap admin, enrol TOTP, keep the full access token."""
+    first = await svc.login("admin", ADMIN_PASSWORD)
+    assert first.status_code == 200, first.text
+    assert first.json()["scope"] == "mfa_enrolment"
+    secret, confirmed = await svc.enrol(first.json()["access_token"])
+    svc.admin_token = confirmed["access_token"]
+    svc.admin_secret = secret  # type: ignore[attr-defined]
+    svc.admin_recovery_codes = confirmed["recovery_codes"]  # type: ignore[attr-defined]
