@@ -19,7 +19,10 @@ NAMESPACE = "bibliotheekmonitor"
 CONFIGMAPS: dict[str, tuple[str, dict[str, str]]] = {
     "gateway-templates": ("gateway", {"bibmon.conf.template": "deploy/nginx/templates/bibmon.conf.template"}),
     "gateway-web": ("gateway", {"index.html": "deploy/web/index.html", "style.css": "deploy/web/style.css"}),
-    "rabbitmq-config": ("rabbitmq", {"20-bibmon.conf": "deploy/rabbitmq/rabbitmq.conf"}),
+    "rabbitmq-config": (
+        "rabbitmq",
+        {"20-bibmon.conf": "deploy/rabbitmq/rabbitmq.conf", "enabled_plugins": "deploy/rabbitmq/enabled_plugins"},
+    ),
     "postgres-init": ("postgres", {"10-create-databases.sh": "deploy/postgres/create-databases.sh"}),
 }
 

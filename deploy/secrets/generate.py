@@ -80,9 +80,10 @@ def plan(existing: dict[str, str]) -> dict[str, str]:
         out[f"bibmon_{svc}_service_token_secret"] = service_token
     amqp_passwords["bibmon-admin"] = keep("rabbitmq_admin_password", token())
     amqp_passwords["kb-export"] = keep("rabbitmq_kb_export_password", token())
-    # identity only. Names follow its settings fields; see docs/operations.md.
+    # identity only (IdentitySettings): the first kb_admin's password, and the data key
+    # (standard base64 of 32 bytes, AES-256-GCM for TOTP seeds and stored signing keys).
     keep("bibmon_identity_bootstrap_admin_password", token())
-    keep("bibmon_identity_encryption_key", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    keep("bibmon_identity_data_key", base64.b64encode(os.urandom(32)).decode())
 
     if "rabbitmq_definitions.json" in existing:
         out["rabbitmq_definitions.json"] = existing["rabbitmq_definitions.json"]
