@@ -42,6 +42,8 @@ REDACTED = "[redacted]"
 
 def _is_sensitive(key: str) -> bool:
     lowered = key.lower()
+    if lowered.endswith("_id") or lowered.endswith("_ids"):
+        return False  # ids are pseudonyms, e.g. email_id, user_id (never the value itself)
     return lowered in SENSITIVE_KEYS or any(f in lowered for f in _SENSITIVE_FRAGMENTS)
 
 

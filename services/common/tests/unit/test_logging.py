@@ -36,3 +36,11 @@ def test_stdlib_and_structlog_lines_are_json_without_secrets(capsys):
     assert lines[0]["token"] == REDACTED
     assert lines[0]["service"] == "test"
     assert "a@b.nl" not in lines[1]["event"]
+
+
+def test_ids_named_after_sensitive_things_are_kept():
+    event = redact_sensitive(
+        None, "info", {"event": "email.sent", "email_id": "e1", "token_id": "t"}
+    )
+    assert event["email_id"] == "e1"
+    assert event["token_id"] == "t"

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 import structlog
 
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
@@ -115,7 +116,7 @@ def _backoff(attempts: int) -> float:
 
 
 async def enqueue(
-    conn: asyncpg.Connection,
+    conn: asyncpg.Connection | PoolConnectionProxy,
     message: Message,
     *,
     source: str,
