@@ -18,8 +18,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
