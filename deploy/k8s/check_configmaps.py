@@ -17,13 +17,25 @@ MANIFEST = REPO / "deploy" / "k8s" / "10-configmaps.yaml"
 NAMESPACE = "bibliotheekmonitor"
 
 CONFIGMAPS: dict[str, tuple[str, dict[str, str]]] = {
-    "gateway-templates": ("gateway", {"bibmon.conf.template": "deploy/nginx/templates/bibmon.conf.template"}),
-    "gateway-web": ("gateway", {"index.html": "deploy/web/index.html", "style.css": "deploy/web/style.css"}),
+    "gateway-templates": (
+        "gateway",
+        {"bibmon.conf.template": "deploy/nginx/templates/bibmon.conf.template"},
+    ),
+    "gateway-web": (
+        "gateway",
+        {"index.html": "deploy/web/index.html", "style.css": "deploy/web/style.css"},
+    ),
     "rabbitmq-config": (
         "rabbitmq",
-        {"20-bibmon.conf": "deploy/rabbitmq/rabbitmq.conf", "enabled_plugins": "deploy/rabbitmq/enabled_plugins"},
+        {
+            "20-bibmon.conf": "deploy/rabbitmq/rabbitmq.conf",
+            "enabled_plugins": "deploy/rabbitmq/enabled_plugins",
+        },
     ),
-    "postgres-init": ("postgres", {"10-create-databases.sh": "deploy/postgres/create-databases.sh"}),
+    "postgres-init": (
+        "postgres",
+        {"10-create-databases.sh": "deploy/postgres/create-databases.sh"},
+    ),
 }
 
 
@@ -63,8 +75,11 @@ def main(argv: list[str]) -> int:
         MANIFEST.write_text(text, encoding="utf-8")
         return 0
     if not MANIFEST.exists() or MANIFEST.read_text(encoding="utf-8") != text:
-        print(f"{MANIFEST.relative_to(REPO)} differs from the files it embeds; "
-              "run: python deploy/k8s/check_configmaps.py --write", file=sys.stderr)
+        print(
+            f"{MANIFEST.relative_to(REPO)} differs from the files it embeds; "
+            "run: python deploy/k8s/check_configmaps.py --write",
+            file=sys.stderr,
+        )
         return 1
     # Round trip: what Kubernetes will see equals the files byte for byte.
     import yaml

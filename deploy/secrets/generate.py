@@ -114,7 +114,10 @@ def compose_secret_files(compose_file: Path) -> set[str]:
         if "file" not in spec:
             raise SystemExit(f"secret {key!r} has no file:")
         names.add(Path(spec["file"]).name)
-        if Path(spec["file"]).parent.as_posix() not in ("deploy/secrets/local", "./deploy/secrets/local"):
+        if Path(spec["file"]).parent.as_posix() not in (
+            "deploy/secrets/local",
+            "./deploy/secrets/local",
+        ):
             raise SystemExit(f"secret {key!r} is not under ./deploy/secrets/local/")
     return names
 
@@ -124,7 +127,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "local")
     parser.add_argument("--force", action="store_true", help="regenerate every value")
-    parser.add_argument("--check-compose", type=Path, help="fail unless every secret file it mounts is generated")
+    parser.add_argument(
+        "--check-compose", type=Path, help="fail unless every secret file it mounts is generated"
+    )
     args = parser.parse_args(argv)
 
     out_dir: Path = args.out
