@@ -425,14 +425,14 @@ class Stack:
         )
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         check = subprocess.run(
-            [nginx, "-t", "-q", "-c", str(main_conf), "-p", str(ngx_dir)],
+            [nginx, "-t", "-q", "-e", "stderr", "-c", str(main_conf), "-p", str(ngx_dir)],
             capture_output=True,
             text=True,
             check=False,
         )
         if check.returncode != 0:
             raise StackError(f"nginx refused the gateway config: {check.stderr.strip()}")
-        self._spawn("gateway", [nginx, "-c", str(main_conf), "-p", str(ngx_dir)])
+        self._spawn("gateway", [nginx, "-e", "stderr", "-c", str(main_conf), "-p", str(ngx_dir)])
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Wait until every service answers /health/ready and the gateway answers."""

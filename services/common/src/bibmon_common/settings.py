@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
@@ -13,6 +14,8 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changethis", "changeme", "secret", "password", "dev", "development"}
 )
 
+SECRETS_DIR = "/run/secrets"
+
 Environment = Literal["development", "test", "production"]
 
 
@@ -21,7 +24,8 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="BIBMON_",
-        secrets_dir=None,
+        # Compose and Kubernetes mount secrets as files (docker secrets); absent in development.
+        secrets_dir=SECRETS_DIR if os.path.isdir(SECRETS_DIR) else None,
         extra="ignore",
         validate_default=True,
     )
