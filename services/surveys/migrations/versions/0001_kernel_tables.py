@@ -6,6 +6,7 @@ Create Date: 2026-11-28
 """
 
 from alembic import op
+
 from bibmon_common.messaging.outbox import OUTBOX_INBOX_DDL
 
 revision = "0001"

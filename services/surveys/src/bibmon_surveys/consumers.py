@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from bibmon_common.messaging.consumer import Consumer
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.events import CloudEvent, Message
+from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 from bibmon_surveys import repository
 
