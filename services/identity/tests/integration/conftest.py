@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
 
+from bibmon_common.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
+from bibmon_common.messaging.topology import declare_topology
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_identity.config import IdentitySettings
@@ -75,7 +79,7 @@ class Service:
         found = []
         for row in rows:
             payload = row["payload"]
-            envelope = payload if isinstance(payload, dict) else __import__("json").loads(payload)
+            envelope = payload if isinstance(payload, dict) else json.loads(payload)
             if all(str(envelope["data"].get(k)) == v for k, v in data.items()):
                 found.append(envelope["data"])
         return found
@@ -139,6 +143,7 @@ async def svc():
             log_json=False,
             log_level="WARNING",
         )
+        await _sink(amqp)
         app = create_app(settings)
         async with LifespanManager(app, startup_timeout=60):
             transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
@@ -148,6 +153,17 @@ async def svc():
                 service = Service(app, client)
                 await _admin_session(service)
                 yield service
+
+
+async def _sink(amqp_url: str) -> None:
+    """Stand in for the consumers: a queue bound to everything, so the relay can publish."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await declare_topology(channel)
+        queue = await channel.declare_queue("identity-test.sink", durable=True)
+        for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
+            await queue.bind(exchange, routing_key="#")
 
 
 async def _admin_session(svc: Service) -> None:
