@@ -42,6 +42,8 @@ def run_cli(
         port=args.port,
         log_config=None,
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        # Trust X-Forwarded-For only from the gateway; otherwise anyone reaching a service
+        # directly could pick the client address that login throttling counts.
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         timeout_graceful_shutdown=20,
     )

@@ -10,4 +10,9 @@ __all__ = ["all_messages", "identity", "notifier", "reporting", "responses", "su
 
 def all_messages() -> list[type[Message]]:
     """Every registered contract, sorted by type (input for AsyncAPI / JSON Schema)."""
-    return [registry[type_] for type_ in sorted(registry)]
+    # Only the published contracts: tests may register throw-away message types.
+    return [
+        registry[type_]
+        for type_ in sorted(registry)
+        if registry[type_].__module__.startswith("bibmon_common.contracts.")
+    ]
