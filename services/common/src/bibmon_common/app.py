@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +125,30 @@ async def _start_messaging(ctx: ServiceContext) -> None:
             await consumer.start()
         ctx.consumers_started = True
         log.info("consumers.started", count=len(ctx.consumers))
+        if ctx.consumers:
+            ctx.spawn(_consumer_watchdog(ctx), name=f"{ctx.service}-consumer-watchdog")
+
+
+async def _consumer_watchdog(
+    ctx: ServiceContext, *, interval: float = 10.0, grace: float = 60.0
+) -> None:
+    """Exit the process when a consumer stays unregistered, so the supervisor restarts it.
+
+    aio-pika's robust reconnect does not always restore consumers (mosquito/aio-pika#231,
+    #563); reliability.md 3(c). The outbox and inbox make a restart safe.
+    """
+    lost_since: float | None = None
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(interval)
+        if all(consumer.is_consuming for consumer in ctx.consumers):
+            lost_since = None
+            continue
+        lost_since = lost_since or loop.time()
+        if loop.time() - lost_since >= grace:
+            log.error("consumers.not_restored", after_seconds=grace)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
 
 
 def create_service_app(

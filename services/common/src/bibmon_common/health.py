@@ -31,8 +31,11 @@ async def ready(request: Request) -> JSONResponse:
         checks["database"] = f"unavailable: {type(exc).__name__}"
     broker = ctx.broker
     checks["broker"] = "ok" if broker is not None and broker.is_connected else "unavailable"
-    if ctx.consumers_started is False and ctx.consumer_factory is not None:
-        checks["consumers"] = "starting"
+    if ctx.consumer_factory is not None and ctx.settings.start_background_workers:
+        if not ctx.consumers_started:
+            checks["consumers"] = "starting"
+        elif not all(consumer.is_consuming for consumer in ctx.consumers):
+            checks["consumers"] = "not consuming"
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
