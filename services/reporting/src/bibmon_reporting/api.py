@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from bibmon_common.app import DbConn
-from bibmon_reporting import repository
+from bibmon_common.projections import list_organisations
 
 router = APIRouter(tags=["open data"])
 
@@ -15,4 +15,4 @@ router = APIRouter(tags=["open data"])
 @router.get("/organisations")
 async def organisations(conn: DbConn) -> list[dict[str, Any]]:
     """Organisations known to reporting (public master data, as identity published it)."""
-    return await repository.list_organisations(conn)
+    return await list_organisations(conn)
