@@ -231,15 +231,21 @@ async def _login_failed(
             origin=origin,
             minutes=rt.policy.lock_minutes,
         )
-        if user is not None and user["email"]:
-            await send_email(
-                conn,
-                "account_locked",
-                recipient_email=user["email"],
-                recipient_name=user["name"],
-                subject_user_id=user["id"],
-                context={"locked_minutes": int(rt.policy.lock_minutes)},
-            )
+        if user is not None:
+            await _tell_account_locked(conn, rt, user)
+
+
+async def _tell_account_locked(conn: Any, rt: Any, user: Any) -> None:
+    """E-mail the person that their account is locked for a while (ASVS 6.3.4-like)."""
+    if user["email"]:
+        await send_email(
+            conn,
+            "account_locked",
+            recipient_email=user["email"],
+            recipient_name=user["name"],
+            subject_user_id=user["id"],
+            context={"locked_minutes": int(rt.policy.lock_minutes)},
+        )
 
 
 async def _after_password(
@@ -386,15 +392,7 @@ async def _mfa_failed(
         await audit.record(
             conn, "account.mfa_locked", object_type="user", object_id=user["id"], origin=origin
         )
-        if user["email"]:
-            await send_email(
-                conn,
-                "account_locked",
-                recipient_email=user["email"],
-                recipient_name=user["name"],
-                subject_user_id=user["id"],
-                context={"locked_minutes": int(rt.policy.lock_minutes)},
-            )
+        await _tell_account_locked(conn, rt, user)
     if killed:
         return Unauthorized(BAD_CODE + " Log in again.", type_="mfa-token-invalid")
     return Unauthorized(BAD_CODE, type_="invalid-code")
