@@ -13,13 +13,13 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
 import shutil
 import signal
 import socket
-import string
 import subprocess
 import sys
 import time
@@ -255,9 +255,18 @@ async def drop_database(admin_dsn: str, name: str) -> None:
 
 
 def render(template: Path, target: Path, values: dict[str, str]) -> None:
-    """Fill `${NAME}` placeholders; nginx's own `$variables` stay as they are."""
+    """Fill the gateway template's `${NAME}` placeholders with deploy/nginx/render.py's checks."""
+    spec = importlib.util.spec_from_file_location("nginx_render", ROOT / "deploy/nginx/render.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(string.Template(template.read_text()).safe_substitute(values))
+    try:
+        text = module.render(template.read_text(encoding="utf-8"), values)
+    except ValueError as exc:
+        raise StackError(f"{template.name}: {exc}") from exc
+    target.write_text(text)
 
 
 class Stack:

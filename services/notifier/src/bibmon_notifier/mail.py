@@ -13,10 +13,10 @@ from uuid import UUID
 
 import aiosmtplib
 
+from bibmon_common.logging import EMAIL_RE
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.rendering import PLATFORM_NAME, RenderedEmail
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -30,7 +30,7 @@ class DeliveryError(Exception):
 
 def scrub_addresses(text: str) -> str:
     """Remove e-mail addresses from an error text: relays echo the recipient back."""
-    return _EMAIL_RE.sub("<address>", text)
+    return EMAIL_RE.sub("<address>", text)
 
 
 def _header_safe(value: str) -> str:

@@ -7,7 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -39,8 +39,7 @@ def _short(error: str) -> str:
 
 
 async def _enqueue(conn: Conn, message: EmailSent | EmailFailed) -> None:
-    # enqueue() is annotated with asyncpg.Connection; a pooled proxy behaves the same.
-    await enqueue(cast(asyncpg.Connection, conn), message, source=SOURCE)
+    await enqueue(conn, message, source=SOURCE)
 
 
 async def _emit_failed(conn: Conn, job_id: UUID, template: str, user: Any) -> None:

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 
 from bibmon_identity import repository as repo
+from bibmon_identity.clock import utcnow
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.domain import signing
 from bibmon_identity.domain.crypto import DataCipher
 from bibmon_identity.repository import Conn
 
 log = structlog.get_logger(__name__)
-
-
-def utcnow() -> datetime:
-    """The current time, tz-aware."""
-    return datetime.now(UTC)
 
 
 _KEY_LOCK = 0x0B1B_1D01  # advisory lock: one replica creates a key at a time

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, cast
-
-import asyncpg
+from typing import Any
 
 from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import Message
@@ -42,5 +40,4 @@ async def send_email(
 
 async def enqueue(conn: Conn, message: Message) -> uuid.UUID:
     """Write a message to the outbox in the caller's transaction."""
-    # outbox.enqueue is annotated with asyncpg.Connection; a pooled proxy behaves the same.
-    return await outbox.enqueue(cast(asyncpg.Connection, conn), message, source=SOURCE)
+    return await outbox.enqueue(conn, message, source=SOURCE)

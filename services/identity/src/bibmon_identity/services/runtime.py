@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from bibmon_common.app import ServiceContext
+from bibmon_identity.clock import utcnow
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.domain.crypto import DataCipher
 from bibmon_identity.domain.passwords import PasswordHashing
@@ -58,6 +58,4 @@ def runtime_of(ctx: ServiceContext) -> Runtime:
     return ctx.extras["identity"]
 
 
-def utcnow() -> datetime:
-    """The current time, tz-aware (one place, so tests can move the clock)."""
-    return datetime.now(UTC)
+__all__ = ["Runtime", "runtime_of", "utcnow"]
