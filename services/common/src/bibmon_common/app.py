@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
+from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
 from bibmon_common.errors import install_error_handlers, problem
 from bibmon_common.logging import configure_logging
@@ -44,6 +45,7 @@ class ServiceContext:
     consumers_started: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task that is cancelled on shutdown."""
@@ -180,7 +182,9 @@ def create_service_app(
         if settings.run_migrations_on_startup:
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
-        ctx = ServiceContext(service=service, settings=settings, pool=pool)
+        ctx = ServiceContext(
+            service=service, settings=settings, pool=pool, clock=clock_from_settings(settings)
+        )
         ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
         ctx.consumer_factory = consumers
         app.state.ctx = ctx

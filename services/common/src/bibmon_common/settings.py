@@ -42,11 +42,15 @@ class ServiceSettings(BaseSettings):
     service_token_secret: SecretStr = SecretStr("development-only-service-token-secret")
     run_migrations_on_startup: bool = True
     start_background_workers: bool = True
+    # Tests only: a file holding seconds to add to the clock (bibmon_common.clock).
+    clock_offset_file: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> ServiceSettings:
         if self.environment == "production":
             self.check_secrets()
+            if self.clock_offset_file:
+                raise ValueError("clock_offset_file is for tests; it is refused in production")
         return self
 
     def secret_fields(self) -> dict[str, SecretStr]:

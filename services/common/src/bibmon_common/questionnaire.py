@@ -1,0 +1,346 @@
+"""The questionnaire model and answer validation, shared by surveys and responses.
+
+Surveys validates a questionnaire when a researcher saves it; responses keeps a copy of
+every published version and validates answers against the exact version a response was
+started on. Both use this one module, so a questionnaire that surveys accepts is one
+that responses can check answers against.
+
+Answers are a JSON object `{question_key: value}`. Values per question type:
+
+| type | value |
+|---|---|
+| integer | JSON integer |
+| decimal, percentage, amount | JSON number (amount in euro, at most 2 decimals) |
+| yes_no | true / false |
+| single_choice | one option value (string) |
+| multiple_choice | list of distinct option values |
+| short_text, long_text | string (at most 255 / 10,000 characters) |
+| date | "YYYY-MM-DD" |
+
+`null` (or a missing key) means "not answered". A question with `show_if` is visible
+only when the earlier question it names is visible and its answer equals the given
+value (for multiple choice: contains it); a hidden question is never required.
+Messages are Dutch (the users' language); `message_en` carries the English text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+QuestionType = Literal[
+    "integer",
+    "decimal",
+    "percentage",
+    "amount",
+    "yes_no",
+    "single_choice",
+    "multiple_choice",
+    "short_text",
+    "long_text",
+    "date",
+]
+NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "percentage", "amount"})
+CHOICE_TYPES: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
+TEXT_LIMITS: dict[str, int] = {"short_text": 255, "long_text": 10_000}
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+ShowIfValue = bool | int | float | str
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Option(_Model):
+    value: str = Field(pattern=KEY_PATTERN, description="Stable value stored in answers.")
+    label: str = Field(min_length=1, max_length=300)
+
+
+class ShowIf(_Model):
+    """Show the question only when `question` (an earlier one) is answered with `equals`."""
+
+    question: str = Field(pattern=KEY_PATTERN)
+    equals: ShowIfValue
+
+
+class Question(_Model):
+    key: str = Field(
+        pattern=KEY_PATTERN,
+        description="Stable across the versions and the years of a series, so figures compare.",
+    )
+    type: QuestionType
+    label: str = Field(min_length=1, max_length=500)
+    help: str = Field(default="", max_length=2000)
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    unit: str = Field(default="", max_length=40)
+    options: tuple[Option, ...] = ()
+    show_if: ShowIf | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        if self.type in CHOICE_TYPES:
+            if len(self.options) < 1:
+                raise ValueError(f"question {self.key!r}: a choice question needs options")
+            values = [o.value for o in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError(f"question {self.key!r}: option values must be unique")
+        elif self.options:
+            raise ValueError(f"question {self.key!r}: only choice questions have options")
+        if self.type not in NUMERIC_TYPES and (self.min is not None or self.max is not None):
+            raise ValueError(f"question {self.key!r}: min and max apply to numeric questions")
+        for bound in (self.min, self.max):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError(f"question {self.key!r}: min and max must be finite")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"question {self.key!r}: min is greater than max")
+        return self
+
+    @property
+    def lower(self) -> float | None:
+        if self.min is not None:
+            return self.min
+        return 0.0 if self.type == "percentage" else None
+
+    @property
+    def upper(self) -> float | None:
+        if self.max is not None:
+            return self.max
+        return 100.0 if self.type == "percentage" else None
+
+
+class Section(_Model):
+    key: str = Field(pattern=KEY_PATTERN)
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=5000)
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Questionnaire(_Model):
+    sections: tuple[Section, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys_and_conditions(self) -> Questionnaire:
+        section_keys = [s.key for s in self.sections]
+        if len(set(section_keys)) != len(section_keys):
+            raise ValueError("section keys must be unique")
+        seen: dict[str, Question] = {}
+        for question in self.questions():
+            if question.key in seen:
+                raise ValueError(f"question key {question.key!r} is used twice")
+            if question.show_if is not None:
+                parent = seen.get(question.show_if.question)
+                if parent is None:
+                    raise ValueError(
+                        f"question {question.key!r}: show_if must name an earlier question"
+                    )
+                if check_value(parent, question.show_if.equals, for_condition=True):
+                    raise ValueError(
+                        f"question {question.key!r}: show_if value does not fit "
+                        f"question {parent.key!r}"
+                    )
+            seen[question.key] = question
+        return self
+
+    def questions(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+    def by_key(self) -> dict[str, Question]:
+        return {q.key: q for q in self.questions()}
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    """One problem with one answer; `question` is the question key."""
+
+    question: str
+    code: str
+    message: str
+    message_en: str
+
+    def as_field_error(self) -> dict[str, str]:
+        return {
+            "field": f"answers.{self.question}",
+            "question": self.question,
+            "type": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+        }
+
+
+def _fmt(number: float) -> str:
+    """A bound as a Dutch reader expects it: 1.5 → '1,5', 10.0 → '10'."""
+    text = f"{number:.10g}"
+    return text.replace(".", ",")
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def check_value(
+    question: Question, value: Any, *, for_condition: bool = False
+) -> tuple[str, str, str] | None:
+    """Why `value` is not a valid answer to `question`: (code, nl, en), or None if it is.
+
+    With `for_condition`, `value` is a show_if value: a single option of a multiple
+    choice question is accepted.
+    """
+    t = question.type
+    if t == "integer":
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            return "type", "Vul een geheel getal in.", "Enter a whole number."
+    elif t in NUMERIC_TYPES:
+        if not _is_number(value):
+            return "type", "Vul een getal in.", "Enter a number."
+        if t == "amount" and round(float(value), 2) != float(value):
+            return (
+                "type",
+                "Vul een bedrag in euro in, met hoogstens twee decimalen.",
+                "Enter an amount in euro with at most two decimals.",
+            )
+    elif t == "yes_no":
+        if not isinstance(value, bool):
+            return "type", "Kies ja of nee.", "Choose yes or no."
+    elif t == "single_choice" or (t == "multiple_choice" and for_condition):
+        allowed = {o.value for o in question.options}
+        if not isinstance(value, str) or value not in allowed:
+            return "option", "Kies een van de opties.", "Choose one of the options."
+        return None
+    elif t == "multiple_choice":
+        allowed = {o.value for o in question.options}
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) for v in value)
+            or len(set(value)) != len(value)
+        ):
+            return (
+                "type",
+                "Kies een of meer van de opties.",
+                "Choose one or more of the options.",
+            )
+        if any(v not in allowed for v in value):
+            return "option", "Kies alleen uit de opties.", "Choose only from the options."
+    elif t in TEXT_LIMITS:
+        if not isinstance(value, str):
+            return "type", "Vul tekst in.", "Enter text."
+        limit = TEXT_LIMITS[t]
+        if len(value) > limit:
+            return (
+                "too_long",
+                f"De tekst mag hoogstens {limit} tekens lang zijn.",
+                f"The text may be at most {limit} characters long.",
+            )
+    elif t == "date":
+        if not isinstance(value, str) or not _DATE_RE.match(value):
+            return "type", "Vul een datum in als JJJJ-MM-DD.", "Enter a date as YYYY-MM-DD."
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "type", "Deze datum bestaat niet.", "This date does not exist."
+    if t in NUMERIC_TYPES and not for_condition:
+        number = float(value)
+        if question.lower is not None and number < question.lower:
+            return (
+                "range",
+                f"De waarde moet minstens {_fmt(question.lower)} zijn.",
+                f"The value must be at least {_fmt(question.lower).replace(',', '.')}.",
+            )
+        if question.upper is not None and number > question.upper:
+            return (
+                "range",
+                f"De waarde mag hoogstens {_fmt(question.upper)} zijn.",
+                f"The value may be at most {_fmt(question.upper).replace(',', '.')}.",
+            )
+    return None
+
+
+def is_answered(value: Any) -> bool:
+    """An answer counts as given unless it is null, an empty string or an empty list."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    if isinstance(value, list):
+        return len(value) > 0
+    return True
+
+
+def visible_questions(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> set[str]:
+    """Keys of the questions shown for these answers (conditions follow the question order)."""
+    visible: set[str] = set()
+    by_key = questionnaire.by_key()
+    for question in questionnaire.questions():
+        cond = question.show_if
+        if cond is None:
+            visible.add(question.key)
+            continue
+        if cond.question not in visible:
+            continue
+        parent = by_key[cond.question]
+        answer = answers.get(cond.question)
+        if parent.type == "multiple_choice":
+            shown = isinstance(answer, list) and cond.equals in answer
+        else:
+            shown = answer == cond.equals and isinstance(answer, bool) == isinstance(
+                cond.equals, bool
+            )
+        if shown:
+            visible.add(question.key)
+    return visible
+
+
+def validate_answers(
+    questionnaire: Questionnaire, answers: Mapping[str, Any], *, complete: bool
+) -> list[AnswerError]:
+    """Every problem with `answers`, in questionnaire order.
+
+    A draft (`complete=False`) may leave anything open: only the given values are
+    checked. A submission (`complete=True`) also needs every visible required question.
+    """
+    errors: list[AnswerError] = []
+    by_key = questionnaire.by_key()
+    for key in answers:
+        if key not in by_key:
+            errors.append(
+                AnswerError(
+                    key,
+                    "unknown_question",
+                    "Deze vraag staat niet in deze vragenlijst.",
+                    "This question is not part of this questionnaire.",
+                )
+            )
+    visible = visible_questions(questionnaire, answers) if complete else set()
+    for question in questionnaire.questions():
+        value = answers.get(question.key)
+        if not is_answered(value):
+            if complete and question.required and question.key in visible:
+                errors.append(
+                    AnswerError(
+                        question.key,
+                        "required",
+                        "Deze vraag is verplicht.",
+                        "This question is required.",
+                    )
+                )
+            if value is None or value == "" or value == []:
+                continue
+        problem = check_value(question, value)
+        if problem is not None:
+            errors.append(AnswerError(question.key, *problem))
+    return errors
