@@ -352,6 +352,8 @@ class Stack:
             env["BIBMON_NOTIFIER_SMTP_HOST"] = c.smtp_host
             env["BIBMON_NOTIFIER_SMTP_PORT"] = str(c.smtp_port)
             env["BIBMON_NOTIFIER_SMTP_STARTTLS"] = "false"
+            # Survey e-mails: the contact person's address is asked of identity at send time.
+            env["BIBMON_NOTIFIER_IDENTITY_URL"] = f"http://127.0.0.1:{c.ports['identity']}"
         env.update(c.extra_env)
         return env
 

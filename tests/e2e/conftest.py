@@ -16,13 +16,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
+from tests.e2e.helpers import auth
 
+from bibmon_common.clock import write_clock_offset
 from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
 from bibmon_common.testing.smtp import SMTPCatcher
 
@@ -82,10 +86,13 @@ class BrokerSwitch:
 class Platform:
     """What a journey test needs: the gateway URL, the SMTP inbox, the broker switch."""
 
-    def __init__(self, stack: Any, smtp: SMTPCatcher, broker: BrokerSwitch) -> None:
+    def __init__(
+        self, stack: Any, smtp: SMTPCatcher, broker: BrokerSwitch, clock_file: Path
+    ) -> None:
         self.stack = stack
         self.smtp = smtp
         self.broker = broker
+        self.clock_file = clock_file
         self.url = stack.config.gateway_url
         self.admin_password = stack.secrets["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"]
         self.demo_password = stack.secrets["BIBMON_DEMO_PASSWORD"]
@@ -109,6 +116,10 @@ class Platform:
     def mails_to(self, address: str) -> list[EmailMessage]:
         return self.smtp.messages_to(address)
 
+    def set_clock(self, offset: timedelta) -> None:
+        """Move the clock of surveys, responses and notifier (identity keeps real time)."""
+        write_clock_offset(str(self.clock_file), offset)
+
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
@@ -120,6 +131,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     tag = uuid.uuid4().hex[:8]
     var_dir = tmp_path_factory.mktemp("platform")
     os.chmod(var_dir, 0o755)
+    clock_file = var_dir / "clock-offset"
     config = devstack.StackConfig(
         var_dir=var_dir,
         gateway_port=devstack.free_port(),
@@ -136,12 +148,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "BIBMON_IDENTITY_ARGON2_PARALLELISM": "1",
             "BIBMON_NOTIFIER_RETRY_DELAYS_SECONDS": "[0.5, 1, 2]",
             "BIBMON_NOTIFIER_POLL_INTERVAL_SECONDS": "0.2",
+            "BIBMON_NOTIFIER_REMINDER_POLL_SECONDS": "0.5",
+            "BIBMON_SURVEYS_CLOSE_POLL_SECONDS": "0.5",
+            # The survey clock of the services the survey journey moves (identity keeps
+            # real time, so tokens and TOTP codes stay valid).
+            "BIBMON_SURVEYS_CLOCK_OFFSET_FILE": str(clock_file),
+            "BIBMON_RESPONSES_CLOCK_OFFSET_FILE": str(clock_file),
+            "BIBMON_NOTIFIER_CLOCK_OFFSET_FILE": str(clock_file),
         },
     )
     stack = devstack.Stack(config)
     try:
         stack.start()
-        yield Platform(stack, smtp, broker)
+        yield Platform(stack, smtp, broker, clock_file)
     finally:
         stack.stop()
         stack.drop_databases()
@@ -149,3 +168,30 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         broker.close()
         bg.run(vhost_cm.__aexit__(None, None, None))
         bg.close()
+
+
+@pytest.fixture(scope="session")
+def admin(platform: Platform) -> dict[str, str]:
+    """Log in as the bootstrap KB administrator, enrolling TOTP on first use (once a session)."""
+    with platform.client() as c:
+        resp = c.post(
+            "/api/identity/auth/login",
+            json={"username": "admin", "password": platform.admin_password},
+        )
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body.get("scope") == "mfa_enrolment" or "access_token" in body
+        enrol_headers = auth(body["access_token"])
+        # A KB administrator may do nothing else before enrolling TOTP.
+        assert c.get("/api/identity/account-requests", headers=enrol_headers).status_code == 403
+        resp = c.post("/api/identity/me/mfa/totp", headers=enrol_headers)
+        assert resp.status_code == 200, resp.text
+        secret = resp.json()["secret"]
+        assert resp.json()["otpauth_uri"].startswith("otpauth://totp/")
+        totp = pyotp.TOTP(secret)
+        resp = c.post(
+            "/api/identity/me/mfa/totp/confirm", headers=enrol_headers, json={"code": totp.now()}
+        )
+        assert resp.status_code == 200, resp.text
+        assert len(resp.json()["recovery_codes"]) == 10
+        return {"secret": secret, "access_token": resp.json()["access_token"]}

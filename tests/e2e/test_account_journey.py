@@ -6,65 +6,15 @@ password → reset e-mail → reset → login with the new password; the old lin
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
-from email.message import EmailMessage
 
 import httpx
 import pyotp
 import pytest
+from tests.e2e.helpers import auth, link_token, text_of, to
 
 pytestmark = pytest.mark.e2e
-
-TOKEN_RE = re.compile(r"#token=([A-Za-z0-9_\-]+)")
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return part.get_content()
-
-
-def link_token(message: EmailMessage) -> str:
-    match = TOKEN_RE.search(text_of(message))
-    assert match, "the e-mail holds no link with a token in its fragment"
-    return match.group(1)
-
-
-def to(address: str):
-    return lambda m: address.lower() in str(m["To"]).lower()
-
-
-@pytest.fixture(scope="module")
-def admin(platform) -> dict[str, str]:
-    """Log in as the bootstrap KB administrator, enrolling TOTP on first use."""
-    with platform.client() as c:
-        resp = c.post(
-            "/api/identity/auth/login",
-            json={"username": "admin", "password": platform.admin_password},
-        )
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        assert body.get("scope") == "mfa_enrolment" or "access_token" in body
-        enrol_headers = {"Authorization": f"Bearer {body['access_token']}"}
-        # A KB administrator may do nothing else before enrolling TOTP.
-        assert c.get("/api/identity/account-requests", headers=enrol_headers).status_code == 403
-        resp = c.post("/api/identity/me/mfa/totp", headers=enrol_headers)
-        assert resp.status_code == 200, resp.text
-        secret = resp.json()["secret"]
-        assert resp.json()["otpauth_uri"].startswith("otpauth://totp/")
-        totp = pyotp.TOTP(secret)
-        resp = c.post(
-            "/api/identity/me/mfa/totp/confirm", headers=enrol_headers, json={"code": totp.now()}
-        )
-        assert resp.status_code == 200, resp.text
-        assert len(resp.json()["recovery_codes"]) == 10
-        return {"secret": secret, "access_token": resp.json()["access_token"]}
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def an_organisation(c: httpx.Client) -> dict:
