@@ -1,24 +1,54 @@
-"""The responses service's app: one response per (survey, organisation); no personal data."""
+"""The responses service's app: one response per (survey, organisation); no personal data.
+
+`uvicorn bibmon_responses.main:app` serves it with settings from the environment;
+tests call `create_app(settings)`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
-from bibmon_common.app import create_service_app
+from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_common.auth import JwksProvider
+from bibmon_responses import consumers
+from bibmon_responses.api import review, routes
 from bibmon_responses.config import ResponsesSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: ResponsesSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ResponsesSettings | None = None,
+    *,
+    jwks_provider: JwksProvider | None = None,
+    consumer_retry_delays: Sequence[float] = (5, 60, 600),
+) -> FastAPI:
     """Build the responses service."""
+
+    def build_consumers(ctx: ServiceContext) -> list[Any]:
+        return consumers.build(ctx, retry_delays=consumer_retry_delays)
+
     return create_service_app(
         settings or ResponsesSettings(),
         service="responses",
         title="Bibliotheekmonitor — responses",
         description="Answers of each library organisation, keyed by organisation only.",
-        routers=[],
+        routers=[routes.router, review.router],
         migrations_dir=MIGRATIONS_DIR,
+        consumers=build_consumers,
+        jwks_provider=jwks_provider,
     )
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn bibmon_responses.main:app`: built on first access, so importing this module
+    # (tests, the CLI) reads no environment and configures no logging.
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,83 @@
+"""Review of responses by researchers and kb_admins, and the progress of a survey."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from bibmon_common.app import DbConn
+from bibmon_common.auth import Researcher
+from bibmon_responses import services
+from bibmon_responses.api.deps import Rt
+from bibmon_responses.api.schemas import (
+    HistoryOut,
+    ProgressOut,
+    ReopenIn,
+    ResponseOut,
+    ReturnIn,
+)
+
+router = APIRouter(tags=["review"])
+
+_BASE = "/surveys/{survey_id}/responses/{organisation_id}"
+_WRONG_STATE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The response is not in a state that allows this"}
+}
+
+
+@router.get(
+    "/surveys/{survey_id}/progress",
+    response_model=ProgressOut,
+    summary="Status of every participating organisation (researcher, kb_admin)",
+)
+async def progress(survey_id: UUID, _: Researcher, conn: DbConn) -> dict[str, Any]:
+    """Counts per status and one line per organisation."""
+    return await services.progress(conn, survey_id)
+
+
+@router.get(_BASE, response_model=ResponseOut, summary="One organisation's response")
+async def get_response(
+    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """The full response, with its explanations and warnings."""
+    return await services.get_response(conn, rt, survey_id, organisation_id)
+
+
+@router.post(
+    f"{_BASE}/accept", response_model=ResponseOut, summary="Accept", responses=_WRONG_STATE
+)
+async def accept(
+    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """Accept a submitted response."""
+    return await services.accept(conn, rt, survey_id, organisation_id)
+
+
+@router.post(
+    f"{_BASE}/return", response_model=ResponseOut, summary="Return", responses=_WRONG_STATE
+)
+async def return_response(
+    survey_id: UUID, organisation_id: UUID, body: ReturnIn, _: Researcher, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """Send a submitted response back with a remark; the organisation can edit it again."""
+    return await services.return_response(conn, rt, survey_id, organisation_id, body.remark)
+
+
+@router.post(
+    f"{_BASE}/reopen", response_model=ResponseOut, summary="Reopen", responses=_WRONG_STATE
+)
+async def reopen(
+    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Researcher, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """After the survey closed: let the organisation correct and submit its response."""
+    return await services.reopen(conn, rt, survey_id, organisation_id, body.reason)
+
+
+@router.get(f"{_BASE}/history", response_model=HistoryOut, summary="Every submitted version")
+async def history(
+    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn
+) -> dict[str, Any]:
+    """Each submission with its answers, explanations, warnings and review."""
+    return await services.history(conn, survey_id, organisation_id)

@@ -1,0 +1,80 @@
+"""The organisation's own response: read, save (autosave), submit."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from bibmon_common.app import DbConn
+from bibmon_responses import services
+from bibmon_responses.api.deps import OwnOrganisation, Rt
+from bibmon_responses.api.schemas import ConflictProblem, ResponseOut, SaveIn, SubmitIn
+
+router = APIRouter(tags=["response"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown survey, or one the organisation does not take part in"}
+}
+
+
+@router.get(
+    "/surveys/{survey_id}/response",
+    response_model=ResponseOut,
+    summary="The own organisation's response (library staff)",
+    responses=_NOT_FOUND,
+)
+async def get_response(
+    survey_id: UUID, organisation_id: OwnOrganisation, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """Answers, status, plausibility warnings and last time's answers; `not_started` before
+    the first save."""
+    return await services.get_response(conn, rt, survey_id, organisation_id)
+
+
+@router.put(
+    "/surveys/{survey_id}/response",
+    response_model=ResponseOut,
+    summary="Save some answers (library staff)",
+    responses={
+        **_NOT_FOUND,
+        409: {
+            "model": ConflictProblem,
+            "description": "Answers changed by someone else since `version`, survey closed, "
+            "or response submitted",
+        },
+        422: {"description": "Invalid answers, per question"},
+    },
+)
+async def save_response(
+    survey_id: UUID, body: SaveIn, organisation_id: OwnOrganisation, conn: DbConn, rt: Rt
+) -> dict[str, Any]:
+    """Only the questions sent change. A save based on an older `version` still succeeds
+    when none of its questions changed since; otherwise 409 names them and nothing is
+    written."""
+    return await services.save_answers(
+        conn, rt, survey_id, organisation_id, body.answers, body.version
+    )
+
+
+@router.post(
+    "/surveys/{survey_id}/response/submit",
+    response_model=ResponseOut,
+    summary="Submit the response (library staff)",
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "Survey closed (and the response not reopened), or not editable"},
+        422: {"description": "Per question: invalid or missing answers, missing explanations"},
+    },
+)
+async def submit_response(
+    survey_id: UUID,
+    organisation_id: OwnOrganisation,
+    conn: DbConn,
+    rt: Rt,
+    body: SubmitIn | None = None,
+) -> dict[str, Any]:
+    """Checks every visible required question and asks an explanation for each warning."""
+    explanations = body.explanations if body else {}
+    return await services.submit(conn, rt, survey_id, organisation_id, explanations)

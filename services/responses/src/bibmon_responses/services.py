@@ -1,0 +1,600 @@
+"""Use cases of the responses service; the only place a transaction is opened.
+
+HTTP routes and event handlers both call these functions. Library staff act on their
+own organisation only; a survey that is unknown, not published, or one the organisation
+does not take part in answers 404, so existence does not leak (ASVS 8.2.2).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+from pydantic import TypeAdapter
+
+from bibmon_common.clock import Clock
+from bibmon_common.contracts.responses import (
+    ResponseAccepted,
+    ResponseReopened,
+    ResponseReturned,
+    ResponseSubmitted,
+)
+from bibmon_common.contracts.surveys import (
+    QuestionnairePublished,
+    SurveyClosed,
+    SurveyPublished,
+    SurveyUpdated,
+)
+from bibmon_common.errors import Conflict, InvalidInput, NotFound
+from bibmon_common.messaging.outbox import enqueue
+from bibmon_common.questionnaire import Questionnaire, validate_answers
+from bibmon_responses import repository as repo
+from bibmon_responses.config import ResponsesSettings
+from bibmon_responses.domain import (
+    EDITABLE,
+    STATUSES,
+    Status,
+    StoredAnswer,
+    SurveyFacts,
+    changed_keys,
+    explanation_errors,
+    find_conflicts,
+    national_ranges,
+    plausibility_warnings,
+    present_answers,
+    snapshot_answers,
+    window_problem,
+)
+from bibmon_responses.repository import Conn, Row
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "bibmon-responses"
+_TIME = TypeAdapter(datetime)
+
+
+def _json_time(value: datetime) -> Any:
+    """A time as the API writes it elsewhere (pydantic's JSON form), for problem bodies."""
+    return _TIME.dump_python(value, mode="json")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every use case needs besides a connection: settings and the clock."""
+
+    settings: ResponsesSettings
+    clock: Clock
+
+
+# --- surveys read model (called by consumers.py inside the consumer's transaction) --------
+
+
+async def record_survey_published(conn: Conn, message: SurveyPublished, at: datetime) -> None:
+    """Keep the survey's facts and its first questionnaire version."""
+    await repo.upsert_survey(
+        conn,
+        survey_id=message.survey_id,
+        series_key=message.series_key,
+        opens_at=message.opens_at,
+        closes_at=message.closes_at,
+        participants=message.participants,
+        source_time=at,
+    )
+    await repo.insert_questionnaire_version(
+        conn,
+        message.survey_id,
+        message.questionnaire_version,
+        message.questionnaire.model_dump(mode="json"),
+    )
+
+
+async def record_survey_updated(conn: Conn, message: SurveyUpdated, at: datetime) -> None:
+    """New facts (a deadline moved); an update that overtook the publication is kept too."""
+    await repo.upsert_survey(
+        conn,
+        survey_id=message.survey_id,
+        series_key=message.series_key,
+        opens_at=message.opens_at,
+        closes_at=message.closes_at,
+        participants=message.participants,
+        source_time=at,
+    )
+
+
+async def record_questionnaire_published(conn: Conn, message: QuestionnairePublished) -> None:
+    """Keep a later questionnaire version; responses already started stay on theirs."""
+    await repo.insert_questionnaire_version(
+        conn,
+        message.survey_id,
+        message.questionnaire_version,
+        message.questionnaire.model_dump(mode="json"),
+    )
+
+
+async def record_survey_closed(conn: Conn, message: SurveyClosed) -> None:
+    """From now on only reopened responses may be saved or submitted."""
+    await repo.mark_survey_closed(conn, message.survey_id, message.closed_at)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+_questionnaires: dict[tuple[UUID, int], Questionnaire] = {}
+
+
+async def _questionnaire(conn: Conn, survey_id: UUID, version: int) -> Questionnaire:
+    # A published version never changes, so parsing it once per process is enough.
+    key = (survey_id, version)
+    if key not in _questionnaires:
+        raw = await repo.get_questionnaire(conn, survey_id, version)
+        if raw is None:
+            raise NotFound("This questionnaire version is unknown.")
+        _questionnaires[key] = Questionnaire.model_validate(raw)
+    return _questionnaires[key]
+
+
+async def _survey(conn: Conn, survey_id: UUID, organisation_id: UUID) -> SurveyFacts:
+    row = await repo.get_published_survey(conn, survey_id)
+    if row is None or organisation_id not in row["participants"]:
+        raise NotFound("No such survey for this organisation.")
+    return SurveyFacts(
+        id=row["id"],
+        series_key=row["series_key"],
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        closed_at=row["closed_at"],
+        participants=frozenset(row["participants"]),
+        questionnaire_version=row["questionnaire_version"],
+    )
+
+
+async def _published_survey(conn: Conn, survey_id: UUID) -> Row:
+    row = await repo.get_published_survey(conn, survey_id)
+    if row is None:
+        raise NotFound("No such survey.")
+    return row
+
+
+def _stored(rows: list[Row]) -> dict[str, StoredAnswer]:
+    return {r["question"]: StoredAnswer(r["value"], r["revision"], r["changed_at"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class _Previous:
+    answers: dict[str, Any]
+    national: dict[str, tuple[float, float]]
+
+
+async def _previous(
+    conn: Conn, survey: SurveyFacts, organisation_id: UUID, questionnaire: Questionnaire
+) -> _Previous:
+    """The organisation's answers to the previous survey of the series and its national range."""
+    if survey.series_key is None:
+        return _Previous({}, {})
+    previous_id = await repo.previous_survey_id(conn, survey.id, survey.series_key, survey.opens_at)
+    if previous_id is None:
+        return _Previous({}, {})
+    keys = questionnaire.by_key()
+    everyone = await repo.latest_submitted_answers(conn, previous_id)
+    own: dict[str, Any] = next(
+        (r["answers"] for r in everyone if r["organisation_id"] == organisation_id), {}
+    )
+    return _Previous(
+        answers={k: v for k, v in own.items() if k in keys},
+        national=national_ranges((r["answers"] for r in everyone), keys),
+    )
+
+
+async def _view(
+    conn: Conn,
+    rt: Runtime,
+    survey: SurveyFacts,
+    organisation_id: UUID,
+    response: Row | None,
+) -> dict[str, Any]:
+    version = response["questionnaire_version"] if response else survey.questionnaire_version
+    questionnaire = await _questionnaire(conn, survey.id, version)
+    stored = _stored(await repo.list_answers(conn, response["id"])) if response else {}
+    answers = present_answers(stored)
+    previous = await _previous(conn, survey, organisation_id, questionnaire)
+    warnings = plausibility_warnings(
+        questionnaire,
+        answers,
+        previous=previous.answers,
+        national=previous.national,
+        ratio=rt.settings.plausibility_ratio,
+        range_factor=rt.settings.national_range_factor,
+    )
+    status = response["status"] if response else "not_started"
+    correction_open = bool(response and response["correction_open"])
+    can_edit = (
+        status in EDITABLE
+        and window_problem(survey, rt.clock.now(), correction_open=correction_open) is None
+    )
+    return {
+        "survey_id": survey.id,
+        "organisation_id": organisation_id,
+        "status": status,
+        "version": response["revision"] if response else 0,
+        "questionnaire_version": version,
+        "answers": answers,
+        "changed_at": {k: a.changed_at for k, a in stored.items()},
+        "submitted_at": response["submitted_at"] if response else None,
+        "submission": response["submission"] if response else 0,
+        "remark": response["remark"] if response else None,
+        "reopen_reason": response["reopen_reason"] if response else None,
+        "explanations": dict(response["explanations"]) if response else {},
+        "warnings": [w.as_dict() for w in warnings],
+        "previous_answers": previous.answers,
+        "can_edit": can_edit,
+        "can_submit": can_edit and not validate_answers(questionnaire, answers, complete=True),
+        "updated_at": response["updated_at"] if response else None,
+    }
+
+
+async def get_response(
+    conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID
+) -> dict[str, Any]:
+    """The organisation's response as its staff (or a reviewer) sees it."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        survey = await _survey(conn, survey_id, organisation_id)
+        response = await repo.get_response(conn, survey_id, organisation_id)
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+# --- the organisation's changes ------------------------------------------------------------
+
+
+async def _lock(
+    conn: Conn, rt: Runtime, survey: SurveyFacts, organisation_id: UUID, status: str = "draft"
+) -> tuple[Row, bool]:
+    return await repo.lock_or_create_response(
+        conn,
+        response_id=uuid.uuid4(),
+        survey_id=survey.id,
+        organisation_id=organisation_id,
+        # Starting pins the response to the questionnaire as it is now.
+        questionnaire_version=survey.questionnaire_version,
+        status=status,
+        now=rt.clock.now(),
+    )
+
+
+def _check_editable(survey: SurveyFacts, response: Row, now: datetime) -> None:
+    if response["status"] not in EDITABLE:
+        raise Conflict(
+            f"The response is {response['status']}; a researcher must return or reopen it "
+            "before it can be changed.",
+            type_="response-not-editable",
+        )
+    problem = window_problem(survey, now, correction_open=response["correction_open"])
+    if problem is not None:
+        raise Conflict(problem, type_="survey-closed")
+
+
+async def save_answers(
+    conn: Conn,
+    rt: Runtime,
+    survey_id: UUID,
+    organisation_id: UUID,
+    answers: dict[str, Any],
+    version: int,
+) -> dict[str, Any]:
+    """Save some answers (null clears one); merge with saves made since `version`."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        survey = await _survey(conn, survey_id, organisation_id)
+        # A refused first save rolls back the response it created.
+        response, created = await _lock(conn, rt, survey, organisation_id)
+        _check_editable(survey, response, now)
+        questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
+        errors = validate_answers(questionnaire, answers, complete=False)
+        if errors:
+            raise InvalidInput(
+                "One or more answers are invalid.",
+                errors=[e.as_field_error() for e in errors],
+            )
+        revision = response["revision"]
+        if version > revision:
+            raise Conflict(
+                f"Version {version} is newer than the response (version {revision}).",
+                type_="edit-conflict",
+                extra={"version": revision, "conflicts": []},
+            )
+        stored = _stored(await repo.list_answers(conn, response["id"]))
+        conflicts = find_conflicts(stored, answers, version)
+        if conflicts:
+            raise Conflict(
+                "Someone else changed these answers since you loaded the response.",
+                type_="edit-conflict",
+                extra={
+                    "version": revision,
+                    "conflicts": [
+                        {
+                            "question": key,
+                            "current_value": stored[key].value,
+                            "changed_at": _json_time(stored[key].changed_at),
+                        }
+                        for key in conflicts
+                    ],
+                },
+            )
+        changed = {key: answers[key] for key in changed_keys(stored, answers)}
+        if changed or created:
+            revision += 1
+            await repo.upsert_answers(
+                conn, response["id"], changed, revision=revision, changed_at=now
+            )
+            fields: dict[str, Any] = {"revision": revision, "updated_at": now}
+            response = await repo.update_response(conn, response["id"], **fields)
+            log.info(
+                "response.saved",
+                survey_id=str(survey_id),
+                organisation_id=str(organisation_id),
+                revision=revision,
+                questions=len(changed),
+            )
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+async def submit(
+    conn: Conn,
+    rt: Runtime,
+    survey_id: UUID,
+    organisation_id: UUID,
+    explanations: dict[str, str],
+) -> dict[str, Any]:
+    """Submit the answers: complete, valid, with explanations for every warning."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        survey = await _survey(conn, survey_id, organisation_id)
+        response, _ = await _lock(conn, rt, survey, organisation_id)
+        _check_editable(survey, response, now)
+        questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
+        answers = present_answers(_stored(await repo.list_answers(conn, response["id"])))
+        errors = [
+            e.as_field_error() for e in validate_answers(questionnaire, answers, complete=True)
+        ]
+        previous = await _previous(conn, survey, organisation_id, questionnaire)
+        warnings = plausibility_warnings(
+            questionnaire,
+            answers,
+            previous=previous.answers,
+            national=previous.national,
+            ratio=rt.settings.plausibility_ratio,
+            range_factor=rt.settings.national_range_factor,
+        )
+        errors += explanation_errors(
+            questionnaire,
+            explanations,
+            warnings,
+            min_length=rt.settings.explanation_min_length,
+        )
+        if errors:
+            raise InvalidInput("The response cannot be submitted yet.", errors=errors)
+        explanations = {k: v.strip() for k, v in explanations.items() if v.strip()}
+        snapshot = snapshot_answers(questionnaire, answers)
+        submission = response["submission"] + 1
+        await repo.insert_submission(
+            conn,
+            response_id=response["id"],
+            submission=submission,
+            questionnaire_version=response["questionnaire_version"],
+            answers=snapshot,
+            explanations=explanations,
+            warnings=[w.as_dict() for w in warnings],
+            submitted_at=now,
+        )
+        response = await repo.update_response(
+            conn,
+            response["id"],
+            status="submitted",
+            submission=submission,
+            submitted_at=now,
+            explanations=explanations,
+            updated_at=now,
+        )
+        await enqueue(
+            conn,
+            ResponseSubmitted(
+                response_id=response["id"],
+                survey_id=survey_id,
+                organisation_id=organisation_id,
+                submission=submission,
+                submitted_at=now,
+                questionnaire_version=response["questionnaire_version"],
+                answers=snapshot,
+                explanations=explanations,
+            ),
+            source=SOURCE,
+        )
+        log.info(
+            "response.submitted",
+            survey_id=str(survey_id),
+            organisation_id=str(organisation_id),
+            submission=submission,
+        )
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+# --- review by a researcher or kb_admin -----------------------------------------------------
+
+
+async def _locked_response(
+    conn: Conn, survey_id: UUID, organisation_id: UUID
+) -> tuple[SurveyFacts, Row | None]:
+    survey = await _survey(conn, survey_id, organisation_id)
+    return survey, await repo.lock_response(conn, survey_id, organisation_id)
+
+
+def _require_submitted(response: Row | None, action: str) -> Row:
+    status = response["status"] if response else "not_started"
+    if response is None or status != "submitted":
+        raise Conflict(
+            f"Only a submitted response can be {action}; this one is {status}.",
+            type_="response-not-submitted",
+        )
+    return response
+
+
+async def accept(conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID) -> dict[str, Any]:
+    """Accept the submitted response; a granted correction ends here."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        survey, found = await _locked_response(conn, survey_id, organisation_id)
+        response = _require_submitted(found, "accepted")
+        await repo.review_submission(
+            conn,
+            response["id"],
+            response["submission"],
+            review="accepted",
+            reviewed_at=now,
+            remark=None,
+        )
+        response = await repo.update_response(
+            conn, response["id"], status="accepted", correction_open=False, updated_at=now
+        )
+        await enqueue(
+            conn,
+            ResponseAccepted(
+                response_id=response["id"],
+                survey_id=survey_id,
+                organisation_id=organisation_id,
+                submission=response["submission"],
+                accepted_at=now,
+            ),
+            source=SOURCE,
+        )
+        log.info(
+            "response.accepted",
+            survey_id=str(survey_id),
+            organisation_id=str(organisation_id),
+            submission=response["submission"],
+        )
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+async def return_response(
+    conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID, remark: str
+) -> dict[str, Any]:
+    """Send the submitted response back to the organisation with a remark."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        survey, found = await _locked_response(conn, survey_id, organisation_id)
+        response = _require_submitted(found, "returned")
+        await repo.review_submission(
+            conn,
+            response["id"],
+            response["submission"],
+            review="returned",
+            reviewed_at=now,
+            remark=remark,
+        )
+        response = await repo.update_response(
+            conn, response["id"], status="returned", remark=remark, updated_at=now
+        )
+        await enqueue(
+            conn,
+            ResponseReturned(
+                response_id=response["id"],
+                survey_id=survey_id,
+                organisation_id=organisation_id,
+                submission=response["submission"],
+                remark=remark,
+                returned_at=now,
+            ),
+            source=SOURCE,
+        )
+        log.info(
+            "response.returned",
+            survey_id=str(survey_id),
+            organisation_id=str(organisation_id),
+            submission=response["submission"],
+        )
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+async def reopen(
+    conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID, reason: str
+) -> dict[str, Any]:
+    """After the survey closed, let the organisation correct and submit once more."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        survey = await _survey(conn, survey_id, organisation_id)
+        if not survey.is_closed(now):
+            raise Conflict(
+                "The survey is still open: the organisation can change its response itself "
+                "(return a submitted response instead).",
+                type_="survey-open",
+            )
+        # An organisation that missed the deadline may get a response of its own.
+        response, _ = await _lock(conn, rt, survey, organisation_id, status="reopened")
+        if response["status"] == "reopened" and response["correction_open"]:
+            raise Conflict("The response is already reopened.", type_="response-reopened")
+        response = await repo.update_response(
+            conn,
+            response["id"],
+            status="reopened",
+            correction_open=True,
+            reopen_reason=reason,
+            updated_at=now,
+        )
+        await enqueue(
+            conn,
+            ResponseReopened(
+                response_id=response["id"],
+                survey_id=survey_id,
+                organisation_id=organisation_id,
+                reason=reason,
+                reopened_at=now,
+            ),
+            source=SOURCE,
+        )
+        log.info(
+            "response.reopened", survey_id=str(survey_id), organisation_id=str(organisation_id)
+        )
+        return await _view(conn, rt, survey, organisation_id, response)
+
+
+async def history(conn: Conn, survey_id: UUID, organisation_id: UUID) -> dict[str, Any]:
+    """Every submitted version of the organisation's response, oldest first."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await _survey(conn, survey_id, organisation_id)
+        response = await repo.get_response(conn, survey_id, organisation_id)
+        rows = await repo.list_submissions(conn, response["id"]) if response else []
+    return {
+        "survey_id": survey_id,
+        "organisation_id": organisation_id,
+        "submissions": [dict(r) for r in rows],
+    }
+
+
+async def progress(conn: Conn, survey_id: UUID) -> dict[str, Any]:
+    """Where every participating organisation stands."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        survey = await _published_survey(conn, survey_id)
+        rows = {r["organisation_id"]: r for r in await repo.list_responses(conn, survey_id)}
+    counts = dict.fromkeys(STATUSES, 0)
+    organisations = []
+    for organisation_id in survey["participants"]:
+        row = rows.get(organisation_id)
+        status: Status = row["status"] if row else "not_started"
+        counts[status] += 1
+        organisations.append(
+            {
+                "organisation_id": organisation_id,
+                "status": status,
+                "submission": row["submission"] if row else 0,
+                "submitted_at": row["submitted_at"] if row else None,
+                "updated_at": row["updated_at"] if row else None,
+            }
+        )
+    return {
+        "survey_id": survey_id,
+        "total": len(organisations),
+        "counts": counts,
+        "organisations": organisations,
+    }

@@ -1,0 +1,392 @@
+"""The responses service running for real: its own database and vhost, tokens we sign.
+
+Surveys arrive as the surveys service's events: through the broker where that is what a
+test is about, otherwise by calling the consumer's handlers in a transaction (the same
+code path, minus the wait).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+import jwt
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.clock import FrozenClock
+from bibmon_common.contracts.surveys import (
+    QuestionnairePublished,
+    SurveyClosed,
+    SurveyPublished,
+)
+from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.questionnaire import Questionnaire
+from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.db import fresh_database
+from bibmon_responses import consumers
+from bibmon_responses.config import ResponsesSettings
+from bibmon_responses.main import MIGRATIONS_DIR, create_app
+
+ISSUER = "bibmon-identity-test"
+KID = "test-key"
+API = "/api/responses"
+
+QUESTIONNAIRE: dict[str, Any] = {
+    "sections": [
+        {
+            "key": "collectie",
+            "title": "Collectie en gebruik",
+            "questions": [
+                {"key": "leden", "type": "integer", "label": "Leden", "required": True, "min": 0},
+                {
+                    "key": "uitleningen",
+                    "type": "integer",
+                    "label": "Uitleningen",
+                    "required": True,
+                    "min": 0,
+                },
+                {"key": "budget", "type": "amount", "label": "Budget"},
+                {
+                    "key": "heeft_vestigingen",
+                    "type": "yes_no",
+                    "label": "Heeft u vestigingen?",
+                    "required": True,
+                },
+                {
+                    "key": "aantal_vestigingen",
+                    "type": "integer",
+                    "label": "Aantal vestigingen",
+                    "required": True,
+                    "min": 1,
+                    "show_if": {"question": "heeft_vestigingen", "equals": True},
+                },
+                {
+                    "key": "soort",
+                    "type": "single_choice",
+                    "label": "Soort",
+                    "options": [
+                        {"value": "klein", "label": "Klein"},
+                        {"value": "groot", "label": "Groot"},
+                    ],
+                },
+                {"key": "opmerking", "type": "long_text", "label": "Opmerking"},
+            ],
+        }
+    ]
+}
+
+VALID_ANSWERS = {"leden": 1000, "uitleningen": 600, "heeft_vestigingen": False}
+
+
+class Keys:
+    """Signs access tokens the way identity does; serves the JWKS."""
+
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
+
+    async def provider(self, force: bool = False) -> dict[str, Any]:
+        return self.jwks
+
+    def token(self, *roles: str, organisation_id: uuid.UUID | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": ["bibmon-responses"],
+            "sub": str(uuid.uuid4()),
+            "org": str(organisation_id) if organisation_id else None,
+            "roles": list(roles),
+            "scope": "full",
+            "amr": ["pwd"],
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(
+            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
+        )
+
+
+class Events:
+    """A test queue bound to `bibmon.events` for everything the responses service emits."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    async def on_message(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            self.received.append(json.loads(message.body))
+
+    async def wait_for(self, type_: str, within: float = 10.0, **data: Any) -> dict[str, Any]:
+        """The `data` of the first event of `type_` whose fields match `data`."""
+        deadline = time.monotonic() + within
+        while True:
+            for envelope in self.received:
+                if envelope["type"] == type_ and all(
+                    envelope["data"].get(k) == v for k, v in data.items()
+                ):
+                    return envelope["data"]  # type: ignore[no-any-return]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {type_} with {data} within {within} s")
+            await asyncio.sleep(0.05)
+
+
+class Org:
+    """Staff of one library organisation, talking to the API with their own token."""
+
+    def __init__(self, client: httpx.AsyncClient, keys: Keys, organisation_id: uuid.UUID) -> None:
+        self.client = client
+        self.id = organisation_id
+        token = keys.token("library_staff", organisation_id=organisation_id)
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def get(self, survey_id: uuid.UUID) -> httpx.Response:
+        return await self.client.get(f"{API}/surveys/{survey_id}/response", headers=self.headers)
+
+    async def put(
+        self, survey_id: uuid.UUID, answers: dict[str, Any], version: int
+    ) -> httpx.Response:
+        return await self.client.put(
+            f"{API}/surveys/{survey_id}/response",
+            headers=self.headers,
+            json={"answers": answers, "version": version},
+        )
+
+    async def submit(
+        self, survey_id: uuid.UUID, explanations: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"{API}/surveys/{survey_id}/response/submit",
+            headers=self.headers,
+            json={"explanations": explanations or {}},
+        )
+
+    async def answer_and_submit(
+        self,
+        survey_id: uuid.UUID,
+        answers: dict[str, Any],
+        explanations: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        current = (await self.get(survey_id)).json()
+        saved = await self.put(survey_id, answers, current["version"])
+        assert saved.status_code == 200, saved.text
+        submitted = await self.submit(survey_id, explanations)
+        assert submitted.status_code == 200, submitted.text
+        return submitted.json()  # type: ignore[no-any-return]
+
+
+class Reviewer:
+    """A researcher (or kb_admin) reviewing responses."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def _url(self, survey_id: uuid.UUID, organisation_id: uuid.UUID, action: str = "") -> str:
+        return f"{API}/surveys/{survey_id}/responses/{organisation_id}{action}"
+
+    async def get(self, survey_id: uuid.UUID, organisation_id: uuid.UUID) -> httpx.Response:
+        return await self.client.get(self._url(survey_id, organisation_id), headers=self.headers)
+
+    async def history(self, survey_id: uuid.UUID, organisation_id: uuid.UUID) -> httpx.Response:
+        return await self.client.get(
+            self._url(survey_id, organisation_id, "/history"), headers=self.headers
+        )
+
+    async def act(
+        self, survey_id: uuid.UUID, organisation_id: uuid.UUID, action: str, **body: Any
+    ) -> httpx.Response:
+        return await self.client.post(
+            self._url(survey_id, organisation_id, f"/{action}"), headers=self.headers, json=body
+        )
+
+    async def progress(self, survey_id: uuid.UUID) -> httpx.Response:
+        return await self.client.get(f"{API}/surveys/{survey_id}/progress", headers=self.headers)
+
+
+class Surveys:
+    """Plays the surveys service: its events, handled by the real consumer handlers."""
+
+    def __init__(self, pool: asyncpg.Pool, broker: Broker, clock: FrozenClock) -> None:
+        self.pool = pool
+        self.broker = broker
+        self.clock = clock
+
+    async def handle(self, message: Message, *, at: datetime | None = None) -> None:
+        """Run the consumer's handler for `message` in a transaction, as the consumer does."""
+        envelope = to_envelope(message, source="bibmon-surveys-test", time=at)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await consumers.HANDLERS[message.type](conn, message, envelope)
+
+    async def publish(self, message: Message, *, at: datetime | None = None) -> uuid.UUID:
+        """Publish `message` on the broker as the surveys service's relay would."""
+        envelope = to_envelope(message, source="bibmon-surveys-test", time=at)
+        await self.broker.publish(
+            message.exchange,
+            message.type,
+            envelope.to_bytes(),
+            message_id=str(envelope.id),
+            headers={},
+        )
+        return envelope.id
+
+    def published(
+        self,
+        participants: list[uuid.UUID],
+        *,
+        opens_in: timedelta = timedelta(days=-1),
+        closes_in: timedelta = timedelta(days=30),
+        series_key: str | None = None,
+        questionnaire: dict[str, Any] | None = None,
+        survey_id: uuid.UUID | None = None,
+    ) -> SurveyPublished:
+        now = self.clock.now()
+        return SurveyPublished(
+            survey_id=survey_id or uuid.uuid4(),
+            series_key=series_key,
+            title="Bibliotheekmonitor 2026",
+            mandatory=True,
+            legal_basis="wsob",
+            opens_at=now + opens_in,
+            closes_at=now + closes_in,
+            participants=tuple(participants),
+            questionnaire_version=1,
+            questionnaire=Questionnaire.model_validate(questionnaire or QUESTIONNAIRE),
+        )
+
+    async def create(self, participants: list[uuid.UUID], **kwargs: Any) -> uuid.UUID:
+        """A published survey; returns its id."""
+        message = self.published(participants, **kwargs)
+        await self.handle(message)
+        return message.survey_id
+
+    async def new_version(
+        self, survey_id: uuid.UUID, version: int, questionnaire: dict[str, Any]
+    ) -> None:
+        await self.handle(
+            QuestionnairePublished(
+                survey_id=survey_id,
+                questionnaire_version=version,
+                questionnaire=Questionnaire.model_validate(questionnaire),
+            )
+        )
+
+    async def close(self, survey_id: uuid.UUID) -> None:
+        await self.handle(
+            SurveyClosed(survey_id=survey_id, closed_at=self.clock.now(), by_hand=True)
+        )
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def keys() -> Keys:
+    return Keys()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def service(keys: Keys) -> AsyncIterator[tuple[Any, ServiceContext, str]]:
+    async with (
+        fresh_database("bibmon_t_responses", migrations_dir=MIGRATIONS_DIR) as dsn,
+        fresh_vhost("bibmon_t_resp") as amqp,
+    ):
+        settings = ResponsesSettings(
+            environment="test",
+            database_url=dsn,
+            amqp_url=amqp,
+            jwt_issuer=ISSUER,
+            run_migrations_on_startup=False,
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,))
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+            ctx: ServiceContext = app.state.ctx
+            deadline = time.monotonic() + 15
+            while not ctx.consumers_started:
+                assert time.monotonic() < deadline, "consumers did not start"
+                await asyncio.sleep(0.05)
+            yield app, ctx, amqp
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def session_clock(service: Any) -> FrozenClock:
+    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    service[1].clock = clock
+    return clock
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def clock(session_clock: FrozenClock) -> AsyncIterator[FrozenClock]:
+    """The service's clock; every test starts at the same moment and may move it."""
+    start = session_clock.now()
+    yield session_clock
+    session_clock.set(start)
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def client(service: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=service[0])
+    async with httpx.AsyncClient(transport=transport, base_url="http://responses.test") as c:
+        yield c
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def pool(service: Any) -> asyncpg.Pool:
+    return service[1].pool
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def broker(service: Any) -> AsyncIterator[Broker]:
+    """Another service's connection: publishes surveys' events."""
+    broker = Broker(service[2], "bibmon-responses-test-publisher")
+    await broker.connect()
+    yield broker
+    await broker.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def events(service: Any) -> AsyncIterator[Events]:
+    """Everything the service publishes on `bibmon.events`, as received from the broker."""
+    collected = Events()
+    connection = await aio_pika.connect(service[2])
+    channel = await connection.channel()
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(EVENTS_EXCHANGE, routing_key="responses.#")
+    await queue.consume(collected.on_message)
+    yield collected
+    await connection.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def surveys(pool: asyncpg.Pool, broker: Broker, clock: FrozenClock) -> Surveys:
+    return Surveys(pool, broker, clock)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def org(client: httpx.AsyncClient, keys: Keys) -> Callable[[], Org]:
+    """Factory: staff of a new organisation."""
+    return lambda: Org(client, keys, uuid.uuid4())
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def researcher(client: httpx.AsyncClient, keys: Keys) -> Reviewer:
+    return Reviewer(client, keys.token("researcher"))
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def kb_admin(client: httpx.AsyncClient, keys: Keys) -> Reviewer:
+    return Reviewer(client, keys.token("kb_admin"))
