@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -13,3 +14,6 @@ class SurveysSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BIBMON_SURVEYS_", extra="ignore")
 
     database_url: str = "postgresql://bibmon_surveys@127.0.0.1:5432/bibmon_surveys"
+    # How often the closer looks for surveys past their deadline; a survey's status turns
+    # "closed" at the deadline regardless, the closer records it and sends SurveyClosed.
+    close_poll_seconds: float = Field(default=30.0, gt=0)

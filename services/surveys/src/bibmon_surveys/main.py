@@ -3,24 +3,54 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
-from bibmon_common.app import create_service_app
+from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_common.auth import JwksProvider
 from bibmon_surveys import consumers
+from bibmon_surveys.api import surveys
+from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# A survey with a large questionnaire is the largest body (a few hundred kB at most).
+MAX_BODY_BYTES = 1_048_576
 
 
-def create_app(settings: SurveysSettings | None = None) -> FastAPI:
+def create_app(
+    settings: SurveysSettings | None = None, *, jwks_provider: JwksProvider | None = None
+) -> FastAPI:
     """Build the surveys service."""
+    settings = settings or SurveysSettings()
+
+    async def start_closer(ctx: ServiceContext) -> None:
+        closer = SurveyCloser(ctx, settings.close_poll_seconds)
+        ctx.extras["closer"] = closer
+        if settings.start_background_workers:
+            ctx.spawn(closer.run(), name="surveys-closer")
+
     return create_service_app(
-        settings or SurveysSettings(),
+        settings,
         service="surveys",
         title="Bibliotheekmonitor — surveys",
-        description="Surveys (onderzoeken), questionnaires, participants and deadlines.",
-        routers=[],
+        description="Surveys (onderzoeken), questionnaires, participants and deadlines. "
+        "Errors are RFC 9457 problem+json.",
+        routers=[surveys.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=consumers.build,
+        on_startup=[start_closer],
+        jwks_provider=jwks_provider,
+        max_body_bytes=MAX_BODY_BYTES,
     )
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn bibmon_surveys.main:app` — built on first access, so importing this module
+    # (tests, the CLI) reads no environment and configures no logging.
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,151 @@
+"""Survey endpoints under /api/surveys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from bibmon_common.app import Ctx, DbConn, get_ctx
+from bibmon_common.auth import CurrentPrincipal, Researcher
+from bibmon_surveys import services
+from bibmon_surveys.api.schemas import (
+    ParticipantList,
+    QuestionnaireOut,
+    SurveyIn,
+    SurveyOut,
+    SurveyPage,
+    SurveyPatch,
+)
+from bibmon_surveys.domain import SERIES_KEY_PATTERN, Status
+
+router = APIRouter(tags=["surveys"])
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return get_ctx(request).pool
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in"},
+    403: {"description": "Your role does not allow this"},
+    404: {"description": "No such survey (or not one you may see)"},
+}
+
+
+@router.get("/surveys", response_model=SurveyPage, summary="List surveys", responses=_PROBLEMS)
+async def list_surveys(
+    principal: CurrentPrincipal,
+    conn: DbConn,
+    ctx: Ctx,
+    status: Status | None = None,
+    series_key: Annotated[str | None, Query(pattern=SERIES_KEY_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Researchers and KB admins: every survey; library staff: the published surveys
+    their organisation takes part in."""
+    return await services.list_surveys(
+        conn,
+        ctx.clock,
+        principal,
+        status=status,
+        series_key=series_key,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/surveys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SurveyOut,
+    summary="Create a draft survey (researcher, kb_admin)",
+    responses=_PROBLEMS,
+)
+async def create_survey(
+    body: SurveyIn, principal: Researcher, pool: Pool, ctx: Ctx
+) -> dict[str, Any]:
+    """A mandatory survey names its legal basis; a voluntary one has none."""
+    return await services.create_survey(pool, ctx.clock, dict(body))
+
+
+@router.get(
+    "/surveys/{survey_id}", response_model=SurveyOut, summary="One survey", responses=_PROBLEMS
+)
+async def get_survey(
+    survey_id: UUID, principal: CurrentPrincipal, conn: DbConn, ctx: Ctx
+) -> dict[str, Any]:
+    """Library staff see only published surveys their organisation takes part in."""
+    return await services.get_survey(conn, ctx.clock, principal, survey_id)
+
+
+@router.patch(
+    "/surveys/{survey_id}",
+    response_model=SurveyOut,
+    summary="Change a survey (researcher, kb_admin)",
+    responses={**_PROBLEMS, 409: {"description": "The survey is closed"}},
+)
+async def update_survey(
+    survey_id: UUID, body: SurveyPatch, principal: Researcher, pool: Pool, ctx: Ctx
+) -> dict[str, Any]:
+    """A draft changes freely. Once published only title, description, closes_at and the
+    questionnaire change; a new questionnaire becomes the next frozen version."""
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    return await services.update_survey(pool, ctx.clock, survey_id, changes)
+
+
+@router.post(
+    "/surveys/{survey_id}/publish",
+    response_model=SurveyOut,
+    summary="Publish a draft survey (researcher, kb_admin)",
+    responses={**_PROBLEMS, 409: {"description": "Already published"}},
+)
+async def publish_survey(
+    survey_id: UUID, principal: Researcher, pool: Pool, ctx: Ctx
+) -> dict[str, Any]:
+    """Resolve and freeze the participants and questionnaire version 1."""
+    return await services.publish_survey(pool, ctx.clock, survey_id)
+
+
+@router.post(
+    "/surveys/{survey_id}/close",
+    response_model=SurveyOut,
+    summary="Close a survey before its deadline (researcher, kb_admin)",
+    responses={**_PROBLEMS, 409: {"description": "A draft, or already closed"}},
+)
+async def close_survey(
+    survey_id: UUID, principal: Researcher, pool: Pool, ctx: Ctx
+) -> dict[str, Any]:
+    """No organisation can submit afterwards."""
+    return await services.close_survey(pool, ctx.clock, survey_id)
+
+
+@router.get(
+    "/surveys/{survey_id}/questionnaire",
+    response_model=QuestionnaireOut,
+    summary="A questionnaire version of a survey",
+    responses=_PROBLEMS,
+)
+async def get_questionnaire(
+    survey_id: UUID,
+    principal: CurrentPrincipal,
+    conn: DbConn,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """Without `version` the latest published version (a draft: its working copy)."""
+    return await services.get_questionnaire(conn, principal, survey_id, version)
+
+
+@router.get(
+    "/surveys/{survey_id}/participants",
+    response_model=ParticipantList,
+    summary="The participating organisations (researcher, kb_admin)",
+    responses=_PROBLEMS,
+)
+async def list_participants(survey_id: UUID, principal: Researcher, conn: DbConn) -> dict[str, Any]:
+    """Resolved at publishing; for a draft a preview resolved from the register now."""
+    return await services.list_participants(conn, survey_id)
