@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from bibmon_common.app import ServiceContext, create_service_app
 from bibmon_identity import consumers
-from bibmon_identity.api import admin, auth, me, organisations
+from bibmon_identity.api import admin, auth, internal, me, organisations
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.services import bootstrap
 from bibmon_identity.services.runtime import Runtime
@@ -26,7 +26,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
     async def attach(ctx: ServiceContext) -> None:
         ctx.extras["identity"] = runtime
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         service="identity",
         title="Bibliotheekmonitor — identity",
@@ -40,3 +40,6 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         jwks_provider=runtime.keys.jwks,
         max_body_bytes=MAX_BODY_BYTES,
     )
+    # Outside /api/identity, so the gateway (which routes /api/<service>/) never exposes it.
+    app.include_router(internal.router)
+    return app

@@ -130,7 +130,7 @@ USER_COLUMNS = (
     "u.id, u.username, u.name, u.email, u.roles, u.organisation_id, u.password_hash, "
     "u.password_changed_at, u.totp_secret, u.totp_confirmed_at, u.totp_last_step, "
     "u.mfa_failures, u.mfa_locked_until, u.disabled, u.created_at, u.updated_at, "
-    "u.last_login_at, o.name AS organisation_name"
+    "u.last_login_at, u.locale, o.name AS organisation_name"
 )
 _USER_FROM = "users u LEFT JOIN organisations o ON o.id = u.organisation_id"
 
@@ -221,6 +221,7 @@ async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) ->
         "roles",
         "organisation_id",
         "disabled",
+        "locale",
         "password_hash",
         "password_changed_at",
         "totp_secret",
@@ -656,6 +657,35 @@ async def upsert_contact(
         organisation_id,
         user_id,
         assigned_by,
+    )
+
+
+async def survey_recipient(
+    conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID
+) -> Row | None:
+    """Who receives a survey's e-mails for an organisation, as things stand now.
+
+    The contact person registered for the survey, else the organisation's primary
+    contact; only an active user of that organisation who has an e-mail address.
+    """
+    return await conn.fetchrow(
+        """
+        SELECT id AS user_id, email, name, locale, source FROM (
+            SELECT u.id, u.email, u.name, u.locale, 'survey_contact' AS source, 1 AS rank
+            FROM survey_contacts c JOIN users u ON u.id = c.user_id
+            WHERE c.survey_id = $1 AND c.organisation_id = $2
+              AND u.organisation_id = $2 AND NOT u.disabled AND u.email IS NOT NULL
+            UNION ALL
+            SELECT u.id, u.email, u.name, u.locale, 'primary_contact' AS source, 2 AS rank
+            FROM organisations o JOIN users u ON u.id = o.primary_contact_user_id
+            WHERE o.id = $2
+              AND u.organisation_id = $2 AND NOT u.disabled AND u.email IS NOT NULL
+        ) AS candidates
+        ORDER BY rank
+        LIMIT 1
+        """,
+        survey_id,
+        organisation_id,
     )
 
 

@@ -145,6 +145,8 @@ class UserPatch(_In):
     organisation_id: UUID | None = None
     disabled: bool | None = None
     reset_mfa: bool | None = None
+    # The language of the platform's e-mails to this user.
+    locale: Literal["nl", "en"] | None = None
 
 
 class UserOut(BaseModel):
@@ -158,6 +160,7 @@ class UserOut(BaseModel):
     mfa_enabled: bool
     password_set: bool
     disabled: bool
+    locale: str
     created_at: datetime
     last_login_at: datetime | None
 

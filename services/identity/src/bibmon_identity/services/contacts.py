@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+import structlog
 
 from bibmon_common.auth import Principal
 from bibmon_common.contracts.identity import ContactPersonAssigned
@@ -15,6 +16,8 @@ from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
 from bibmon_identity.repository import Conn
 from bibmon_identity.services import audit
 from bibmon_identity.services.mail import enqueue
+
+log = structlog.get_logger(__name__)
 
 
 def _check_access(principal: Principal, organisation_id: uuid.UUID) -> None:
@@ -89,3 +92,32 @@ async def assign_contact(
         row = await repo.get_contact(conn, survey_id, organisation_id)
     assert row is not None
     return _present(row)
+
+
+async def survey_recipient(
+    conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID, *, caller: str
+) -> dict[str, Any]:
+    """For the notifier only: whom to send a survey's e-mail for an organisation, or 404.
+
+    Survey contact person first, else the organisation's primary contact; the answer
+    carries the address because the notifier keeps none (architecture.md, AVG art. 5(1)(c)).
+    """
+    row = await repo.survey_recipient(conn, survey_id, organisation_id)
+    if row is None:
+        log.info(
+            "contact.recipient_missing",
+            caller=caller,
+            survey_id=str(survey_id),
+            organisation_id=str(organisation_id),
+        )
+        raise NotFound("No contact person for this survey and organisation.")
+    # Disclosure of personal data to another service: who, which object (ids only).
+    log.info(
+        "contact.recipient_disclosed",
+        caller=caller,
+        survey_id=str(survey_id),
+        organisation_id=str(organisation_id),
+        user_id=str(row["user_id"]),
+        source=row["source"],
+    )
+    return {k: row[k] for k in ("user_id", "email", "name", "locale", "source")}

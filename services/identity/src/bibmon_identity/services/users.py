@@ -42,6 +42,7 @@ def present(row: asyncpg.Record) -> dict[str, Any]:
         "mfa_enabled": row["totp_confirmed_at"] is not None,
         "password_set": row["password_hash"] is not None,
         "disabled": row["disabled"],
+        "locale": row["locale"],
         "created_at": row["created_at"],
         "last_login_at": row["last_login_at"],
     }
@@ -247,6 +248,8 @@ async def update_user(
                 raise Conflict("You cannot disable your own account.")
             fields["disabled"] = changes["disabled"]
             end_sessions = end_sessions or bool(changes["disabled"])
+        if "locale" in changes:
+            fields["locale"] = changes["locale"]
         if changes.get("reset_mfa"):
             # ASVS 6.4.4: a lost factor is replaced after the KB admin re-proofs the person.
             fields.update(
