@@ -1,0 +1,287 @@
+"""The surveys service running for real: its own database and vhost, a test JWKS and clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+import httpx
+import jwt
+import pytest_asyncio
+from aio_pika.abc import AbstractIncomingMessage
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.clock import FrozenClock
+from bibmon_common.contracts.identity import OrganisationRegistered
+from bibmon_common.events import CloudEvent, parse_envelope, to_envelope
+from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_topology
+from bibmon_common.projections import on_organisation_changed
+from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.db import fresh_database
+from bibmon_surveys.closer import SurveyCloser
+from bibmon_surveys.config import SurveysSettings
+from bibmon_surveys.main import MIGRATIONS_DIR, create_app
+
+API = "/api/surveys"
+ISSUER = "bibmon-identity-test"
+KID = "test-key"
+
+
+class Keys:
+    """Signs access tokens the way identity does; serves the JWKS."""
+
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
+
+    async def provider(self, force: bool = False) -> dict[str, Any]:
+        return self.jwks
+
+    def token(self, *roles: str, organisation_id: uuid.UUID | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": ["bibmon-surveys"],
+            "sub": str(uuid.uuid4()),
+            "org": str(organisation_id) if organisation_id else None,
+            "roles": list(roles),
+            "scope": "full",
+            "amr": ["pwd", "otp"],
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(
+            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
+        )
+
+    def auth(self, *roles: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(*roles, organisation_id=organisation_id)}"}
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[Any]], within: float = 5.0, interval: float = 0.05
+) -> Any:
+    """Poll `probe` until it returns something truthy; that value is returned."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {within} s")
+        await asyncio.sleep(interval)
+
+
+class EventLog:
+    """Every surveys.* event that reached the broker, read from a test queue."""
+
+    def __init__(self) -> None:
+        self.received: list[CloudEvent] = []
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            self.received.append(parse_envelope(message.body))
+
+    def of(self, type_: str, survey_id: Any) -> list[dict[str, Any]]:
+        """Payloads of one type about one survey, in arrival order."""
+        return [
+            e.data
+            for e in self.received
+            if e.type == type_ and e.data.get("survey_id") == str(survey_id)
+        ]
+
+    async def wait(
+        self, type_: str, survey_id: Any, *, count: int = 1, within: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until at least `count` such events arrived; return them."""
+
+        async def probe() -> list[dict[str, Any]] | None:
+            found = self.of(type_, survey_id)
+            return found if len(found) >= count else None
+
+        return await wait_until(probe, within)  # type: ignore[no-any-return]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def amqp_url() -> AsyncIterator[str]:
+    async with fresh_vhost("bibmon_surveys_test") as url:
+        yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def events(amqp_url: str) -> AsyncIterator[EventLog]:
+    """A queue bound to surveys.* on bibmon.events, as another service's consumer would be."""
+    log = EventLog()
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    await declare_topology(channel)
+    queue = await channel.declare_queue("surveys-test.events", exclusive=True)
+    await queue.bind(EVENTS_EXCHANGE, routing_key="surveys.#")
+    await queue.consume(log.on_message)
+    yield log
+    await connection.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def keys() -> Keys:
+    return Keys()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def app_ctx(
+    amqp_url: str, events: EventLog, keys: Keys
+) -> AsyncIterator[tuple[Any, ServiceContext]]:
+    async with fresh_database("bibmon_surveys_test", migrations_dir=MIGRATIONS_DIR) as dsn:
+        settings = SurveysSettings(
+            environment="test",
+            database_url=dsn,
+            amqp_url=amqp_url,
+            jwt_issuer=ISSUER,
+            run_migrations_on_startup=False,
+            close_poll_seconds=0.1,
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_app(settings, jwks_provider=keys.provider)
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+            ctx: ServiceContext = app.state.ctx
+            # One clock for the session, moved only by the tests that need time to pass.
+            ctx.clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+            await wait_until(lambda: _started(ctx), within=15)
+            yield manager.app, ctx
+
+
+async def _started(ctx: ServiceContext) -> bool:
+    return ctx.consumers_started
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def ctx(app_ctx: tuple[Any, ServiceContext]) -> ServiceContext:
+    return app_ctx[1]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def clock(ctx: ServiceContext) -> FrozenClock:
+    assert isinstance(ctx.clock, FrozenClock)
+    return ctx.clock
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def closer(ctx: ServiceContext) -> SurveyCloser:
+    return ctx.extras["closer"]  # type: ignore[no-any-return]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def api(app_ctx: tuple[Any, ServiceContext]) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app_ctx[0])
+    async with httpx.AsyncClient(transport=transport, base_url="http://surveys.test") as client:
+        yield client
+
+
+class Organisations:
+    """Feeds the organisation read model through the kernel's projection handler."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def register(self, province: str = "Utrecht", size_class: str = "medium") -> uuid.UUID:
+        event = OrganisationRegistered(
+            organisation_id=uuid.uuid4(),
+            name=f"Bibliotheek {uuid.uuid4().hex[:8]}",
+            province=province,
+            municipalities=("Testgemeente",),
+            inhabitants={"small": 20_000, "medium": 60_000, "large": 150_000}.get(
+                size_class, 300_000
+            ),
+            size_class=size_class,
+        )
+        async with self.ctx.pool.acquire() as conn:
+            await on_organisation_changed(conn, event, to_envelope(event, source="identity"))
+        return event.organisation_id
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def organisations(ctx: ServiceContext) -> Organisations:
+    return Organisations(ctx)
+
+
+QUESTIONNAIRE: dict[str, Any] = {
+    "sections": [
+        {
+            "key": "collectie",
+            "title": "Collectie",
+            "questions": [
+                {"key": "boeken", "type": "integer", "label": "Aantal boeken", "min": 0},
+                {"key": "heeft_ebooks", "type": "yes_no", "label": "E-books?"},
+                {
+                    "key": "ebooks",
+                    "type": "integer",
+                    "label": "Aantal e-books",
+                    "show_if": {"question": "heeft_ebooks", "equals": True},
+                },
+            ],
+        }
+    ]
+}
+
+
+class Surveys:
+    """Small factory of survey bodies and API calls as a researcher."""
+
+    def __init__(self, api: httpx.AsyncClient, keys: Keys, clock: FrozenClock) -> None:
+        self.api = api
+        self.keys = keys
+        self.clock = clock
+        self.researcher = keys.auth("researcher")
+
+    def body(self, **overrides: Any) -> dict[str, Any]:
+        now = self.clock.now()
+        body: dict[str, Any] = {
+            "title": "Jaarlijkse monitor",
+            "description": "De cijfers over het afgelopen jaar.",
+            "mandatory": True,
+            "legal_basis": "wsob",
+            "opens_at": (now + timedelta(days=1)).isoformat(),
+            "closes_at": (now + timedelta(days=30)).isoformat(),
+            "series_key": "wsob-jaarlijks",
+            "participants": {"mode": "all"},
+            "questionnaire": QUESTIONNAIRE,
+        }
+        body.update(overrides)
+        return body
+
+    async def create(self, **overrides: Any) -> dict[str, Any]:
+        response = await self.api.post(
+            f"{API}/surveys", json=self.body(**overrides), headers=self.researcher
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def publish(self, survey_id: Any) -> dict[str, Any]:
+        response = await self.api.post(
+            f"{API}/surveys/{survey_id}/publish", headers=self.researcher
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def published(self, **overrides: Any) -> dict[str, Any]:
+        return await self.publish((await self.create(**overrides))["id"])
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def surveys(
+    api: httpx.AsyncClient, keys: Keys, clock: FrozenClock, organisations: Organisations
+) -> Surveys:
+    await organisations.register()  # so {"mode": "all"} resolves to someone
+    return Surveys(api, keys, clock)

@@ -1,0 +1,150 @@
+"""Bad input answers 422 problem+json, field by field."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from .conftest import API, QUESTIONNAIRE
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def _rejected(api, surveys, **overrides) -> dict[str, dict]:
+    response = await api.post(
+        f"{API}/surveys", json=surveys.body(**overrides), headers=surveys.researcher
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return {e["field"]: e for e in response.json()["errors"]}
+
+
+async def test_mandatory_survey_needs_a_legal_basis(api, surveys):
+    errors = await _rejected(api, surveys, mandatory=True, legal_basis=None)
+    assert errors["legal_basis"]["type"] == "required"
+
+
+async def test_subsidy_needs_the_scheme_named(api, surveys):
+    errors = await _rejected(api, surveys, legal_basis="subsidy", legal_basis_name=None)
+    assert errors["legal_basis_name"]["type"] == "required"
+
+
+async def test_voluntary_survey_has_no_legal_basis(api, surveys):
+    errors = await _rejected(
+        api, surveys, mandatory=False, legal_basis="subsidy", legal_basis_name="Regeling"
+    )
+    assert errors["legal_basis"]["type"] == "not_allowed"
+    assert errors["legal_basis_name"]["type"] == "not_allowed"
+
+
+async def test_unknown_legal_basis_is_refused(api, surveys):
+    errors = await _rejected(api, surveys, legal_basis="gemeente")
+    assert "legal_basis" in errors
+
+
+async def test_survey_closes_after_it_opens(api, surveys, clock):
+    now = clock.now()
+    errors = await _rejected(
+        api,
+        surveys,
+        opens_at=(now + timedelta(days=5)).isoformat(),
+        closes_at=(now + timedelta(days=4)).isoformat(),
+    )
+    assert errors["closes_at"]["type"] == "before_opens_at"
+
+
+async def test_dates_need_a_time_zone(api, surveys):
+    errors = await _rejected(api, surveys, opens_at=datetime(2027, 1, 1).isoformat())
+    assert errors["opens_at"]["type"] == "timezone_aware"
+
+
+async def test_duplicate_question_keys_are_refused(api, surveys):
+    questionnaire = copy.deepcopy(QUESTIONNAIRE)
+    questionnaire["sections"][0]["questions"][1]["key"] = "boeken"
+    questionnaire["sections"][0]["questions"][2]["show_if"] = None
+    errors = await _rejected(api, surveys, questionnaire=questionnaire)
+    assert "used twice" in errors["questionnaire"]["message"]
+
+
+async def test_show_if_must_name_an_earlier_question(api, surveys):
+    questionnaire = copy.deepcopy(QUESTIONNAIRE)
+    questionnaire["sections"][0]["questions"][0]["show_if"] = {
+        "question": "heeft_ebooks",
+        "equals": True,
+    }
+    errors = await _rejected(api, surveys, questionnaire=questionnaire)
+    assert "earlier question" in errors["questionnaire"]["message"]
+
+
+async def test_choice_question_needs_options(api, surveys):
+    questionnaire = copy.deepcopy(QUESTIONNAIRE)
+    questionnaire["sections"][0]["questions"].append(
+        {"key": "soort", "type": "single_choice", "label": "Soort", "options": []}
+    )
+    errors = await _rejected(api, surveys, questionnaire=questionnaire)
+    assert errors["questionnaire.sections.0.questions.3"]["message"].endswith("needs options")
+
+
+async def test_unknown_participant_ids_are_named(api, surveys, organisations):
+    known = await organisations.register()
+    unknown = uuid.uuid4()
+    errors = await _rejected(
+        api,
+        surveys,
+        participants={"mode": "list", "organisation_ids": [str(known), str(unknown)]},
+    )
+    error = errors["participants.organisation_ids"]
+    assert error["type"] == "unknown_organisation"
+    assert str(unknown) in error["message"]
+    assert str(known) not in error["message"]
+
+
+async def test_unknown_province_and_size_class_are_refused(api, surveys):
+    errors = await _rejected(api, surveys, participants={"mode": "filter", "provinces": ["Bayern"]})
+    assert errors["participants.provinces.0"]["type"] == "unknown_province"
+    errors = await _rejected(
+        api, surveys, participants={"mode": "filter", "size_classes": ["huge"]}
+    )
+    assert any(field.startswith("participants.filter.size_classes") for field in errors)
+
+
+async def test_patch_checks_the_merged_survey(api, surveys):
+    draft = await surveys.create()
+    response = await api.patch(
+        f"{API}/surveys/{draft['id']}", headers=surveys.researcher, json={"mandatory": False}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "legal_basis"
+    null_title = await api.patch(
+        f"{API}/surveys/{draft['id']}", headers=surveys.researcher, json={"title": None}
+    )
+    assert null_title.status_code == 422
+    assert null_title.json()["errors"][0]["field"] == "title"
+
+
+async def test_publishing_an_incomplete_survey_says_what_is_missing(api, surveys, clock):
+    now = clock.now()
+    draft = await surveys.create(
+        questionnaire=None,
+        participants={"mode": "list", "organisation_ids": []},
+        opens_at=(now - timedelta(days=10)).isoformat(),
+        closes_at=(now - timedelta(days=1)).isoformat(),
+    )
+    response = await api.post(f"{API}/surveys/{draft['id']}/publish", headers=surveys.researcher)
+    assert response.status_code == 422
+    fields = {e["field"]: e["type"] for e in response.json()["errors"]}
+    assert fields == {
+        "questionnaire": "required",
+        "closes_at": "in_the_past",
+        "participants": "no_participants",
+    }
+
+
+async def test_unknown_survey_is_404(api, surveys):
+    response = await api.get(f"{API}/surveys/{uuid.uuid4()}", headers=surveys.researcher)
+    assert response.status_code == 404
+    response = await api.post(f"{API}/surveys/{uuid.uuid4()}/publish", headers=surveys.researcher)
+    assert response.status_code == 404
