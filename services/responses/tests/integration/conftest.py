@@ -233,9 +233,11 @@ class Surveys:
         async with self.pool.acquire() as conn, conn.transaction():
             await consumers.HANDLERS[message.type](conn, message, envelope)
 
-    async def publish(self, message: Message, *, at: datetime | None = None) -> uuid.UUID:
+    async def publish(
+        self, message: Message, *, at: datetime | None = None, message_id: uuid.UUID | None = None
+    ) -> uuid.UUID:
         """Publish `message` on the broker as the surveys service's relay would."""
-        envelope = to_envelope(message, source="bibmon-surveys-test", time=at)
+        envelope = to_envelope(message, source="bibmon-surveys-test", id=message_id, time=at)
         await self.broker.publish(
             message.exchange,
             message.type,

@@ -1,0 +1,94 @@
+"""Plausibility: answers far from last time's figures need an explanation to be submitted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+BASE = {"heeft_vestigingen": False}
+
+
+async def _series(surveys, org, series_key):
+    """A previous survey of the series, answered by three organisations, and the current one."""
+    a, b, c = org(), org(), org()
+    previous = await surveys.create(
+        [a.id, b.id, c.id], series_key=series_key, opens_in=timedelta(days=-400)
+    )
+    await a.answer_and_submit(previous, {**BASE, "leden": 1000, "uitleningen": 600})
+    await b.answer_and_submit(previous, {**BASE, "leden": 2000, "uitleningen": 800})
+    await c.answer_and_submit(previous, {**BASE, "leden": 1500, "uitleningen": 500})
+    current = await surveys.create([a.id, b.id, c.id], series_key=series_key)
+    return a, b, c, previous, current
+
+
+async def test_previous_answers_and_a_differs_from_previous_warning_are_shown(surveys, org):
+    a, _, _, _, current = await _series(surveys, org, "bm-differs")
+    view = (await a.get(current)).json()
+    assert view["previous_answers"] == {**BASE, "leden": 1000, "uitleningen": 600}
+    saved = (await a.put(current, {**BASE, "leden": 1600, "uitleningen": 620}, 0)).json()
+    assert saved["warnings"] == [
+        {
+            "question": "leden",
+            "code": "differs_from_previous",
+            "previous_value": 1000,
+            "message": saved["warnings"][0]["message"],
+            "message_en": saved["warnings"][0]["message_en"],
+        }
+    ]
+    assert "50%" in saved["warnings"][0]["message"]
+    assert "1000" in saved["warnings"][0]["message"]
+
+
+async def test_a_warning_needs_an_explanation_which_reaches_history_and_event(
+    surveys, org, researcher, events
+):
+    a, _, _, _, current = await _series(surveys, org, "bm-explain")
+    await a.put(current, {**BASE, "leden": 2600, "uitleningen": 610}, 0)
+    refused = await a.submit(current)
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["errors"]
+    assert [e["field"] for e in errors] == ["explanations.leden"]
+    assert errors[0]["type"] == "explanation_required"
+    assert (await a.submit(current, {"leden": "ok"})).status_code == 422  # too short
+    explanation = "Nieuwe vestiging in de wijk geopend."
+    done = await a.submit(current, {"leden": explanation})
+    assert done.status_code == 200, done.text
+    assert done.json()["explanations"] == {"leden": explanation}
+
+    history = (await researcher.history(current, a.id)).json()
+    (snapshot,) = history["submissions"]
+    assert snapshot["explanations"] == {"leden": explanation}
+    assert snapshot["warnings"][0]["question"] == "leden"
+    review = (await researcher.get(current, a.id)).json()
+    assert review["explanations"] == {"leden": explanation}
+    assert review["warnings"][0]["code"] == "differs_from_previous"
+    event = await events.wait_for("responses.response.submitted.v1", survey_id=str(current))
+    assert event["explanations"] == {"leden": explanation}
+
+
+async def test_a_value_far_outside_the_national_range_is_warned(surveys, org):
+    await _series(surveys, org, "bm-national")
+    newcomer = org()  # took no part last time: only the national range applies
+    # Opened before the series' current survey, after the answered one: that one is previous.
+    survey_id = await surveys.create(
+        [newcomer.id], series_key="bm-national", opens_in=timedelta(days=-2)
+    )
+    view = (await newcomer.put(survey_id, {**BASE, "leden": 4500, "uitleningen": 1600}, 0)).json()
+    assert view["previous_answers"] == {}
+    assert [(w["question"], w["code"]) for w in view["warnings"]] == [
+        ("leden", "outside_national_range")
+    ]  # 1600 = 800 * 2 is just inside; 4500 > 2000 * 2 is not
+    low = (await newcomer.put(survey_id, {"leden": 400, "uitleningen": 240}, 1)).json()
+    assert [w["question"] for w in low["warnings"]] == ["leden", "uitleningen"]
+
+
+async def test_explanations_must_name_questions_of_the_questionnaire(surveys, org):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    await a.put(survey_id, {**BASE, "leden": 1, "uitleningen": 1}, 0)
+    resp = await a.submit(survey_id, {"bestaat_niet": "Een toelichting"})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["field"] == "explanations.bestaat_niet"

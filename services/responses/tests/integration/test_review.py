@@ -1,0 +1,140 @@
+"""Researchers review submissions: accept, return with a remark, reopen after closing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+ANSWERS = {"leden": 1000, "uitleningen": 600, "heeft_vestigingen": False}
+
+
+async def test_return_resubmit_accept_and_history_with_events_on_the_broker(
+    surveys, org, researcher, events
+):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    assert (await researcher.act(survey_id, a.id, "accept")).status_code == 409  # not started
+    first = await a.answer_and_submit(survey_id, ANSWERS)
+    submitted = await events.wait_for(
+        "responses.response.submitted.v1", survey_id=str(survey_id), submission=1
+    )
+    assert submitted["organisation_id"] == str(a.id)
+    assert submitted["answers"] == ANSWERS
+    assert submitted["questionnaire_version"] == 1
+
+    returned = await researcher.act(
+        survey_id, a.id, "return", remark="Het aantal leden lijkt te hoog."
+    )
+    assert returned.status_code == 200, returned.text
+    assert returned.json()["status"] == "returned"
+    event = await events.wait_for("responses.response.returned.v1", survey_id=str(survey_id))
+    assert event["remark"] == "Het aantal leden lijkt te hoog."
+    assert event["submission"] == 1
+
+    view = (await a.get(survey_id)).json()
+    assert view["status"] == "returned"
+    assert view["remark"] == "Het aantal leden lijkt te hoog."
+    assert view["can_edit"] is True
+    assert (await researcher.act(survey_id, a.id, "accept")).status_code == 409  # returned
+    fixed = await a.put(survey_id, {"leden": 900}, first["version"])
+    assert fixed.status_code == 200, fixed.text
+    assert (await a.submit(survey_id)).json()["submission"] == 2
+
+    accepted = await researcher.act(survey_id, a.id, "accept")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "accepted"
+    event = await events.wait_for("responses.response.accepted.v1", survey_id=str(survey_id))
+    assert event["submission"] == 2
+    again = await researcher.act(survey_id, a.id, "accept")
+    assert again.status_code == 409
+    assert "accepted" in again.json()["detail"]
+    assert (await researcher.act(survey_id, a.id, "return", remark="x")).status_code == 409
+    assert (await a.put(survey_id, {"leden": 1}, fixed.json()["version"])).status_code == 409
+
+    history = (await researcher.history(survey_id, a.id)).json()
+    assert [s["submission"] for s in history["submissions"]] == [1, 2]
+    one, two = history["submissions"]
+    assert one["answers"]["leden"] == 1000
+    assert one["review"] == "returned"
+    assert one["remark"] == "Het aantal leden lijkt te hoog."
+    assert two["answers"]["leden"] == 900
+    assert two["review"] == "accepted"
+
+
+async def test_reopen_lets_an_organisation_correct_after_closing(
+    surveys, org, researcher, kb_admin, events
+):
+    a, late = org(), org()
+    survey_id = await surveys.create([a.id, late.id])
+    await a.answer_and_submit(survey_id, ANSWERS)
+    # While the survey is open, a researcher returns instead of reopening.
+    assert (await kb_admin.act(survey_id, a.id, "reopen", reason="correctie")).status_code == 409
+    await surveys.close(survey_id)
+
+    reopened = await kb_admin.act(survey_id, a.id, "reopen", reason="Correctie uitleningen")
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json()["status"] == "reopened"
+    event = await events.wait_for("responses.response.reopened.v1", survey_id=str(survey_id))
+    assert event["organisation_id"] == str(a.id)
+    assert event["reason"] == "Correctie uitleningen"
+    assert (await kb_admin.act(survey_id, a.id, "reopen", reason="nog eens")).status_code == 409
+
+    view = (await a.get(survey_id)).json()
+    assert view["can_edit"] is True
+    saved = await a.put(survey_id, {"uitleningen": 650}, view["version"])
+    assert saved.status_code == 200, saved.text
+    resubmitted = await a.submit(survey_id)
+    assert resubmitted.status_code == 200, resubmitted.text
+    assert resubmitted.json()["submission"] == 2
+    # The correction was submitted: the closed survey refuses further changes.
+    assert (await a.put(survey_id, {"uitleningen": 1}, saved.json()["version"])).status_code == 409
+    await events.wait_for("responses.response.submitted.v1", survey_id=str(survey_id), submission=2)
+
+    # An organisation that never started can be given a late response too.
+    assert (await late.put(survey_id, ANSWERS, 0)).status_code == 409
+    assert (await researcher.act(survey_id, late.id, "reopen", reason="Te laat")).status_code == 200
+    await late.answer_and_submit(survey_id, ANSWERS)
+
+
+async def test_the_review_view_shows_the_full_response(surveys, org, researcher):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    await a.answer_and_submit(survey_id, ANSWERS)
+    resp = await researcher.get(survey_id, a.id)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["answers"] == ANSWERS
+    assert body["status"] == "submitted"
+    assert "explanations" in body
+    assert "warnings" in body
+    assert (await researcher.get(survey_id, uuid.uuid4())).status_code == 404
+
+
+async def test_progress_counts_every_participant(surveys, org, researcher, kb_admin):
+    a, b, c, d = org(), org(), org(), org()
+    survey_id = await surveys.create([a.id, b.id, c.id, d.id])
+    await a.answer_and_submit(survey_id, ANSWERS)
+    await b.put(survey_id, {"leden": 3}, 0)
+    await d.answer_and_submit(survey_id, ANSWERS)
+    await researcher.act(survey_id, d.id, "accept")
+    resp = await researcher.progress(survey_id)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["total"] == 4
+    assert body["counts"] == {
+        "not_started": 1,
+        "draft": 1,
+        "submitted": 1,
+        "accepted": 1,
+        "returned": 0,
+        "reopened": 0,
+    }
+    by_org = {o["organisation_id"]: o for o in body["organisations"]}
+    assert by_org[str(c.id)]["status"] == "not_started"
+    assert by_org[str(c.id)]["updated_at"] is None
+    assert by_org[str(a.id)]["submission"] == 1
+    assert (await kb_admin.progress(survey_id)).status_code == 200
+    assert (await researcher.progress(uuid.uuid4())).status_code == 404
