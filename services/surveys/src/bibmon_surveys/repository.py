@@ -91,7 +91,7 @@ async def insert_survey(conn: Conn, values: dict[str, Any]) -> None:
 async def get_survey(conn: Conn, survey_id: UUID, *, for_update: bool = False) -> Row | None:
     """One survey with its resolved participants; `for_update` locks the row."""
     if for_update:
-        # FOR UPDATE may not lock a row read through an aggregate; lock first, then read.
+        # Lock the survey row alone, then read it with its participants.
         locked = await conn.fetchval("SELECT id FROM survey WHERE id = $1 FOR UPDATE", survey_id)
         if locked is None:
             return None
@@ -198,6 +198,7 @@ async def participants(conn: Conn, survey_id: UUID) -> list[Row]:
 
 async def organisations(conn: Conn) -> list[dict[str, Any]]:
     """Every organisation of the read model (id, name, province, size class), by name."""
+    # Like bibmon_common.projections.list_organisations, which takes no pooled connection.
     rows = await conn.fetch(
         "SELECT id, name, province, size_class FROM organisation ORDER BY name, id"
     )
