@@ -289,8 +289,12 @@ async def update_survey(
                         "closes_at", "The closing time must be in the future.", "in_the_past"
                     )
                 )
-        errors += domain.fact_errors(current | changes)
-        if "participants" in changes:
+            # A frozen field already has its error; check the rest against what stays.
+            checked = {k: v for k, v in changes.items() if k not in domain.FROZEN_AFTER_PUBLISH}
+        else:
+            checked = changes
+        errors += domain.fact_errors(current | checked)
+        if "participants" in changes and not published:
             errors += await _participant_errors(conn, _spec(changes["participants"]))
         if errors:
             raise _invalid(errors)
