@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.events import CloudEvent, Message
@@ -48,7 +49,9 @@ ORGANISATION_HANDLERS = {
 }
 
 
-async def list_organisations(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+async def list_organisations(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+) -> list[dict[str, Any]]:
     """All organisations of the read model, by name."""
     rows = await conn.fetch(
         "SELECT id, name, province, municipalities, inhabitants, size_class"
