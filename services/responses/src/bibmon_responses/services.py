@@ -568,7 +568,7 @@ async def history(conn: Conn, survey_id: UUID, organisation_id: UUID) -> dict[st
     return {
         "survey_id": survey_id,
         "organisation_id": organisation_id,
-        "submissions": [dict(r) for r in rows],
+        "items": [dict(r) for r in rows],
     }
 
 

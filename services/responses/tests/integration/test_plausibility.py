@@ -59,7 +59,7 @@ async def test_a_warning_needs_an_explanation_which_reaches_history_and_event(
     assert done.json()["explanations"] == {"leden": explanation}
 
     history = (await researcher.history(current, a.id)).json()
-    (snapshot,) = history["submissions"]
+    (snapshot,) = history["items"]
     assert snapshot["explanations"] == {"leden": explanation}
     assert snapshot["warnings"][0]["question"] == "leden"
     review = (await researcher.get(current, a.id)).json()

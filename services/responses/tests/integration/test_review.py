@@ -55,8 +55,8 @@ async def test_return_resubmit_accept_and_history_with_events_on_the_broker(
     assert (await a.put(survey_id, {"leden": 1}, fixed.json()["version"])).status_code == 409
 
     history = (await researcher.history(survey_id, a.id)).json()
-    assert [s["submission"] for s in history["submissions"]] == [1, 2]
-    one, two = history["submissions"]
+    assert [s["submission"] for s in history["items"]] == [1, 2]
+    one, two = history["items"]
     assert one["answers"]["leden"] == 1000
     assert one["review"] == "returned"
     assert one["remark"] == "Het aantal leden lijkt te hoog."

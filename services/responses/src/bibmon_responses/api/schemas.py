@@ -91,7 +91,7 @@ class SubmissionOut(BaseModel):
 class HistoryOut(BaseModel):
     survey_id: UUID
     organisation_id: UUID
-    submissions: list[SubmissionOut]
+    items: list[SubmissionOut] = Field(description="Every submitted version, oldest first.")
 
 
 class ProgressEntry(BaseModel):
