@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -50,6 +50,23 @@ class NotifierSettings(ServiceSettings):
     # Delivery metadata (no personal data) is kept 90 days.
     job_retention_days: int = 90
     retention_interval_seconds: float = 3600.0
+
+    # Identity's internal API, which answers a survey's contact person at send time
+    # (GET /internal/identity/surveys/{survey_id}/contacts/{organisation_id}/recipient,
+    # with a service token signed with `service_token_secret`). Not behind the gateway.
+    identity_url: str = "http://127.0.0.1:8101"
+    identity_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Survey reminders: days before the deadline, and how often the scheduler looks.
+    reminder_offsets_days: tuple[int, ...] = (14, 7, 1)
+    reminder_poll_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("reminder_offsets_days")
+    @classmethod
+    def _positive_distinct_offsets(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d <= 0 for d in value):
+            raise ValueError("reminder offsets are positive numbers of days")
+        return tuple(sorted(set(value), reverse=True))
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> NotifierSettings:

@@ -10,10 +10,17 @@ import asyncpg
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.identity import UserErased
 from bibmon_common.contracts.notifier import SendEmail
+from bibmon_common.contracts.responses import (
+    ResponseAccepted,
+    ResponseReopened,
+    ResponseReturned,
+    ResponseSubmitted,
+)
+from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
-from bibmon_notifier import services
+from bibmon_notifier import services, survey_mail
 from bibmon_notifier.config import NotifierSettings
 
 COMMANDS_QUEUE = "notifier.commands"
@@ -36,6 +43,51 @@ async def on_user_erased(conn: asyncpg.Connection, message: Message, envelope: C
     await services.erase_user(conn, message.user_id)
 
 
+def survey_handlers(ctx: ServiceContext) -> dict[str, Any]:
+    """Handlers of surveys' and responses' events: the read model and the survey e-mails."""
+    settings: NotifierSettings = ctx.settings
+
+    async def published(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, SurveyPublished)
+        await survey_mail.survey_published(
+            conn, message, settings=settings, clock=ctx.clock, at=envelope.time
+        )
+
+    async def updated(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, SurveyUpdated)
+        await survey_mail.survey_updated(conn, message, clock=ctx.clock, at=envelope.time)
+
+    async def closed(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, SurveyClosed)
+        await survey_mail.survey_closed(conn, message)
+
+    async def submitted(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, ResponseSubmitted)
+        await survey_mail.response_submitted(conn, message, settings=settings)
+
+    async def returned(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, ResponseReturned)
+        await survey_mail.response_returned(conn, message, settings=settings)
+
+    async def reopened(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, ResponseReopened)
+        await survey_mail.response_reopened(conn, message)
+
+    async def accepted(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+        assert isinstance(message, ResponseAccepted)
+        await survey_mail.response_accepted(conn, message)
+
+    return {
+        SurveyPublished.type: published,
+        SurveyUpdated.type: updated,
+        SurveyClosed.type: closed,
+        ResponseSubmitted.type: submitted,
+        ResponseReturned.type: returned,
+        ResponseReopened.type: reopened,
+        ResponseAccepted.type: accepted,
+    }
+
+
 def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) -> list[Any]:
     """The notifier's two consumers: its command queue and its events queue."""
     settings: NotifierSettings = ctx.settings
@@ -53,7 +105,7 @@ def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) 
             ctx.pool,
             queue=EVENTS_QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers={UserErased.type: on_user_erased},
+            handlers={UserErased.type: on_user_erased, **survey_handlers(ctx)},
             retry_delays=retry_delays,
         ),
     ]

@@ -18,9 +18,10 @@ from bibmon_notifier import consumers
 from bibmon_notifier.api.routes import router
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.mail import SmtpSender
+from bibmon_notifier.recipients import IdentityClient
 from bibmon_notifier.rendering import Renderer
 from bibmon_notifier.services import Delivery
-from bibmon_notifier.worker import SenderWorker
+from bibmon_notifier.worker import ReminderScheduler, SenderWorker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE = "notifier"
@@ -37,19 +38,32 @@ def create_app(
     renderer = Renderer(support_address=settings.support_address)
 
     async def start_sender(ctx: ServiceContext) -> None:
+        identity = IdentityClient(settings)
         delivery = Delivery(
-            pool=ctx.pool, settings=settings, renderer=renderer, sender=SmtpSender(settings)
+            pool=ctx.pool,
+            settings=settings,
+            renderer=renderer,
+            sender=SmtpSender(settings),
+            identity=identity,
+            clock=lambda: ctx.clock,
         )
         worker = SenderWorker(delivery)
-        ctx.extras["delivery"] = delivery
-        ctx.extras["sender"] = worker
+        reminders = ReminderScheduler(ctx, settings)
+        ctx.extras.update(delivery=delivery, sender=worker, reminders=reminders, identity=identity)
         if settings.start_background_workers:
             await worker.start()
+            reminders.start()
 
     async def stop_sender(ctx: ServiceContext) -> None:
+        reminders = ctx.extras.get("reminders")
+        if reminders is not None:
+            await reminders.stop()
         worker = ctx.extras.get("sender")
         if worker is not None:
             await worker.stop()
+        identity = ctx.extras.get("identity")
+        if identity is not None:
+            await identity.close()
 
     def build_consumers(ctx: ServiceContext) -> list[Any]:
         return consumers.build(ctx, retry_delays=consumer_retry_delays)
@@ -59,8 +73,9 @@ def create_app(
         service=SERVICE,
         title="Bibliotheekmonitor — notifier",
         description=(
-            "Sends the platform's e-mails from `notifier.send_email.v1` commands; "
-            "operators see and retry failed e-mails here."
+            "Sends the platform's e-mails: from `notifier.send_email.v1` commands, and "
+            "survey invitations, reminders, receipts and returned-for-correction notices "
+            "from surveys' and responses' events; operators see and retry failed e-mails here."
         ),
         routers=[router],
         migrations_dir=MIGRATIONS_DIR,

@@ -3,6 +3,7 @@
 Each e-mail is four files under `templates/<locale>/`: `<name>.txt` (with a `subject`
 block) and `<name>.html`, both extending the locale's `_layout`. A new e-mail (survey
 invitation, reminder, receipt, report ready) is those files plus one `TEMPLATES` entry.
+The survey e-mails share `templates/<locale>/_survey.{html,txt}` (the legal-basis note).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class TemplateSpec:
     urls: frozenset[str] = field(default_factory=frozenset)
 
 
+_LEGAL_BASIS = frozenset({"legal_basis", "legal_basis_name"})
+
 TEMPLATES: dict[str, TemplateSpec] = {
     "account_request_received": TemplateSpec(optional=frozenset({"organisation_name"})),
     "account_welcome": TemplateSpec(
@@ -51,6 +54,28 @@ TEMPLATES: dict[str, TemplateSpec] = {
     ),
     "password_changed": TemplateSpec(),
     "account_locked": TemplateSpec(required=frozenset({"locked_minutes"})),
+    # Survey e-mails, made by the notifier itself from surveys' and responses' events.
+    "survey_invitation": TemplateSpec(
+        required=frozenset(
+            {"survey_title", "opens_at", "closes_at", "survey_url", "mandatory"} | _LEGAL_BASIS
+        ),
+        optional=frozenset({"survey_description"}),
+        urls=frozenset({"survey_url"}),
+    ),
+    "survey_reminder": TemplateSpec(
+        required=frozenset(
+            {"survey_title", "closes_at", "days_left", "survey_url", "mandatory"} | _LEGAL_BASIS
+        ),
+        urls=frozenset({"survey_url"}),
+    ),
+    "response_receipt": TemplateSpec(
+        required=frozenset({"survey_title", "submitted_at", "survey_url"}),
+        urls=frozenset({"survey_url"}),
+    ),
+    "response_returned": TemplateSpec(
+        required=frozenset({"survey_title", "remark", "survey_url"}),
+        urls=frozenset({"survey_url"}),
+    ),
 }
 
 

@@ -18,7 +18,13 @@ NOTIFY_CHANNEL = "bibmon_notifier_email"
 # Columns an operator may see: never the recipient or the context (links, names).
 PUBLIC_COLUMNS = (
     "id, template, locale, status, attempts, last_error, created_at, sent_at, "
-    "next_attempt_at, expires_at, finished_at, subject_user_id"
+    "next_attempt_at, expires_at, finished_at, subject_user_id, "
+    "recipient_survey_id AS survey_id, recipient_organisation_id AS organisation_id"
+)
+# Whether the job still knows whom to send to: an address, or a reference plus its context.
+_HAS_RECIPIENT = (
+    "(recipient_email IS NOT NULL "
+    "OR (recipient_organisation_id IS NOT NULL AND context IS NOT NULL))"
 )
 _PURGE = "recipient_email = NULL, recipient_name = NULL, context = NULL"
 
@@ -37,15 +43,22 @@ async def insert_job(
     status: str,
     expires_at: datetime | None,
     last_error: str | None = None,
+    recipient_survey_id: UUID | None = None,
+    recipient_organisation_id: UUID | None = None,
 ) -> bool:
-    """Insert a job unless its idempotency key is known; True when a row was written."""
+    """Insert a job unless its idempotency key is known; True when a row was written.
+
+    A survey e-mail has no address: `recipient_survey_id` and `recipient_organisation_id`
+    name the contact person, whom identity answers at send time.
+    """
     inserted = await conn.fetchval(
         """
         INSERT INTO email_job (id, idempotency_key, template, locale, recipient_email,
                                recipient_name, subject_user_id, context, status, expires_at,
-                               last_error, finished_at)
+                               last_error, finished_at, recipient_survey_id,
+                               recipient_organisation_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11,
-                CASE WHEN $9 = 'pending' THEN NULL ELSE now() END)
+                CASE WHEN $9 = 'pending' THEN NULL ELSE now() END, $12, $13)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING 1
         """,
@@ -60,6 +73,8 @@ async def insert_job(
         status,
         expires_at,
         last_error,
+        recipient_survey_id,
+        recipient_organisation_id,
     )
     return inserted is not None
 
@@ -74,7 +89,8 @@ async def claim_due_job(conn: Conn) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT id, template, locale, recipient_email, recipient_name, subject_user_id,
-               context::text AS context, attempts, created_at, expires_at
+               context::text AS context, attempts, created_at, expires_at,
+               recipient_survey_id, recipient_organisation_id
         FROM email_job
         WHERE status = 'pending' AND next_attempt_at <= now()
         ORDER BY next_attempt_at
@@ -105,6 +121,30 @@ async def mark_expired(conn: Conn, job_id: UUID, reason: str) -> None:
         SET status = 'expired', finished_at = now(), last_error = $2, {_PURGE}
         WHERE id = $1
         """,  # noqa: S608
+        job_id,
+        reason,
+    )
+
+
+async def set_resolved_recipient(conn: Conn, job_id: UUID, user_id: UUID, locale: str) -> None:
+    """Record whom a survey e-mail went to (a pseudonym) and in which language; no address."""
+    await conn.execute(
+        "UPDATE email_job SET subject_user_id = $2, locale = $3 WHERE id = $1",
+        job_id,
+        user_id,
+        locale,
+    )
+
+
+async def mark_no_recipient(conn: Conn, job_id: UUID, reason: str) -> None:
+    """Nobody to send a survey e-mail to; a kb_admin may retry after registering one."""
+    await conn.execute(
+        """
+        UPDATE email_job
+        SET status = 'no_recipient', attempts = attempts + 1, finished_at = now(),
+            last_error = $2
+        WHERE id = $1
+        """,
         job_id,
         reason,
     )
@@ -141,19 +181,26 @@ async def schedule_retry(conn: Conn, job_id: UUID, error: str, delay_seconds: fl
 
 
 async def erase_subject(conn: Conn, user_id: UUID) -> int:
-    """Forget everything personal about a user's e-mails; pending ones are never sent."""
+    """Forget everything personal about a user's e-mails; pending ones are never sent.
+
+    A pending survey e-mail holds no address, only its reference: it stays pending and its
+    next attempt asks identity again, which no longer answers the erased user.
+    """
     result = await conn.execute(
-        f"""
+        """
         UPDATE email_job
-        SET {_PURGE},
+        SET recipient_email = NULL, recipient_name = NULL,
+            context = CASE WHEN recipient_organisation_id IS NULL THEN NULL ELSE context END,
             status = CASE WHEN status = 'pending' THEN 'expired' ELSE status END,
             last_error = CASE WHEN status = 'pending' THEN 'recipient erased'
                               ELSE last_error END,
             finished_at = coalesce(finished_at, now())
         WHERE subject_user_id = $1
+          AND NOT (status = 'pending' AND recipient_organisation_id IS NOT NULL)
           AND (recipient_email IS NOT NULL OR recipient_name IS NOT NULL
-               OR context IS NOT NULL OR status = 'pending')
-        """,  # noqa: S608
+               OR (context IS NOT NULL AND recipient_organisation_id IS NULL)
+               OR status = 'pending')
+        """,
         user_id,
     )
     return int(result.split()[-1])
@@ -164,7 +211,7 @@ async def get_job(conn: Conn, job_id: UUID, *, for_update: bool = False) -> Any:
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
         f"""
-        SELECT {PUBLIC_COLUMNS}, recipient_email IS NOT NULL AS has_recipient
+        SELECT {PUBLIC_COLUMNS}, {_HAS_RECIPIENT} AS has_recipient
         FROM email_job WHERE id = $1{lock}
         """,  # noqa: S608
         job_id,
@@ -206,8 +253,11 @@ async def purge_failed_recipients(conn: Conn, grace_seconds: float) -> int:
     result = await conn.execute(
         f"""
         UPDATE email_job SET {_PURGE}
-        WHERE status <> 'pending' AND recipient_email IS NOT NULL
-          AND (status <> 'failed' OR finished_at < now() - make_interval(secs => $1))
+        WHERE status <> 'pending'
+          AND (recipient_email IS NOT NULL OR recipient_name IS NOT NULL
+               OR context IS NOT NULL)
+          AND (status NOT IN ('failed', 'no_recipient')
+               OR finished_at < now() - make_interval(secs => $1))
         """,  # noqa: S608
         float(grace_seconds),
     )
@@ -223,3 +273,118 @@ async def delete_old_jobs(conn: Conn, retention_days: int) -> int:
         retention_days,
     )
     return int(result.split()[-1])
+
+
+# --- survey read model -------------------------------------------------------------------
+
+
+async def upsert_survey(
+    conn: Conn, facts: dict[str, Any], *, invited_at: datetime, facts_at: datetime
+) -> None:
+    """Record a survey's facts; newer facts win, `invited_at` is kept from the first time."""
+    await conn.execute(
+        """
+        INSERT INTO survey (survey_id, title, description, mandatory, legal_basis,
+                            legal_basis_name, opens_at, closes_at, invited_at, facts_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (survey_id) DO UPDATE
+        SET title = EXCLUDED.title, description = EXCLUDED.description,
+            mandatory = EXCLUDED.mandatory, legal_basis = EXCLUDED.legal_basis,
+            legal_basis_name = EXCLUDED.legal_basis_name, opens_at = EXCLUDED.opens_at,
+            closes_at = EXCLUDED.closes_at, facts_at = EXCLUDED.facts_at
+        WHERE survey.facts_at <= EXCLUDED.facts_at
+        """,
+        facts["survey_id"],
+        facts["title"],
+        facts["description"],
+        facts["mandatory"],
+        facts["legal_basis"],
+        facts["legal_basis_name"],
+        facts["opens_at"],
+        facts["closes_at"],
+        invited_at,
+        facts_at,
+    )
+
+
+async def add_participants(conn: Conn, survey_id: UUID, organisation_ids: list[UUID]) -> None:
+    """The participating organisations (known ones are left as they are)."""
+    await conn.execute(
+        """
+        INSERT INTO survey_participant (survey_id, organisation_id)
+        SELECT $1, unnest($2::uuid[])
+        ON CONFLICT DO NOTHING
+        """,
+        survey_id,
+        organisation_ids,
+    )
+
+
+async def close_survey(conn: Conn, survey_id: UUID, closed_at: datetime) -> None:
+    """The survey closed; no more reminders."""
+    await conn.execute(
+        "UPDATE survey SET closed_at = coalesce(closed_at, $2) WHERE survey_id = $1",
+        survey_id,
+        closed_at,
+    )
+
+
+async def get_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record | None:
+    """A survey's facts."""
+    return await conn.fetchrow("SELECT * FROM survey WHERE survey_id = $1", survey_id)
+
+
+async def set_submitted(
+    conn: Conn, survey_id: UUID, organisation_id: UUID, *, submitted: bool, at: datetime
+) -> None:
+    """Whether the organisation has submitted, unless a later response event said otherwise."""
+    await conn.execute(
+        """
+        INSERT INTO survey_participant (survey_id, organisation_id, submitted, status_at)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (survey_id, organisation_id) DO UPDATE
+        SET submitted = EXCLUDED.submitted, status_at = EXCLUDED.status_at
+        WHERE survey_participant.status_at IS NULL
+           OR survey_participant.status_at <= EXCLUDED.status_at
+        """,
+        survey_id,
+        organisation_id,
+        submitted,
+        at,
+    )
+
+
+async def has_submitted(conn: Conn, survey_id: UUID, organisation_id: UUID) -> bool:
+    """True when the organisation's response is submitted as things stand."""
+    return bool(
+        await conn.fetchval(
+            "SELECT submitted FROM survey_participant "
+            "WHERE survey_id = $1 AND organisation_id = $2",
+            survey_id,
+            organisation_id,
+        )
+    )
+
+
+async def reminder_candidates(
+    conn: Conn, now: datetime, largest_offset_days: int
+) -> list[asyncpg.Record]:
+    """Open surveys × participants that have not submitted, within the first reminder window.
+
+    Ordered, so a run that stopped half-way is continued in the same order.
+    """
+    return list(
+        await conn.fetch(
+            """
+            SELECT s.survey_id, p.organisation_id, s.title, s.mandatory, s.legal_basis,
+                   s.legal_basis_name, s.closes_at, s.invited_at
+            FROM survey s JOIN survey_participant p USING (survey_id)
+            WHERE s.closed_at IS NULL AND s.opens_at <= $1 AND s.closes_at > $1
+              AND s.closes_at - make_interval(days => $2) <= $1
+              AND NOT p.submitted
+            ORDER BY s.survey_id, p.organisation_id
+            """,
+            now,
+            largest_offset_days,
+        )
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import email.errors
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -13,18 +14,21 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from bibmon_common.clock import Clock, SystemClock
 from bibmon_common.contracts.notifier import EmailFailed, EmailSent, SendEmail
 from bibmon_common.errors import Conflict, NotFound
 from bibmon_common.messaging.outbox import enqueue
-from bibmon_notifier import repository
+from bibmon_notifier import repository, survey_mail
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.mail import DeliveryError, SmtpSender, build_message, scrub_addresses
+from bibmon_notifier.recipients import IdentityClient, Recipient, RecipientUnavailable
 from bibmon_notifier.rendering import LOCALES, Renderer, TemplateError, validate
 from bibmon_notifier.repository import Conn
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "bibmon-notifier"
+SYSTEM_CLOCK = SystemClock()
 MAX_ERROR_LENGTH = 500
 
 
@@ -106,6 +110,11 @@ class Delivery:
     settings: NotifierSettings
     renderer: Renderer
     sender: SmtpSender
+    # Resolves survey e-mails' recipients.
+    identity: IdentityClient | None = None
+    # The service clock (`ctx.clock`, read on each call: tests replace it, the e2e suite
+    # moves it); it says whether a survey has closed.
+    clock: Callable[[], Clock] = field(default=lambda: SYSTEM_CLOCK)
 
     async def deliver_next(self) -> bool:
         """Deliver one due job; False when none was due.
@@ -121,10 +130,39 @@ class Delivery:
             await self._deliver(conn, job)
             return True
 
+    async def _resolve(self, conn: Conn, job: asyncpg.Record, bound: Any) -> Recipient | None:
+        """The survey e-mail's current contact person; None when the job is settled."""
+        job_id: UUID = job["id"]
+        reason = await survey_mail.still_wanted(conn, job, self.clock().now())
+        if reason is not None:
+            await repository.mark_expired(conn, job_id, reason)
+            await _emit_failed(conn, job_id, job["template"], None)
+            bound.info("email.no_longer_wanted", reason=reason)
+            return None
+        if self.identity is None:
+            raise DeliveryError("no identity client configured", permanent=False)
+        try:
+            recipient = await self.identity.survey_contact(
+                job["recipient_survey_id"], job["recipient_organisation_id"]
+            )
+        except RecipientUnavailable as exc:
+            raise DeliveryError(str(exc), permanent=False) from exc
+        if recipient is None:
+            await repository.mark_no_recipient(
+                conn, job_id, "no contact person and no primary contact for the organisation"
+            )
+            await _emit_failed(conn, job_id, job["template"], None)
+            bound.warning("email.no_recipient")
+            return None
+        return recipient
+
     async def _deliver(self, conn: Conn, job: asyncpg.Record) -> None:
         job_id: UUID = job["id"]
         template: str = job["template"]
         user = job["subject_user_id"]
+        locale: str = job["locale"]
+        recipient_email: str | None = job["recipient_email"]
+        recipient_name: str | None = job["recipient_name"]
         # `job_id`, not `email_id`: the log redaction blanks every key that names "email".
         bound = log.bind(job_id=str(job_id), template=template, attempt=job["attempts"] + 1)
         if job["expires_at"] is not None and job["expires_at"] <= datetime.now(UTC):
@@ -132,19 +170,42 @@ class Delivery:
             await _emit_failed(conn, job_id, template, user)
             bound.warning("email.expired")
             return
+        if job["recipient_organisation_id"] is not None:
+            bound = bound.bind(
+                survey_id=str(job["recipient_survey_id"]),
+                organisation_id=str(job["recipient_organisation_id"]),
+            )
+            try:
+                recipient = await self._resolve(conn, job, bound)
+            except DeliveryError as exc:
+                await self._after_failure(conn, job, exc, bound)
+                return
+            if recipient is None:
+                return
+            # Used for this attempt only: the address is never written to the job.
+            user, recipient_email, recipient_name = (
+                recipient.user_id,
+                recipient.email,
+                recipient.name or None,
+            )
+            locale = normalise_locale(recipient.locale, self.settings.default_locale)
+            await repository.set_resolved_recipient(conn, job_id, user, locale)
+            bound = bound.bind(user_id=str(user), source=recipient.source)
         try:
+            if recipient_email is None:
+                raise ValueError("the e-mail has no recipient")
             rendered = self.renderer.render(
                 template,
-                job["locale"],
+                locale,
                 json.loads(job["context"]) if job["context"] else {},
-                recipient_name=job["recipient_name"],
+                recipient_name=recipient_name,
                 occurred_at=job["created_at"],
             )
             message = build_message(
                 rendered,
                 email_id=job_id,
-                recipient_email=job["recipient_email"],
-                recipient_name=job["recipient_name"],
+                recipient_email=recipient_email,
+                recipient_name=recipient_name,
                 settings=self.settings,
             )
         except (TemplateError, ValueError, TypeError, email.errors.MessageError) as exc:
@@ -155,14 +216,14 @@ class Delivery:
         try:
             await self.sender.send(message)
         except DeliveryError as exc:
-            await self._after_failure(conn, job, exc, bound)
+            await self._after_failure(conn, job, exc, bound, user)
             return
         await repository.mark_sent(conn, job_id)
         await _enqueue(conn, EmailSent(email_id=job_id, template=template, subject_user_id=user))
         bound.info("email.sent")
 
     async def _after_failure(
-        self, conn: Conn, job: asyncpg.Record, exc: DeliveryError, bound: Any
+        self, conn: Conn, job: asyncpg.Record, exc: DeliveryError, bound: Any, user: Any = None
     ) -> None:
         job_id: UUID = job["id"]
         error = _short(str(exc))
@@ -172,7 +233,7 @@ class Delivery:
             # down) may, after an operator fixed the relay, so that recipient is kept a while.
             keep = not exc.permanent and self.settings.failed_recipient_retention_hours > 0
             await repository.mark_failed(conn, job_id, error, keep_recipient=keep)
-            await _emit_failed(conn, job_id, job["template"], job["subject_user_id"])
+            await _emit_failed(conn, job_id, job["template"], user or job["subject_user_id"])
             bound.error("email.failed", error=error, permanent=exc.permanent)
             return
         delay = self.settings.retry_delays_seconds[attempts - 1]
@@ -207,13 +268,16 @@ async def get_email(conn: Conn, email_id: UUID) -> asyncpg.Record:
 
 
 async def retry_email(conn: Conn, email_id: UUID, by: UUID) -> asyncpg.Record:
-    """Send a failed e-mail again (after an operator fixed the relay)."""
+    """Send a failed e-mail again (after an operator fixed the relay or named a contact)."""
     async with conn.transaction():
         job = await repository.get_job(conn, email_id, for_update=True)
         if job is None:
             raise NotFound("No such e-mail.")
-        if job["status"] != "failed":
-            raise Conflict(f"Only failed e-mails can be retried; this one is {job['status']}.")
+        if job["status"] not in ("failed", "no_recipient"):
+            raise Conflict(
+                "Only failed e-mails (or ones that had no recipient) can be retried; "
+                f"this one is {job['status']}."
+            )
         if not job["has_recipient"]:
             raise Conflict(
                 "The recipient of this e-mail has already been removed; "

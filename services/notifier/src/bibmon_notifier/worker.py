@@ -1,4 +1,4 @@
-"""The sender worker: background loops in the service that deliver due e-mail jobs."""
+"""Background loops of the service: the sender (due e-mail jobs) and the reminder scheduler."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import contextlib
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.app import ServiceContext
+from bibmon_notifier import survey_mail
+from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.repository import NOTIFY_CHANNEL
 from bibmon_notifier.services import Delivery
 
@@ -116,3 +119,52 @@ class SenderWorker:
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+
+
+class ReminderScheduler:
+    """Every `reminder_poll_seconds`, create the survey reminders that are due.
+
+    Time comes only from the service's clock (tests freeze it; the e2e suite moves it).
+    Several replicas may run this at once: the idempotency key's unique constraint lets
+    exactly one of them create each reminder.
+    """
+
+    def __init__(self, ctx: ServiceContext, settings: NotifierSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self._stopped = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """One tick; returns the number of reminders created."""
+        # ctx.clock is read each tick: tests replace it, the e2e suite moves it.
+        return await survey_mail.schedule_reminders(self.ctx.pool, self.settings, self.ctx.clock)
+
+    def start(self) -> None:
+        """Start the loop."""
+        self._stopped.clear()
+        self._task = asyncio.create_task(self._run(), name="notifier-reminders")
+
+    async def stop(self) -> None:
+        """Stop after the current tick (each reminder is committed on its own)."""
+        self._stopped.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # The next tick continues where this one stopped.
+                log.warning("reminders.error", error_type=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.reminder_poll_seconds):
+                    await self._stopped.wait()

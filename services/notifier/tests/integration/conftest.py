@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import jwt
 import pytest_asyncio
+import uvicorn
 from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.clock import FrozenClock
 from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import Message, to_envelope
 from bibmon_common.messaging.broker import Broker
-from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_identity import repository as identity_repo
+from bibmon_identity.config import IdentitySettings
+from bibmon_identity.main import create_app as create_identity_app
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.main import MIGRATIONS_DIR, create_app
 
@@ -92,8 +99,127 @@ async def keys() -> Keys:
     return Keys()
 
 
+class Identity:
+    """The real identity service on a loopback port, behind a proxy the tests can cut.
+
+    People, organisations and contact persons are made with identity's own repository.
+    """
+
+    def __init__(self, app: Any, proxy: TCPProxy) -> None:
+        self.app = app
+        self.proxy = proxy
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy.port}"
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app.state.ctx.pool
+
+    async def organisation(self) -> uuid.UUID:
+        organisation_id = uuid.uuid4()
+        async with self.pool.acquire() as conn:
+            await identity_repo.insert_organisation(
+                conn,
+                id=organisation_id,
+                name=f"Bibliotheek Test {organisation_id.hex[:8]}",
+                province="Utrecht",
+                municipalities=["Teststad"],
+                inhabitants=50_000,
+                size_class="medium",
+                source=None,
+            )
+        return organisation_id
+
+    async def user(
+        self, organisation_id: uuid.UUID, *, locale: str = "nl", primary: bool = False
+    ) -> dict[str, Any]:
+        """A staff member of the organisation; `primary` makes them its primary contact."""
+        user_id = uuid.uuid4()
+        user = {
+            "id": user_id,
+            "email": f"u{user_id.hex[:10]}@bieb.example.nl",
+            "name": f"Medewerker {user_id.hex[:4]}",
+        }
+        async with self.pool.acquire() as conn:
+            await identity_repo.insert_user(
+                conn,
+                id=user_id,
+                username=f"u{user_id.hex[:12]}",
+                name=user["name"],
+                email=user["email"],
+                roles=["library_staff"],
+                organisation_id=organisation_id,
+            )
+            if locale != "nl":
+                await identity_repo.update_user(conn, user_id, {"locale": locale})
+            if primary:
+                await identity_repo.update_organisation(
+                    conn, organisation_id, {"primary_contact_user_id": user_id}
+                )
+        return user
+
+    async def contact(
+        self, survey_id: uuid.UUID, organisation_id: uuid.UUID, user_id: uuid.UUID
+    ) -> None:
+        """Register the survey's contact person for the organisation."""
+        async with self.pool.acquire() as conn:
+            await identity_repo.upsert_contact(
+                conn,
+                survey_id,
+                organisation_id,
+                user_id,
+                None,  # type: ignore[arg-type]
+            )
+
+    async def disable(self, user_id: uuid.UUID) -> None:
+        async with self.pool.acquire() as conn:
+            await identity_repo.update_user(conn, user_id, {"disabled": True})
+
+    @contextlib.asynccontextmanager
+    async def down(self) -> AsyncIterator[None]:
+        """Identity unreachable (connections refused) inside the block."""
+        await self.proxy.close()
+        try:
+            yield
+        finally:
+            await self.proxy.start()
+
+
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def settings(database_dsn: str, amqp_url: str, smtp: SMTPCatcher) -> NotifierSettings:
+async def identity() -> AsyncIterator[Identity]:
+    async with fresh_database("bibmon_notifier_test_identity") as dsn:
+        settings = IdentitySettings(
+            environment="test",
+            database_url=dsn,
+            # No broker: identity only answers HTTP here.
+            start_background_workers=False,
+            load_demo_data=False,
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_identity_app(settings)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+        )
+        serving = asyncio.create_task(server.serve())
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert not serving.done(), "identity did not start"
+            assert time.monotonic() < deadline, "identity did not start in time"
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with TCPProxy(target_port=port) as proxy:
+            yield Identity(app, proxy)
+        server.should_exit = True
+        await serving
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def settings(
+    database_dsn: str, amqp_url: str, smtp: SMTPCatcher, identity: Identity
+) -> NotifierSettings:
     return NotifierSettings(
         environment="test",
         database_url=database_dsn,
@@ -107,6 +233,11 @@ async def settings(database_dsn: str, amqp_url: str, smtp: SMTPCatcher) -> Notif
         retry_delays_seconds=RETRY_DELAYS,
         poll_interval_seconds=0.1,
         sender_concurrency=2,
+        identity_url=identity.url,
+        identity_timeout_seconds=2,
+        public_base_url="https://bibliotheekmonitor.test",
+        # Tests run the reminder scheduler by hand (ctx.extras["reminders"].run_once()).
+        reminder_poll_seconds=3600,
         run_migrations_on_startup=False,
         log_json=False,
         log_level="WARNING",
@@ -118,6 +249,8 @@ async def app_ctx(settings: NotifierSettings, keys: Keys) -> AsyncIterator[Any]:
     app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,))
     async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
         ctx: ServiceContext = app.state.ctx
+        # Survey rules ask ctx.clock on every use; tests move this one by hand.
+        ctx.clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
         deadline = time.monotonic() + 15
         while not ctx.consumers_started:
             assert time.monotonic() < deadline, "consumers did not start"
@@ -128,6 +261,12 @@ async def app_ctx(settings: NotifierSettings, keys: Keys) -> AsyncIterator[Any]:
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
 async def ctx(app_ctx: Any) -> ServiceContext:
     return app_ctx[1]  # type: ignore[no-any-return]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def clock(ctx: ServiceContext) -> FrozenClock:
+    assert isinstance(ctx.clock, FrozenClock)
+    return ctx.clock
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

@@ -13,6 +13,7 @@ from bibmon_notifier.rendering import LOCALES, TEMPLATES, Renderer, TemplateErro
 SUPPORT = "support@bibliotheekmonitor.test"
 SET_PASSWORD_URL = "https://bibliotheekmonitor.test/wachtwoord-instellen#token=abc123"
 RESET_URL = "https://bibliotheekmonitor.test/wachtwoord-herstellen#token=def456"
+SURVEY_URL = "https://bibliotheekmonitor.test/vragenlijsten/0b5c9a55-2f7e-4c1e-9d0a-6f1f4b2a9e10"
 
 CONTEXTS: dict[str, dict[str, Any]] = {
     "account_request_received": {"organisation_name": "Bibliotheek Utrecht"},
@@ -26,8 +27,44 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "password_reset": {"reset_url": RESET_URL, "expires_minutes": 30},
     "password_changed": {},
     "account_locked": {"locked_minutes": 15},
+    "survey_invitation": {
+        "survey_title": "Bibliotheekmonitor 2026",
+        "survey_description": "De jaarlijkse cijfers over collectie, leden en activiteiten.",
+        "opens_at": "2026-11-02T08:00:00+00:00",
+        "closes_at": "2026-12-01T16:00:00+00:00",
+        "survey_url": SURVEY_URL,
+        "mandatory": True,
+        "legal_basis": "wsob",
+        "legal_basis_name": None,
+    },
+    "survey_reminder": {
+        "survey_title": "Bibliotheekmonitor 2026",
+        "closes_at": "2026-12-01T16:00:00+00:00",
+        "days_left": 7,
+        "survey_url": SURVEY_URL,
+        "mandatory": False,
+        "legal_basis": None,
+        "legal_basis_name": None,
+    },
+    "response_receipt": {
+        "survey_title": "Bibliotheekmonitor 2026",
+        "submitted_at": "2026-11-20T13:05:00+00:00",
+        "survey_url": SURVEY_URL,
+    },
+    "response_returned": {
+        "survey_title": "Bibliotheekmonitor 2026",
+        "remark": "Het aantal leden <18 lijkt te hoog; klopt 12000?",
+        "survey_url": SURVEY_URL,
+    },
 }
-LINKS = {"account_welcome": SET_PASSWORD_URL, "password_reset": RESET_URL}
+LINKS = {
+    "account_welcome": SET_PASSWORD_URL,
+    "password_reset": RESET_URL,
+    "survey_invitation": SURVEY_URL,
+    "survey_reminder": SURVEY_URL,
+    "response_receipt": SURVEY_URL,
+    "response_returned": SURVEY_URL,
+}
 CASES = [(t, loc) for t in sorted(TEMPLATES) for loc in LOCALES]
 
 
@@ -177,3 +214,62 @@ def test_a_variable_the_template_does_not_get_is_an_error_not_a_blank(tmp_path: 
 
     with pytest.raises(TemplateError, match="not_given"):
         strict.render("password_changed", "nl", {})
+
+
+def _invitation(**overrides: Any) -> dict[str, Any]:
+    return {**CONTEXTS["survey_invitation"], **overrides}
+
+
+def test_mandatory_wsob_invitation_names_the_regulation(renderer: Renderer) -> None:
+    email = renderer.render("survey_invitation", "nl", _invitation())
+
+    assert email.subject == "Uitnodiging: vul de vragenlijst Bibliotheekmonitor 2026 in"
+    assert "Deelname is verplicht op grond van de Regeling gegevenslevering Wsob" in email.text
+    assert "Regeling gegevenslevering Wsob" in email.html
+    assert "vrijwillig" not in email.text
+    # the deadline as a Dutch date, in Dutch local time
+    assert "1 december 2026 om 17:00" in email.text
+    assert "De jaarlijkse cijfers" in email.text
+
+
+def test_mandatory_subsidy_invitation_names_the_scheme(renderer: Renderer) -> None:
+    context = _invitation(legal_basis="subsidy", legal_basis_name="Regeling innovatie 2026")
+    nl = renderer.render("survey_invitation", "nl", context)
+    en = renderer.render("survey_invitation", "en", context)
+
+    assert "verplicht als voorwaarde van de subsidieregeling" in nl.text
+    assert "Regeling innovatie 2026" in nl.text
+    assert "Wsob" not in nl.text
+    assert "condition of the subsidy scheme" in en.text
+    assert "Regeling innovatie 2026" in en.html
+
+
+def test_voluntary_invitation_explains_why_taking_part_helps(renderer: Renderer) -> None:
+    context = _invitation(mandatory=False, legal_basis=None)
+    nl = renderer.render("survey_invitation", "nl", context)
+    en = renderer.render("survey_invitation", "en", context)
+
+    assert "verplicht" not in nl.text
+    assert "rapport en" in nl.text
+    assert "infographic" in nl.text
+    assert "in jullie provincie" in nl.text
+    assert "vergelijkbare omvang" in nl.text
+    assert "similar size" in en.text
+    assert "required" not in en.text
+
+
+def test_reminder_says_days_left_and_deadline(renderer: Renderer) -> None:
+    reminder = CONTEXTS["survey_reminder"]
+    email = renderer.render("survey_reminder", "nl", reminder)
+    one_day = renderer.render("survey_reminder", "en", {**reminder, "days_left": 1})
+
+    assert email.subject == "Herinnering: vul Bibliotheekmonitor 2026 in vóór 1 december 2026"
+    assert "nog 7 dagen" in email.text
+    assert "You have 1 day left" in one_day.text
+
+
+def test_returned_mail_shows_the_remark_escaped_in_html(renderer: Renderer) -> None:
+    email = renderer.render("response_returned", "nl", CONTEXTS["response_returned"])
+
+    assert "Het aantal leden <18 lijkt te hoog" in email.text
+    assert "Het aantal leden &lt;18 lijkt te hoog" in email.html

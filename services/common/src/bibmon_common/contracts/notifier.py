@@ -21,6 +21,12 @@ EmailTemplate = Literal[
     "password_reset",
     "password_changed",
     "account_locked",
+    # Survey e-mails: the notifier creates these itself from surveys' and responses'
+    # events and resolves the recipient (the contact person) with identity at send time.
+    "survey_invitation",
+    "survey_reminder",
+    "response_receipt",
+    "response_returned",
 ]
 
 

@@ -15,7 +15,9 @@ from bibmon_notifier import services
 
 router = APIRouter(tags=["emails"])
 
-Status = Literal["pending", "sent", "failed", "expired"]
+# `no_recipient`: a survey e-mail whose organisation has no contact person and no primary
+# contact in identity; a kb_admin may register one and retry it.
+Status = Literal["pending", "sent", "failed", "expired", "no_recipient"]
 
 
 class EmailOut(BaseModel):
@@ -31,6 +33,9 @@ class EmailOut(BaseModel):
     sent_at: datetime | None
     next_attempt_at: datetime | None
     expires_at: datetime | None
+    # Survey e-mails name their recipient by survey and organisation (never an address).
+    survey_id: UUID | None = None
+    organisation_id: UUID | None = None
 
 
 class EmailList(BaseModel):
@@ -55,7 +60,7 @@ async def list_emails(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: datetime | None = None,
 ) -> EmailList:
-    """E-mail jobs, newest first, e.g. `?status=failed` for those that need attention."""
+    """E-mail jobs, newest first; `?status=failed` or `?status=no_recipient` need attention."""
     rows = await services.list_emails(conn, status=status, limit=limit, before=before)
     items = [_out(r) for r in rows]
     return EmailList(items=items, next_before=items[-1].created_at if len(items) == limit else None)
@@ -71,9 +76,9 @@ async def get_email(conn: DbConn, _admin: KbAdmin, email_id: UUID) -> EmailOut:
     "/emails/{email_id}/retry",
     response_model=EmailOut,
     status_code=202,
-    summary="Send a failed e-mail again (kb_admin)",
+    summary="Send a failed or recipient-less e-mail again (kb_admin)",
     responses={404: {"description": "No such e-mail"}, 409: {"description": "Cannot retry"}},
 )
 async def retry_email(conn: DbConn, admin: KbAdmin, email_id: UUID) -> EmailOut:
-    """Queue a failed e-mail for delivery again; 409 when its recipient is already forgotten."""
+    """Queue a failed or `no_recipient` e-mail again; 409 when its recipient is forgotten."""
     return _out(await services.retry_email(conn, email_id, by=admin.user_id))

@@ -1,0 +1,291 @@
+"""Survey e-mails: invitation, reminders, receipt, returned-for-correction.
+
+The notifier keeps a small read model of surveys (facts, participants, who has
+submitted) from surveys' and responses' events and turns them into e-mail jobs. A job
+names its recipient by reference only (survey, organisation); the sender asks identity
+for the current contact person at send time (`recipients.py`). One job per idempotency
+key, so a redelivered event or a second scheduler never sends twice:
+
+    invitation:{survey}:{organisation}        reminder:{survey}:{organisation}:{days}
+    receipt:{response}:{submission}           returned:{response}:{submission}
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from bibmon_common.clock import Clock
+from bibmon_common.contracts.responses import (
+    ResponseAccepted,
+    ResponseReopened,
+    ResponseReturned,
+    ResponseSubmitted,
+)
+from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
+from bibmon_notifier import repository
+from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.repository import Conn
+
+log = structlog.get_logger(__name__)
+
+DAY = timedelta(days=1)
+
+
+class SurveyNotKnown(Exception):
+    """A response event arrived before its survey's published event: retry it later."""
+
+
+def survey_url(settings: NotifierSettings, survey_id: UUID) -> str:
+    """The survey's page in the web client."""
+    return f"{settings.public_base_url.rstrip('/')}/vragenlijsten/{survey_id}"
+
+
+def _facts(event: SurveyPublished | SurveyUpdated) -> dict[str, Any]:
+    return {
+        "survey_id": event.survey_id,
+        "title": event.title,
+        "description": event.description,
+        "mandatory": event.mandatory,
+        "legal_basis": event.legal_basis,
+        "legal_basis_name": event.legal_basis_name if event.legal_basis == "subsidy" else None,
+        "opens_at": event.opens_at,
+        "closes_at": event.closes_at,
+    }
+
+
+def _legal(survey: Mapping[str, Any] | asyncpg.Record) -> dict[str, Any]:
+    return {
+        "mandatory": survey["mandatory"],
+        "legal_basis": survey["legal_basis"],
+        "legal_basis_name": survey["legal_basis_name"],
+    }
+
+
+async def _create_job(
+    conn: Conn,
+    settings: NotifierSettings,
+    *,
+    key: str,
+    template: str,
+    survey_id: UUID,
+    organisation_id: UUID,
+    context: dict[str, Any],
+) -> bool:
+    inserted = await repository.insert_job(
+        conn,
+        id=uuid.uuid4(),
+        idempotency_key=key,
+        template=template,
+        # Replaced by the contact person's language when identity answers.
+        locale=settings.default_locale,
+        recipient_email=None,
+        recipient_name=None,
+        subject_user_id=None,
+        context=context,
+        status="pending",
+        expires_at=None,
+        recipient_survey_id=survey_id,
+        recipient_organisation_id=organisation_id,
+    )
+    if inserted:
+        await repository.notify_new_job(conn)
+    return inserted
+
+
+async def survey_published(
+    conn: Conn, event: SurveyPublished, *, settings: NotifierSettings, clock: Clock, at: datetime
+) -> int:
+    """Record the survey and invite every participating organisation's contact person."""
+    now = clock.now()
+    facts = _facts(event)
+    await repository.upsert_survey(conn, facts, invited_at=now, facts_at=at)
+    participants = list(dict.fromkeys(event.participants))
+    await repository.add_participants(conn, event.survey_id, participants)
+    if event.closes_at <= now:
+        log.info("survey.published_after_close", survey_id=str(event.survey_id))
+        return 0
+    context = {
+        "survey_title": event.title,
+        "survey_description": event.description,
+        "opens_at": event.opens_at.isoformat(),
+        "closes_at": event.closes_at.isoformat(),
+        "survey_url": survey_url(settings, event.survey_id),
+        **_legal(facts),
+    }
+    created = 0
+    for organisation_id in participants:
+        created += await _create_job(
+            conn,
+            settings,
+            key=f"invitation:{event.survey_id}:{organisation_id}",
+            template="survey_invitation",
+            survey_id=event.survey_id,
+            organisation_id=organisation_id,
+            context=context,
+        )
+    log.info("survey.invitations", survey_id=str(event.survey_id), created=created)
+    return created
+
+
+async def survey_updated(conn: Conn, event: SurveyUpdated, *, clock: Clock, at: datetime) -> None:
+    """New title, description or deadline: later e-mails use them."""
+    await repository.upsert_survey(conn, _facts(event), invited_at=clock.now(), facts_at=at)
+    await repository.add_participants(conn, event.survey_id, list(event.participants))
+    log.info("survey.updated", survey_id=str(event.survey_id))
+
+
+async def survey_closed(conn: Conn, event: SurveyClosed) -> None:
+    """No reminders after this; pending invitations and reminders are not sent."""
+    await repository.close_survey(conn, event.survey_id, event.closed_at)
+    log.info("survey.closed", survey_id=str(event.survey_id))
+
+
+async def _known_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record:
+    survey = await repository.get_survey(conn, survey_id)
+    if survey is None:
+        # Events of different producers may overtake each other; the consumer retries.
+        raise SurveyNotKnown(f"survey {survey_id} not known yet")
+    return survey
+
+
+async def response_submitted(
+    conn: Conn, event: ResponseSubmitted, *, settings: NotifierSettings
+) -> None:
+    """The organisation submitted: no more reminders; a receipt to the contact person."""
+    survey = await _known_survey(conn, event.survey_id)
+    await repository.set_submitted(
+        conn, event.survey_id, event.organisation_id, submitted=True, at=event.submitted_at
+    )
+    await _create_job(
+        conn,
+        settings,
+        key=f"receipt:{event.response_id}:{event.submission}",
+        template="response_receipt",
+        survey_id=event.survey_id,
+        organisation_id=event.organisation_id,
+        context={
+            "survey_title": survey["title"],
+            "submitted_at": event.submitted_at.isoformat(),
+            "survey_url": survey_url(settings, event.survey_id),
+        },
+    )
+
+
+async def response_returned(
+    conn: Conn, event: ResponseReturned, *, settings: NotifierSettings
+) -> None:
+    """Returned for correction: not submitted any more; the remark goes to the contact."""
+    survey = await _known_survey(conn, event.survey_id)
+    await repository.set_submitted(
+        conn, event.survey_id, event.organisation_id, submitted=False, at=event.returned_at
+    )
+    await _create_job(
+        conn,
+        settings,
+        key=f"returned:{event.response_id}:{event.submission}",
+        template="response_returned",
+        survey_id=event.survey_id,
+        organisation_id=event.organisation_id,
+        context={
+            "survey_title": survey["title"],
+            "remark": event.remark,
+            "survey_url": survey_url(settings, event.survey_id),
+        },
+    )
+
+
+async def response_reopened(conn: Conn, event: ResponseReopened) -> None:
+    """Reopened for a correction: counts as not submitted again (reminders resume)."""
+    await _known_survey(conn, event.survey_id)
+    await repository.set_submitted(
+        conn, event.survey_id, event.organisation_id, submitted=False, at=event.reopened_at
+    )
+
+
+async def response_accepted(conn: Conn, event: ResponseAccepted) -> None:
+    """Accepted after review: submitted for good."""
+    await _known_survey(conn, event.survey_id)
+    await repository.set_submitted(
+        conn, event.survey_id, event.organisation_id, submitted=True, at=event.accepted_at
+    )
+
+
+def due_offset(
+    now: datetime, closes_at: datetime, invited_at: datetime, offsets: tuple[int, ...]
+) -> int | None:
+    """The reminder due now: the smallest offset whose moment has passed, or None.
+
+    Only that one: after a jump in time (or downtime) past several moments, one e-mail,
+    not a burst. A moment that had already passed when the survey was published gets no
+    reminder (the invitation has just told them).
+    """
+    due = [d for d in offsets if now >= closes_at - d * DAY]
+    if not due:
+        return None
+    days = min(due)
+    return days if closes_at - days * DAY > invited_at else None
+
+
+async def schedule_reminders(pool: asyncpg.Pool, settings: NotifierSettings, clock: Clock) -> int:
+    """One scheduler tick: create the reminder jobs due now; returns how many were new.
+
+    Everything is derived from the database each tick and each job is committed on its
+    own, so a crash half-way loses nothing and repeats nothing: the next tick (of this or
+    another replica) finds the same candidates and the unique idempotency key skips the
+    ones already made.
+    """
+    offsets = settings.reminder_offsets_days
+    if not offsets:
+        return 0
+    now = clock.now()
+    async with pool.acquire() as conn:
+        candidates = await repository.reminder_candidates(conn, now, max(offsets))
+        created = 0
+        for row in candidates:
+            days = due_offset(now, row["closes_at"], row["invited_at"], offsets)
+            if days is None:
+                continue
+            left = max(1, math.ceil((row["closes_at"] - now) / DAY))
+            async with conn.transaction():
+                created += await _create_job(
+                    conn,
+                    settings,
+                    key=f"reminder:{row['survey_id']}:{row['organisation_id']}:{days}",
+                    template="survey_reminder",
+                    survey_id=row["survey_id"],
+                    organisation_id=row["organisation_id"],
+                    context={
+                        "survey_title": row["title"],
+                        "closes_at": row["closes_at"].isoformat(),
+                        "days_left": left,
+                        "survey_url": survey_url(settings, row["survey_id"]),
+                        **_legal(row),
+                    },
+                )
+    if created:
+        log.info("reminders.scheduled", created=created)
+    return created
+
+
+async def still_wanted(conn: Conn, job: asyncpg.Record, now: datetime) -> str | None:
+    """Why an invitation or reminder should no longer go out, or None to send it."""
+    if job["template"] not in ("survey_invitation", "survey_reminder"):
+        return None
+    survey = await repository.get_survey(conn, job["recipient_survey_id"])
+    if survey is None:
+        return None
+    if survey["closed_at"] is not None or survey["closes_at"] <= now:
+        return "the survey closed before it could be delivered"
+    if job["template"] == "survey_reminder" and await repository.has_submitted(
+        conn, job["recipient_survey_id"], job["recipient_organisation_id"]
+    ):
+        return "the organisation submitted before the reminder could be delivered"
+    return None
