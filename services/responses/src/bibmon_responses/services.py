@@ -328,8 +328,9 @@ async def save_answers(
             await repo.upsert_answers(
                 conn, response["id"], changed, revision=revision, changed_at=now
             )
-            fields: dict[str, Any] = {"revision": revision, "updated_at": now}
-            response = await repo.update_response(conn, response["id"], **fields)
+            response = await repo.update_response(
+                conn, response["id"], revision=revision, updated_at=now
+            )
             log.info(
                 "response.saved",
                 survey_id=str(survey_id),
@@ -347,7 +348,10 @@ async def submit(
     organisation_id: UUID,
     explanations: dict[str, str],
 ) -> dict[str, Any]:
-    """Submit the answers: complete, valid, with explanations for every warning."""
+    """Submit the answers: complete, valid, with explanations for every warning.
+
+    `explanations` add to (or, with "", remove) those of the previous submission.
+    """
     now = rt.clock.now()
     async with conn.transaction():
         survey = await _survey(conn, survey_id, organisation_id)
@@ -355,6 +359,9 @@ async def submit(
         _check_editable(survey, response, now)
         questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
         answers = present_answers(_stored(await repo.list_answers(conn, response["id"])))
+        # Explanations given at an earlier submission stay unless replaced ("" drops one),
+        # so a response returned or reopened need not explain the same figure twice.
+        explanations = {**response["explanations"], **explanations}
         errors = [
             e.as_field_error() for e in validate_answers(questionnaire, answers, complete=True)
         ]

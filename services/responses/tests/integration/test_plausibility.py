@@ -68,6 +68,13 @@ async def test_a_warning_needs_an_explanation_which_reaches_history_and_event(
     event = await events.wait_for("responses.response.submitted.v1", survey_id=str(current))
     assert event["explanations"] == {"leden": explanation}
 
+    # Returned for another figure: the explanation of the first submission still counts.
+    await researcher.act(current, a.id, "return", remark="Controleer de uitleningen.")
+    await a.put(current, {"uitleningen": 615}, done.json()["version"])
+    again = await a.submit(current)
+    assert again.status_code == 200, again.text
+    assert again.json()["explanations"] == {"leden": explanation}
+
 
 async def test_a_value_far_outside_the_national_range_is_warned(surveys, org):
     await _series(surveys, org, "bm-national")
