@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from structlog.testing import capture_logs
 
 from bibmon_common.clock import FrozenClock
 from bibmon_common.contracts.responses import (
@@ -118,10 +119,21 @@ async def test_invitation_goes_to_the_survey_contact_else_the_primary_contact(
     event = survey(clock, [with_contact, primary_only, nobody])
     await identity.contact(event.survey_id, with_contact, contact["id"])
 
-    await deliver(event)
+    with capture_logs() as logs:
+        await deliver(event)
+        english = await fresh_smtp.wait_for(to(contact["email"]))
+        dutch = await fresh_smtp.wait_for(to(fallback["email"]))
+        await jobs.wait_status(f"invitation:{event.survey_id}:{nobody}", "no_recipient")
 
-    english = await fresh_smtp.wait_for(to(contact["email"]))
-    dutch = await fresh_smtp.wait_for(to(fallback["email"]))
+    # No address or name in any log line, not even before redaction.
+    for person in (primary, contact, fallback):
+        assert person["email"] not in repr(logs)
+        assert person["name"] not in repr(logs)
+    sent_lines = [e for e in logs if e["event"] == "email.sent"]
+    assert {e["user_id"] for e in sent_lines} == {str(contact["id"]), str(fallback["id"])}
+    assert [e["organisation_id"] for e in logs if e["event"] == "email.no_recipient"] == [
+        str(nobody)
+    ]
     assert english["Subject"] == f"Invitation: please complete the survey {event.title}"
     assert english["To"].addresses[0].display_name == contact["name"]
     assert "under the Wsob data delivery regulation" in text_of(english)
@@ -424,3 +436,17 @@ async def test_identity_down_is_retried_and_delivered_when_it_comes_back(
     await fresh_smtp.wait_for(to(person["email"]))
     job = await jobs.wait_status(key, "sent")
     assert job["attempts"] >= 2
+
+
+async def test_a_submission_that_overtakes_its_survey_is_retried_until_the_survey_is_known(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, publish: Any, deliver: Any
+) -> None:
+    organisation_id = await identity.organisation()
+    person = await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id])
+
+    await publish(submitted(event, organisation_id))  # before the survey's own event
+    await deliver(event)
+
+    receipt = await fresh_smtp.wait_for(lambda m: m["Subject"].startswith("Ontvangen"))
+    assert receipt["To"].addresses[0].addr_spec == person["email"]
