@@ -138,3 +138,47 @@ async def test_progress_counts_every_participant(surveys, org, researcher, kb_ad
     assert by_org[str(a.id)]["submission"] == 1
     assert (await kb_admin.progress(survey_id)).status_code == 200
     assert (await researcher.progress(uuid.uuid4())).status_code == 404
+
+
+# The role matrix (reliability.md 5.7), as a table: who may do what to another
+# organisation's response. Library staff reach only their own (404 elsewhere, 403 for
+# the management routes); a kb_admin follows progress and may reopen but reads no
+# answers; a researcher reads and reviews.
+ROLE_MATRIX = [
+    # (route, kb_admin, researcher, library_staff of another organisation)
+    ("GET", "", 403, 200, 403),
+    ("GET", "/history", 403, 200, 403),
+    ("POST", "/accept", 403, 200, 403),
+    ("POST", "/return", 403, 200, 403),
+    ("POST", "/reopen", 200, 409, 403),  # the researcher comes second
+    ("GET", "progress", 200, 200, 403),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "kb_admin_code", "researcher_code", "staff_code"), ROLE_MATRIX
+)
+async def test_role_matrix(
+    surveys, org, researcher, kb_admin, method, route, kb_admin_code, researcher_code, staff_code
+):
+    a, other = org(), org()
+    survey_id = await surveys.create([a.id, other.id])
+    await a.answer_and_submit(survey_id, ANSWERS)
+    if route == "/reopen":
+        await surveys.close(survey_id)
+    if route == "progress":
+        url = f"/api/responses/surveys/{survey_id}/progress"
+    else:
+        url = f"/api/responses/surveys/{survey_id}/responses/{a.id}{route}"
+    body = {"/return": {"remark": "Graag controleren."}, "/reopen": {"reason": "Correctie."}}.get(
+        route, {} if method == "POST" else None
+    )
+    for who, expected in (
+        (kb_admin, kb_admin_code),
+        (other, staff_code),
+        (researcher, researcher_code),
+    ):
+        resp = await who.client.request(method, url, headers=who.headers, json=body)
+        assert resp.status_code == expected, (who, route, resp.text)
+        if who is kb_admin and resp.status_code == 200:
+            assert "answers" not in resp.json(), "a kb_admin reads no answers"

@@ -29,4 +29,8 @@ async def _own_organisation(
 
 
 Rt = Annotated[Runtime, Depends(_runtime)]
+# The role matrix (reliability.md 5.7): only researchers read answers and review them;
+# a kb_admin follows progress and may reopen a response, but sees no answers.
+AnswerReader = Annotated[Principal, Depends(require_roles("researcher"))]
+Manager = Annotated[Principal, Depends(require_roles("researcher", "kb_admin"))]
 OwnOrganisation = Annotated[UUID, Depends(_own_organisation)]

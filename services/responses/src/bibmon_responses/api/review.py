@@ -1,4 +1,9 @@
-"""Review of responses by researchers and kb_admins, and the progress of a survey."""
+"""Review of responses by researchers, and the progress of a survey (researcher, kb_admin).
+
+Role matrix (reliability.md 5.7): a researcher reads answers, accepts and returns; a
+kb_admin sees progress and may reopen a response for a correction, but reads no answers
+(the reopen answer carries status only).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,14 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from bibmon_common.app import DbConn
-from bibmon_common.auth import Researcher
 from bibmon_responses import services
-from bibmon_responses.api.deps import Rt
+from bibmon_responses.api.deps import AnswerReader, Manager, Rt
 from bibmon_responses.api.schemas import (
     HistoryOut,
     ProgressOut,
     ReopenIn,
     ResponseOut,
+    ResponseStatusOut,
     ReturnIn,
 )
 
@@ -32,14 +37,14 @@ _WRONG_STATE: dict[int | str, dict[str, Any]] = {
     response_model=ProgressOut,
     summary="Status of every participating organisation (researcher, kb_admin)",
 )
-async def progress(survey_id: UUID, _: Researcher, conn: DbConn) -> dict[str, Any]:
+async def progress(survey_id: UUID, _: Manager, conn: DbConn) -> dict[str, Any]:
     """Counts per status and one line per organisation."""
     return await services.progress(conn, survey_id)
 
 
 @router.get(_BASE, response_model=ResponseOut, summary="One organisation's response")
 async def get_response(
-    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn, rt: Rt
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn, rt: Rt
 ) -> dict[str, Any]:
     """The full response, with its explanations and warnings."""
     return await services.get_response(conn, rt, survey_id, organisation_id)
@@ -49,7 +54,7 @@ async def get_response(
     f"{_BASE}/accept", response_model=ResponseOut, summary="Accept", responses=_WRONG_STATE
 )
 async def accept(
-    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn, rt: Rt
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn, rt: Rt
 ) -> dict[str, Any]:
     """Accept a submitted response."""
     return await services.accept(conn, rt, survey_id, organisation_id)
@@ -59,17 +64,20 @@ async def accept(
     f"{_BASE}/return", response_model=ResponseOut, summary="Return", responses=_WRONG_STATE
 )
 async def return_response(
-    survey_id: UUID, organisation_id: UUID, body: ReturnIn, _: Researcher, conn: DbConn, rt: Rt
+    survey_id: UUID, organisation_id: UUID, body: ReturnIn, _: AnswerReader, conn: DbConn, rt: Rt
 ) -> dict[str, Any]:
     """Send a submitted response back with a remark; the organisation can edit it again."""
     return await services.return_response(conn, rt, survey_id, organisation_id, body.remark)
 
 
 @router.post(
-    f"{_BASE}/reopen", response_model=ResponseOut, summary="Reopen", responses=_WRONG_STATE
+    f"{_BASE}/reopen",
+    response_model=ResponseStatusOut,
+    summary="Reopen (researcher, kb_admin)",
+    responses=_WRONG_STATE,
 )
 async def reopen(
-    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Researcher, conn: DbConn, rt: Rt
+    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Manager, conn: DbConn, rt: Rt
 ) -> dict[str, Any]:
     """After the survey closed: let the organisation correct and submit its response."""
     return await services.reopen(conn, rt, survey_id, organisation_id, body.reason)
@@ -77,7 +85,7 @@ async def reopen(
 
 @router.get(f"{_BASE}/history", response_model=HistoryOut, summary="Every submitted version")
 async def history(
-    survey_id: UUID, organisation_id: UUID, _: Researcher, conn: DbConn
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn
 ) -> dict[str, Any]:
     """Each submission with its answers, explanations, warnings and review."""
     return await services.history(conn, survey_id, organisation_id)

@@ -74,6 +74,19 @@ class ResponseOut(BaseModel):
     updated_at: datetime | None
 
 
+class ResponseStatusOut(BaseModel):
+    """A response's state without its answers (what a kb_admin may see)."""
+
+    survey_id: UUID
+    organisation_id: UUID
+    status: Status
+    version: int
+    submission: int
+    submitted_at: datetime | None
+    reopen_reason: str | None
+    updated_at: datetime | None
+
+
 class SubmissionOut(BaseModel):
     """One submitted version, as it was submitted."""
 
