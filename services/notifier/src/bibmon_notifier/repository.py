@@ -366,25 +366,40 @@ async def has_submitted(conn: Conn, survey_id: UUID, organisation_id: UUID) -> b
     )
 
 
-async def reminder_candidates(
-    conn: Conn, now: datetime, largest_offset_days: int
-) -> list[asyncpg.Record]:
-    """Open surveys × participants that have not submitted, within the first reminder window.
+async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[asyncpg.Record]:
+    """The reminders due now that do not exist yet, with their idempotency key.
 
-    Ordered, so a run that stopped half-way is continued in the same order.
+    Per open survey (`opens_at <= now < closes_at`, not closed) and participating
+    organisation that has not submitted: the due reminder is the *smallest* offset `d`
+    with `now >= closes_at - d days` — after a jump in time past several moments only the
+    latest, never a burst — unless that moment had already passed when the participants
+    were invited. Ordered, so a run that stopped half-way is continued in the same order.
     """
     return list(
         await conn.fetch(
             """
-            SELECT s.survey_id, p.organisation_id, s.title, s.mandatory, s.legal_basis,
-                   s.legal_basis_name, s.closes_at, s.invited_at
-            FROM survey s JOIN survey_participant p USING (survey_id)
+            SELECT format('reminder:%s:%s:%s', s.survey_id, p.organisation_id, due.days)
+                       AS idempotency_key,
+                   s.survey_id, p.organisation_id, due.days, s.title, s.mandatory,
+                   s.legal_basis, s.legal_basis_name, s.closes_at
+            FROM survey s
+            JOIN survey_participant p USING (survey_id)
+            CROSS JOIN LATERAL (
+                SELECT min(d) AS days FROM unnest($2::int[]) AS d
+                WHERE $1 >= s.closes_at - make_interval(days => d)
+            ) AS due
             WHERE s.closed_at IS NULL AND s.opens_at <= $1 AND s.closes_at > $1
-              AND s.closes_at - make_interval(days => $2) <= $1
               AND NOT p.submitted
+              AND due.days IS NOT NULL
+              AND s.closes_at - make_interval(days => due.days) > s.invited_at
+              AND NOT EXISTS (
+                  SELECT 1 FROM email_job j
+                  WHERE j.idempotency_key
+                        = format('reminder:%s:%s:%s', s.survey_id, p.organisation_id, due.days)
+              )
             ORDER BY s.survey_id, p.organisation_id
             """,
             now,
-            largest_offset_days,
+            offsets,
         )
     )

@@ -218,47 +218,27 @@ async def response_accepted(conn: Conn, event: ResponseAccepted) -> None:
     )
 
 
-def due_offset(
-    now: datetime, closes_at: datetime, invited_at: datetime, offsets: tuple[int, ...]
-) -> int | None:
-    """The reminder due now: the smallest offset whose moment has passed, or None.
-
-    Only that one: after a jump in time (or downtime) past several moments, one e-mail,
-    not a burst. A moment that had already passed when the survey was published gets no
-    reminder (the invitation has just told them).
-    """
-    due = [d for d in offsets if now >= closes_at - d * DAY]
-    if not due:
-        return None
-    days = min(due)
-    return days if closes_at - days * DAY > invited_at else None
-
-
 async def schedule_reminders(pool: asyncpg.Pool, settings: NotifierSettings, clock: Clock) -> int:
     """One scheduler tick: create the reminder jobs due now; returns how many were new.
 
-    Everything is derived from the database each tick and each job is committed on its
-    own, so a crash half-way loses nothing and repeats nothing: the next tick (of this or
-    another replica) finds the same candidates and the unique idempotency key skips the
-    ones already made.
+    The rule (which reminder is due) is `repository.due_reminders`. Everything is derived
+    from the database each tick and each job is committed on its own, so a crash half-way
+    loses nothing and repeats nothing: the next tick (of this or another replica) finds
+    the ones still missing, and the unique idempotency key settles a race between two.
     """
-    offsets = settings.reminder_offsets_days
+    offsets = list(settings.reminder_offsets_days)
     if not offsets:
         return 0
     now = clock.now()
+    created = 0
     async with pool.acquire() as conn:
-        candidates = await repository.reminder_candidates(conn, now, max(offsets))
-        created = 0
-        for row in candidates:
-            days = due_offset(now, row["closes_at"], row["invited_at"], offsets)
-            if days is None:
-                continue
+        for row in await repository.due_reminders(conn, now, offsets):
             left = max(1, math.ceil((row["closes_at"] - now) / DAY))
             async with conn.transaction():
                 created += await _create_job(
                     conn,
                     settings,
-                    key=f"reminder:{row['survey_id']}:{row['organisation_id']}:{days}",
+                    key=row["idempotency_key"],
                     template="survey_reminder",
                     survey_id=row["survey_id"],
                     organisation_id=row["organisation_id"],

@@ -450,3 +450,18 @@ async def test_a_submission_that_overtakes_its_survey_is_retried_until_the_surve
 
     receipt = await fresh_smtp.wait_for(lambda m: m["Subject"].startswith("Ontvangen"))
     assert receipt["To"].addresses[0].addr_spec == person["email"]
+
+
+async def test_a_survey_published_late_gets_no_reminder_for_moments_already_past(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+) -> None:
+    organisation_id = await identity.organisation()
+    await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id], closes_at=clock.now() + timedelta(days=10))
+    await deliver(event)
+
+    clock.set(event.closes_at - timedelta(days=9))
+    assert await _reminders(ctx) == 0  # the 14-day moment was before the invitation
+    clock.set(event.closes_at - timedelta(days=7))
+    assert await _reminders(ctx) == 1
+    assert await jobs.by_key(f"reminder:{event.survey_id}:{organisation_id}:7") is not None
