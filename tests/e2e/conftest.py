@@ -97,8 +97,14 @@ class Platform:
         self.admin_password = stack.secrets["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"]
         self.demo_password = stack.secrets["BIBMON_DEMO_PASSWORD"]
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+    def client(self, source: str = "127.0.0.1") -> httpx.Client:
+        """An HTTP client of the gateway, connecting from `source` (any 127.x address).
+
+        The gateway limits /api/identity/auth/ per client address; a journey that logs
+        in many people uses its own source address, like people at different libraries.
+        """
+        transport = httpx.HTTPTransport(local_address=source)
+        return httpx.Client(base_url=self.url, timeout=30, transport=transport)
 
     def wait_for_mail(
         self, predicate: Callable[[EmailMessage], bool], timeout: float = 30
