@@ -62,6 +62,18 @@ async def insert_organisation(
     return row
 
 
+async def set_primary_contact_if_unset(
+    conn: Conn, organisation_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Make `user_id` the organisation's primary contact unless it already has one."""
+    await conn.execute(
+        "UPDATE organisations SET primary_contact_user_id = $2"
+        " WHERE id = $1 AND primary_contact_user_id IS NULL",
+        organisation_id,
+        user_id,
+    )
+
+
 async def update_organisation(
     conn: Conn, organisation_id: uuid.UUID, fields: dict[str, Any]
 ) -> Row | None:

@@ -105,6 +105,10 @@ async def test_kb_admin_lists_demo_staff_usernames(svc):
     demo = next(u for u in users["items"] if u["username"].startswith("staff-"))
     login = await svc.login(demo["username"], "demo password for all staff")
     assert login.status_code == 200
+    # Each demo staff member is the primary contact of their organisation, so survey
+    # e-mails of the demo surveys reach someone.
+    org = (await svc.client.get(f"{API}/organisations/{demo['organisation_id']}")).json()
+    assert org["primary_contact_user_id"] == demo["id"]
 
 
 async def test_contact_person_rules(svc):

@@ -122,6 +122,14 @@ async def test_disabled_contact_falls_back_and_disabled_primary_means_404(svc):
 
 async def test_organisation_without_any_contact_answers_404(svc):
     organisation_id = await svc.organisation_id(6)
+    # Demo data makes a staff member every organisation's primary contact: clear it.
+    cleared = await svc.client.patch(
+        f"{API}/organisations/{organisation_id}",
+        headers=svc.auth(),
+        json={"primary_contact_user_id": None},
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["primary_contact_user_id"] is None
     answer = await _recipient(svc, uuid.uuid4(), organisation_id)
     unknown = await _recipient(svc, uuid.uuid4(), uuid.uuid4())
 

@@ -78,7 +78,10 @@ def demo_username(organisation_name: str) -> str:
 
 
 async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
-    """One library_staff user per organisation with BIBMON_DEMO_PASSWORD (idempotent)."""
+    """One library_staff user per organisation (BIBMON_DEMO_PASSWORD), its primary contact.
+
+    Idempotent: only missing users are created.
+    """
     assert rt.settings.demo_password is not None
     async with pool.acquire() as conn:
         organisations, _ = await repo.list_organisations(
@@ -109,6 +112,9 @@ async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
                 organisation_id=organisation["id"],
                 password_hash=password_hash,
             )
+            # So the demo surveys' e-mails reach someone (the survey contact falls back
+            # to the organisation's primary contact).
+            await repo.set_primary_contact_if_unset(conn, organisation["id"], user_id)
             await enqueue(
                 conn,
                 AccountCreated(
