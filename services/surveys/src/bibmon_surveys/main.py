@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from bibmon_common.app import ServiceContext, create_service_app
 from bibmon_common.auth import JwksProvider
-from bibmon_surveys import consumers
+from bibmon_surveys import consumers, demo
 from bibmon_surveys.api import surveys
 from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
@@ -31,6 +31,18 @@ def create_app(
         if settings.start_background_workers:
             ctx.spawn(closer.run(), name="surveys-closer")
 
+    async def start_demo(ctx: ServiceContext) -> None:
+        # Needs the relay and the consumer of identity's events: background workers only.
+        if settings.demo_enabled and settings.start_background_workers:
+            ctx.spawn(
+                demo.seed_when_ready(
+                    ctx,
+                    settle_seconds=settings.demo_settle_seconds,
+                    wait_seconds=settings.demo_wait_seconds,
+                ),
+                name="surveys-demo",
+            )
+
     return create_service_app(
         settings,
         service="surveys",
@@ -40,7 +52,7 @@ def create_app(
         routers=[surveys.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=consumers.build,
-        on_startup=[start_closer],
+        on_startup=[start_closer, start_demo],
         jwks_provider=jwks_provider,
         max_body_bytes=MAX_BODY_BYTES,
     )

@@ -360,25 +360,35 @@ async def publish_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> d
             )
         if errors:
             raise _invalid(errors)
-        await repo.insert_participants(conn, survey_id, resolved)
-        await repo.insert_questionnaire_version(conn, survey_id, 1, row["questionnaire"], now)
-        await repo.update_survey(
-            conn,
-            survey_id,
-            {"published_at": now, "questionnaire_version": 1, "updated_at": now},
-        )
-        published = await repo.get_survey(conn, survey_id)
-        assert published is not None
-        await _enqueue(
-            conn,
-            SurveyPublished(
-                **_facts(published),
-                questionnaire_version=1,
-                questionnaire=Questionnaire.model_validate(published["questionnaire"]),
-            ),
-        )
+        published = await publish_checked(conn, row, resolved, now)
     log.info("survey.published", survey_id=str(survey_id), participants=len(resolved))
     return present(published, now)
+
+
+async def publish_checked(
+    conn: Conn, row: Row, participants: list[UUID], published_at: datetime
+) -> Row:
+    """Publish a draft that passed the checks, inside the caller's transaction: freeze the
+    participants and questionnaire version 1, and announce it (SurveyPublished)."""
+    survey_id = row["id"]
+    await repo.insert_participants(conn, survey_id, participants)
+    await repo.insert_questionnaire_version(conn, survey_id, 1, row["questionnaire"], published_at)
+    await repo.update_survey(
+        conn,
+        survey_id,
+        {"published_at": published_at, "questionnaire_version": 1, "updated_at": published_at},
+    )
+    published = await repo.get_survey(conn, survey_id)
+    assert published is not None
+    await _enqueue(
+        conn,
+        SurveyPublished(
+            **_facts(published),
+            questionnaire_version=1,
+            questionnaire=Questionnaire.model_validate(published["questionnaire"]),
+        ),
+    )
+    return published
 
 
 # --- closing ---------------------------------------------------------------------------
@@ -403,6 +413,27 @@ async def close_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> dic
     assert closed is not None
     log.info("survey.closed", survey_id=str(survey_id), by_hand=True)
     return present(closed, now)
+
+
+async def record_closed_at_deadline(conn: Conn, survey_id: UUID, now: datetime) -> Row:
+    """Close a published survey whose deadline has passed, as the closer does, inside the
+    caller's transaction (the caller holds the row): `closed_at` = `closes_at`."""
+    row = await repo.get_survey(conn, survey_id)
+    assert row is not None
+    assert row["published_at"] is not None
+    assert row["closed_at"] is None
+    assert row["closes_at"] <= now
+    await repo.update_survey(
+        conn,
+        survey_id,
+        {"closed_at": row["closes_at"], "closed_by_hand": False, "updated_at": now},
+    )
+    await _enqueue(
+        conn, SurveyClosed(survey_id=survey_id, closed_at=row["closes_at"], by_hand=False)
+    )
+    closed = await repo.get_survey(conn, survey_id)
+    assert closed is not None
+    return closed
 
 
 async def close_due_surveys(pool: asyncpg.Pool, clock: Clock) -> list[UUID]:

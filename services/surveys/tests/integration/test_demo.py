@@ -1,0 +1,199 @@
+"""Demo data: the two demo surveys appear once the organisations have arrived, exactly once.
+
+A surveys service of its own (database and vhost) with demo data on, so the session's
+service and its surveys stay as the other tests expect them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from structlog.testing import capture_logs
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.clock import FrozenClock
+from bibmon_common.db import create_pool
+from bibmon_common.demo import (
+    DEMO_CLOSED_SURVEY_ID,
+    DEMO_OPEN_SURVEY_ID,
+    DEMO_QUESTIONNAIRE,
+    DEMO_SERIES_KEY,
+)
+from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_topology
+from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.testing.db import fresh_database
+from bibmon_surveys import demo
+from bibmon_surveys.config import SurveysSettings
+from bibmon_surveys.main import MIGRATIONS_DIR, create_app
+
+from .conftest import API, ISSUER, EventLog, Keys, Organisations, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+PUBLISHED = "surveys.survey.published.v1"
+CLOSED = "surveys.survey.closed.v1"
+
+
+class DemoService:
+    def __init__(self, app: Any, ctx: ServiceContext, events: EventLog) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.events = events
+
+    async def outbox_count(self, type_: str, survey_id: Any) -> int:
+        async with self.ctx.pool.acquire() as conn:
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE type = $1"
+                    " AND payload->'data'->>'survey_id' = $2",
+                    type_,
+                    str(survey_id),
+                )
+            )
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def demo_service(keys: Keys) -> AsyncIterator[DemoService]:
+    async with (
+        fresh_database("bibmon_surveys_demo", migrations_dir=MIGRATIONS_DIR) as dsn,
+        fresh_vhost("bibmon_surveys_demo") as amqp_url,
+    ):
+        log = EventLog()
+        connection = await aio_pika.connect(amqp_url)
+        channel = await connection.channel()
+        await declare_topology(channel)
+        queue = await channel.declare_queue("surveys-demo-test.events", exclusive=True)
+        await queue.bind(EVENTS_EXCHANGE, routing_key="surveys.#")
+        await queue.consume(log.on_message)
+        settings = SurveysSettings(
+            environment="test",
+            database_url=dsn,
+            amqp_url=amqp_url,
+            jwt_issuer=ISSUER,
+            run_migrations_on_startup=False,
+            load_demo_data=True,
+            demo_settle_seconds=0.3,
+            demo_wait_seconds=20,
+            log_json=False,
+            log_level="WARNING",
+        )
+        app = create_app(settings, jwks_provider=keys.provider)
+        try:
+            async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+                ctx: ServiceContext = app.state.ctx
+                ctx.clock = FrozenClock(datetime(2026, 11, 28, 16, 30, tzinfo=UTC))
+                yield DemoService(manager.app, ctx, log)
+        finally:
+            await connection.close()
+
+
+async def _survey_count(ctx: ServiceContext) -> int:
+    async with ctx.pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM survey"))
+
+
+async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_events(
+    demo_service, keys
+):
+    ctx = demo_service.ctx
+    assert ctx.settings.demo_enabled
+    await asyncio.sleep(0.5)
+    assert await _survey_count(ctx) == 0, "no organisations yet: nothing is created"
+
+    organisations = Organisations(ctx)
+    ids = [await organisations.register("Utrecht", "medium") for _ in range(2)]
+    await asyncio.sleep(0.1)
+    ids.append(await organisations.register("Fryslân", "small"))  # a late one still counts
+    await wait_until(lambda: _survey_count(ctx), within=5)
+    assert await _survey_count(ctx) == 2
+
+    now = ctx.clock.now()
+    transport = httpx.ASGITransport(app=demo_service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://surveys.test") as api:
+        listed = await api.get(f"{API}/surveys", headers=keys.auth("researcher"))
+        assert listed.status_code == 200
+        by_id = {s["id"]: s for s in listed.json()["items"]}
+    closed, open_ = by_id[str(DEMO_CLOSED_SURVEY_ID)], by_id[str(DEMO_OPEN_SURVEY_ID)]
+    assert closed["title"] == "Wsob-gegevenslevering 2025"
+    assert open_["title"] == "Wsob-gegevenslevering 2026"
+    assert closed["status"] == "closed"
+    assert open_["status"] == "open"
+    for survey in (closed, open_):
+        assert survey["series_key"] == DEMO_SERIES_KEY
+        assert survey["mandatory"] is True
+        assert survey["legal_basis"] == "wsob"
+        assert survey["participants"] == {"mode": "all"}
+        assert sorted(survey["participant_ids"]) == sorted(str(i) for i in ids)
+        assert survey["questionnaire_version"] == 1
+        assert survey["questionnaire"] == DEMO_QUESTIONNAIRE.model_dump(mode="json")
+    assert closed["closed_at"] == closed["closes_at"]
+    assert open_["closed_at"] is None
+    closes = datetime.fromisoformat(closed["closes_at"])
+    assert timedelta(days=290) < now - closes < timedelta(days=320)
+    assert timedelta(days=380) < now - datetime.fromisoformat(closed["opens_at"])
+    assert now - datetime.fromisoformat(open_["opens_at"]) < timedelta(days=7, hours=1)
+    assert datetime.fromisoformat(open_["closes_at"]) - now >= timedelta(days=59)
+
+    events = demo_service.events
+    (published_closed,) = await events.wait(PUBLISHED, DEMO_CLOSED_SURVEY_ID)
+    (published_open,) = await events.wait(PUBLISHED, DEMO_OPEN_SURVEY_ID)
+    (closing,) = await events.wait(CLOSED, DEMO_CLOSED_SURVEY_ID)
+    assert sorted(published_closed["participants"]) == sorted(str(i) for i in ids)
+    assert published_open["questionnaire_version"] == 1
+    assert published_open["series_key"] == DEMO_SERIES_KEY
+    assert closing["by_hand"] is False
+    assert datetime.fromisoformat(closing["closed_at"]) == closes
+    assert not events.of(CLOSED, DEMO_OPEN_SURVEY_ID)
+
+
+async def test_seeding_again_creates_nothing(demo_service):
+    ctx = demo_service.ctx
+    await wait_until(lambda: _survey_count(ctx), within=5)
+    results = await asyncio.gather(*(demo.seed(ctx.pool, ctx.clock) for _ in range(3)))
+    assert results == [False, False, False]
+    with capture_logs() as logs:
+        # A restart: the survey table is not empty, so the task stops at once.
+        assert await demo.seed_when_ready(ctx, settle_seconds=0.0, wait_seconds=5) is False
+    assert any(e["event"] == "demo.skipped" for e in logs)
+    await asyncio.sleep(0.3)
+    assert await _survey_count(ctx) == 2
+    for survey_id in (DEMO_CLOSED_SURVEY_ID, DEMO_OPEN_SURVEY_ID):
+        assert await demo_service.outbox_count(PUBLISHED, survey_id) == 1
+        assert len(demo_service.events.of(PUBLISHED, survey_id)) == 1
+    assert await demo_service.outbox_count(CLOSED, DEMO_CLOSED_SURVEY_ID) == 1
+    assert len(demo_service.events.of(CLOSED, DEMO_CLOSED_SURVEY_ID)) == 1
+
+
+async def test_concurrent_seeders_create_the_surveys_once_and_give_up_without_organisations():
+    async with fresh_database("bibmon_surveys_demo", migrations_dir=MIGRATIONS_DIR) as dsn:
+        pool = await create_pool(dsn)
+        try:
+            ctx = ServiceContext(service="surveys", settings=None, pool=pool, clock=FrozenClock())
+            with capture_logs() as logs:
+                gave_up = await demo.seed_when_ready(ctx, settle_seconds=0.05, wait_seconds=0.3)
+            assert gave_up is False
+            assert any(
+                e["event"] == "demo.gave_up" and e["reason"] == "no organisations" for e in logs
+            )
+            assert await demo.seed(pool, ctx.clock) is False  # no organisations: nothing
+
+            organisations = Organisations(ctx)
+            for _ in range(3):
+                await organisations.register()
+            results = await asyncio.gather(*(demo.seed(pool, ctx.clock) for _ in range(4)))
+            assert sorted(results) == [False, False, False, True]
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SELECT count(*) FROM survey") == 2
+                assert await conn.fetchval("SELECT count(*) FROM survey_participant") == 6
+                by_type = dict(await conn.fetch("SELECT type, count(*) FROM outbox GROUP BY type"))
+            assert by_type == {PUBLISHED: 2, CLOSED: 1}
+        finally:
+            await pool.close()
