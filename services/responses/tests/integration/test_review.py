@@ -141,16 +141,16 @@ async def test_progress_counts_every_participant(surveys, org, researcher, kb_ad
 
 
 # The role matrix (reliability.md 5.7), as a table: who may do what to another
-# organisation's response. Library staff reach only their own (404 elsewhere, 403 for
-# the management routes); a kb_admin follows progress and may reopen but reads no
-# answers; a researcher reads and reviews.
+# organisation's response. Library staff reach only their own (another organisation's
+# response is 404; progress is 403); a kb_admin follows progress and may reopen but
+# reads no answers; a researcher reads and reviews.
 ROLE_MATRIX = [
     # (route, kb_admin, researcher, library_staff of another organisation)
-    ("GET", "", 403, 200, 403),
-    ("GET", "/history", 403, 200, 403),
-    ("POST", "/accept", 403, 200, 403),
-    ("POST", "/return", 403, 200, 403),
-    ("POST", "/reopen", 200, 409, 403),  # the researcher comes second
+    ("GET", "", 403, 200, 404),
+    ("GET", "/history", 403, 200, 404),
+    ("POST", "/accept", 403, 200, 404),
+    ("POST", "/return", 403, 200, 404),
+    ("POST", "/reopen", 200, 409, 404),  # the researcher comes second
     ("GET", "progress", 200, 200, 403),
 ]
 

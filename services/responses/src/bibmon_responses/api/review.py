@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 from bibmon_common.app import DbConn
 from bibmon_responses import services
-from bibmon_responses.api.deps import AnswerReader, Manager, Rt
+from bibmon_responses.api.deps import AnswerReader, Manager, Reopener, Rt
 from bibmon_responses.api.schemas import (
     HistoryOut,
     ProgressOut,
@@ -77,7 +77,7 @@ async def return_response(
     responses=_WRONG_STATE,
 )
 async def reopen(
-    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Manager, conn: DbConn, rt: Rt
+    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Reopener, conn: DbConn, rt: Rt
 ) -> dict[str, Any]:
     """After the survey closed: let the organisation correct and submit its response."""
     return await services.reopen(conn, rt, survey_id, organisation_id, body.reason)
