@@ -357,6 +357,34 @@ def test_survey_journey_from_design_to_reopened_correction(platform, admin):
         status_of = {o["organisation_id"]: o["status"] for o in progress["organisations"]}
         assert status_of == {a: "submitted", b: "not_started", cc: "not_started"}
         problem(c.get(f"/api/responses/surveys/{sid}/progress", headers=auth(tokens[a])), 403)
+        # Staff of another organisation cannot reach A's response by its id either.
+        problem(c.get(f"/api/responses/surveys/{sid}/responses/{a}", headers=auth(tokens[b])), 404)
+
+        # -- the researcher returns it with a remark: the contact person is told ------------
+        remark = "Het aantal vestigingen lijkt niet te kloppen."
+        returned = ok(
+            c.post(
+                f"/api/responses/surveys/{sid}/responses/{a}/return",
+                json={"remark": remark},
+                headers=auth(researcher),
+            )
+        )
+        assert returned["status"] == "returned"
+        platform.wait_for_mail(
+            lambda m: (
+                to(colleague["email"])(m) and title in str(m["Subject"]) and remark in text_of(m)
+            )
+        )
+        state = ok(c.get(url, headers=auth(tokens[a])))
+        assert state["remark"] == remark
+        ok(
+            c.put(
+                url,
+                json={"answers": {"branch_count": 3}, "version": state["version"]},
+                headers=auth(tokens[a]),
+            )
+        )
+        assert ok(c.post(f"{url}/submit", json={}, headers=auth(tokens[a])))["submission"] == 2
 
         # B starts a draft but does not submit.
         ok(
@@ -427,6 +455,8 @@ def test_survey_journey_from_design_to_reopened_correction(platform, admin):
                 )
             )
             versions = items_of(history)
-            assert [h["answers"]["visitors"] for h in versions] == [120_000, 12_000]
+            assert [h["answers"]["visitors"] for h in versions] == [120_000, 120_000, 12_000]
+            assert [h["answers"]["branch_count"] for h in versions] == [4, 3, 3]
+            assert versions[0]["review"] == "returned"
         finally:
             platform.set_clock(timedelta(0))
