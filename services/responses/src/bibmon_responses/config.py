@@ -23,3 +23,13 @@ class ResponsesSettings(ServiceSettings):
     national_range_factor: float = Field(default=1.0, ge=0)
     # Shortest explanation accepted for an answer that raised a warning.
     explanation_min_length: int = Field(default=5, ge=1)
+    # Demo data (contract.md): on surveys' publication of the demo closed survey
+    # (bibmon_common.demo), submit demo answers for every participant.
+    load_demo_data: bool | None = None  # default: true in development only
+
+    @property
+    def demo_enabled(self) -> bool:
+        """Whether the demo survey's responses are created (development by default)."""
+        if self.load_demo_data is None:
+            return self.environment == "development"
+        return self.load_demo_data

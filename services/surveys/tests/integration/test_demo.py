@@ -1,24 +1,24 @@
 """Demo data: the two demo surveys appear once the organisations have arrived, exactly once.
 
-A surveys service of its own (database and vhost) with demo data on, so the session's
-service and its surveys stay as the other tests expect them.
+On a database of its own (so the session's surveys stay as the other tests expect them),
+with the real outbox relay publishing to the session's vhost; the task is the one the
+service spawns at start when demo data is enabled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
-import httpx
 import pytest
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 from structlog.testing import capture_logs
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.auth import Principal
 from bibmon_common.clock import FrozenClock
 from bibmon_common.db import create_pool
 from bibmon_common.demo import (
@@ -27,14 +27,15 @@ from bibmon_common.demo import (
     DEMO_QUESTIONNAIRE,
     DEMO_SERIES_KEY,
 )
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_topology
-from bibmon_common.testing.amqp import fresh_vhost
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.outbox import OutboxRelay
 from bibmon_common.testing.db import fresh_database
-from bibmon_surveys import demo
+from bibmon_surveys import demo, services
+from bibmon_surveys.api.schemas import SurveyOut
 from bibmon_surveys.config import SurveysSettings
-from bibmon_surveys.main import MIGRATIONS_DIR, create_app
+from bibmon_surveys.main import MIGRATIONS_DIR
 
-from .conftest import API, ISSUER, EventLog, Keys, Organisations, wait_until
+from .conftest import EventLog, Organisations, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -43,8 +44,7 @@ CLOSED = "surveys.survey.closed.v1"
 
 
 class DemoService:
-    def __init__(self, app: Any, ctx: ServiceContext, events: EventLog) -> None:
-        self.app = app
+    def __init__(self, ctx: ServiceContext, events: EventLog) -> None:
         self.ctx = ctx
         self.events = events
 
@@ -61,38 +61,36 @@ class DemoService:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def demo_service(keys: Keys) -> AsyncIterator[DemoService]:
-    async with (
-        fresh_database("bibmon_surveys_demo", migrations_dir=MIGRATIONS_DIR) as dsn,
-        fresh_vhost("bibmon_surveys_demo") as amqp_url,
-    ):
-        log = EventLog()
-        connection = await aio_pika.connect(amqp_url)
-        channel = await connection.channel()
-        await declare_topology(channel)
-        queue = await channel.declare_queue("surveys-demo-test.events", exclusive=True)
-        await queue.bind(EVENTS_EXCHANGE, routing_key="surveys.#")
-        await queue.consume(log.on_message)
+async def demo_service(amqp_url: str, events: EventLog) -> AsyncIterator[DemoService]:
+    """A fresh surveys database with the relay running and the demo task started."""
+    async with fresh_database("bibmon_surveys_demo", migrations_dir=MIGRATIONS_DIR) as dsn:
         settings = SurveysSettings(
-            environment="test",
-            database_url=dsn,
-            amqp_url=amqp_url,
-            jwt_issuer=ISSUER,
-            run_migrations_on_startup=False,
-            load_demo_data=True,
-            demo_settle_seconds=0.3,
-            demo_wait_seconds=20,
-            log_json=False,
-            log_level="WARNING",
+            environment="test", database_url=dsn, amqp_url=amqp_url, load_demo_data=True
         )
-        app = create_app(settings, jwks_provider=keys.provider)
+        pool = await create_pool(dsn)
+        broker = Broker(amqp_url, "bibmon-surveys-demo-test")
+        await broker.connect()
+        relay = OutboxRelay(pool, broker, poll_interval=0.1)
+        await relay.start()
+        ctx = ServiceContext(
+            service="surveys",
+            settings=settings,
+            pool=pool,
+            broker=broker,
+            relay=relay,
+            clock=FrozenClock(datetime(2026, 11, 28, 16, 30, tzinfo=UTC)),
+        )
+        task = ctx.spawn(
+            demo.seed_when_ready(ctx, settle_seconds=0.3, wait_seconds=20), name="surveys-demo"
+        )
         try:
-            async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-                ctx: ServiceContext = app.state.ctx
-                ctx.clock = FrozenClock(datetime(2026, 11, 28, 16, 30, tzinfo=UTC))
-                yield DemoService(manager.app, ctx, log)
+            yield DemoService(ctx, events)
         finally:
-            await connection.close()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await relay.stop()
+            await broker.close()
+            await pool.close()
 
 
 async def _survey_count(ctx: ServiceContext) -> int:
@@ -101,7 +99,7 @@ async def _survey_count(ctx: ServiceContext) -> int:
 
 
 async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_events(
-    demo_service, keys
+    demo_service,
 ):
     ctx = demo_service.ctx
     assert ctx.settings.demo_enabled
@@ -116,11 +114,21 @@ async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_ev
     assert await _survey_count(ctx) == 2
 
     now = ctx.clock.now()
-    transport = httpx.ASGITransport(app=demo_service.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://surveys.test") as api:
-        listed = await api.get(f"{API}/surveys", headers=keys.auth("researcher"))
-        assert listed.status_code == 200
-        by_id = {s["id"]: s for s in listed.json()["items"]}
+    researcher = Principal(
+        user_id=uuid.uuid4(),
+        roles=frozenset({"researcher"}),
+        organisation_id=None,
+        scope="full",
+        mfa=True,
+    )
+    async with ctx.pool.acquire() as conn:
+        listed = await services.list_surveys(
+            conn, ctx.clock, researcher, status=None, series_key=None, limit=10, offset=0
+        )
+    # As the API answers them.
+    by_id = {
+        str(s["id"]): SurveyOut.model_validate(s).model_dump(mode="json") for s in listed["items"]
+    }
     closed, open_ = by_id[str(DEMO_CLOSED_SURVEY_ID)], by_id[str(DEMO_OPEN_SURVEY_ID)]
     assert closed["title"] == "Wsob-gegevenslevering 2025"
     assert open_["title"] == "Wsob-gegevenslevering 2026"

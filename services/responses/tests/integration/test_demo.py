@@ -1,0 +1,219 @@
+"""Demo data: the publication of the demo closed survey brings a submitted response from
+every participant, once, with its events; the next year's demo answers raise no warnings.
+
+The session's service, plus a consumer with the handlers of a service that has demo data
+on (`consumers.handlers`), on a queue of its own, fed through the real broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bibmon_common.app import ServiceContext
+from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
+from bibmon_common.demo import (
+    DEMO_CLOSED_SURVEY_ID,
+    DEMO_CLOSED_YEAR,
+    DEMO_OPEN_SURVEY_ID,
+    DEMO_OPEN_YEAR,
+    DEMO_QUESTIONNAIRE,
+    DEMO_SERIES_KEY,
+    demo_answers,
+)
+from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.consumer import Consumer
+from bibmon_responses import consumers
+from bibmon_responses.config import ResponsesSettings
+
+from .conftest import Events, Org, Reviewer
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+SUBMITTED = "responses.response.submitted.v1"
+DEMO_QUEUE = "responses.demo-test"
+
+
+class Demo:
+    def __init__(self, ctx: ServiceContext, broker: Broker, events: Events) -> None:
+        self.ctx = ctx
+        self.pool = ctx.pool
+        self.broker = broker
+        self.events = events
+
+    async def publish(self, message: Message, *, message_id: uuid.UUID | None = None) -> uuid.UUID:
+        envelope = to_envelope(message, source="bibmon-surveys-test", id=message_id)
+        await self.broker.publish(
+            message.exchange,
+            message.type,
+            envelope.to_bytes(),
+            message_id=str(envelope.id),
+            headers={},
+        )
+        return envelope.id
+
+    async def processed(self, *message_ids: uuid.UUID, within: float = 10.0) -> None:
+        """Wait until both consumers took these messages (their inbox rows)."""
+        deadline = time.monotonic() + within
+        while await self.pool.fetchval(
+            "SELECT count(*) FROM inbox WHERE message_id = ANY($1::uuid[])", list(message_ids)
+        ) < 2 * len(message_ids):
+            assert time.monotonic() < deadline, "the consumers did not take the messages"
+            await asyncio.sleep(0.05)
+
+    def submitted(self, survey_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [
+            e["data"]
+            for e in self.events.received
+            if e["type"] == SUBMITTED and e["data"]["survey_id"] == str(survey_id)
+        ]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def demo(service: Any, broker: Broker, events: Events) -> AsyncIterator[Demo]:
+    ctx: ServiceContext = service[1]
+    settings = ResponsesSettings(environment="test", load_demo_data=True)
+    consumer = Consumer(
+        ctx.broker,
+        ctx.pool,
+        queue=DEMO_QUEUE,
+        exchange=EVENTS_EXCHANGE,
+        handlers=consumers.handlers(settings),
+        retry_delays=(0.5,),
+    )
+    await consumer.start()
+    try:
+        yield Demo(ctx, broker, events)
+    finally:
+        await consumer.stop()
+
+
+def _published(
+    survey_id: uuid.UUID, participants: list[uuid.UUID], opens_at: datetime, closes_at: datetime
+) -> SurveyPublished:
+    year = DEMO_CLOSED_YEAR if survey_id == DEMO_CLOSED_SURVEY_ID else DEMO_OPEN_YEAR
+    return SurveyPublished(
+        survey_id=survey_id,
+        series_key=DEMO_SERIES_KEY,
+        title=f"Wsob-gegevenslevering {year}",
+        mandatory=True,
+        legal_basis="wsob",
+        opens_at=opens_at,
+        closes_at=closes_at,
+        participants=tuple(participants),
+        questionnaire_version=1,
+        questionnaire=DEMO_QUESTIONNAIRE,
+    )
+
+
+ORGANISATIONS = [uuid.uuid4() for _ in range(6)]
+NOW = datetime.now(UTC).replace(microsecond=0)
+CLOSED_OPENS = NOW - timedelta(days=395)
+CLOSED_CLOSES = NOW - timedelta(days=304)
+
+
+async def test_the_demo_closed_survey_gets_a_submitted_response_from_every_participant(
+    demo, keys, client
+):
+    closed = _published(DEMO_CLOSED_SURVEY_ID, ORGANISATIONS, CLOSED_OPENS, CLOSED_CLOSES)
+    published_id = await demo.publish(closed)
+    closed_id = await demo.publish(
+        SurveyClosed(survey_id=DEMO_CLOSED_SURVEY_ID, closed_at=CLOSED_CLOSES, by_hand=False)
+    )
+    # Redelivered (same id), and sent again under a new id: still one response each.
+    await demo.publish(closed, message_id=published_id)
+    again_id = await demo.publish(closed)
+    await demo.processed(published_id, closed_id, again_id)
+
+    pool = demo.pool
+    rows = await pool.fetch(
+        "SELECT r.organisation_id, r.status, r.submission, r.revision, r.submitted_at,"
+        " s.answers, s.submitted_at AS snapshot_at, s.warnings"
+        " FROM response r JOIN response_submission s ON s.response_id = r.id"
+        " WHERE r.survey_id = $1",
+        DEMO_CLOSED_SURVEY_ID,
+    )
+    assert sorted(r["organisation_id"] for r in rows) == sorted(ORGANISATIONS)
+    for row in rows:
+        assert row["status"] == "submitted"
+        assert (row["submission"], row["revision"]) == (1, 1)
+        assert CLOSED_OPENS < row["submitted_at"] < CLOSED_CLOSES
+        assert row["snapshot_at"] == row["submitted_at"]
+        assert row["answers"] == demo_answers(row["organisation_id"], DEMO_CLOSED_YEAR)
+        assert row["warnings"] == []
+    outbox = await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE type = $1 AND payload->'data'->>'survey_id' = $2",
+        SUBMITTED,
+        str(DEMO_CLOSED_SURVEY_ID),
+    )
+    assert outbox == 6
+
+    deadline = time.monotonic() + 10
+    while len(demo.submitted(DEMO_CLOSED_SURVEY_ID)) < 6:
+        assert time.monotonic() < deadline, "ResponseSubmitted did not reach the broker"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    events = demo.submitted(DEMO_CLOSED_SURVEY_ID)
+    assert sorted(e["organisation_id"] for e in events) == sorted(str(o) for o in ORGANISATIONS)
+    first = next(e for e in events if e["organisation_id"] == str(ORGANISATIONS[0]))
+    assert first["submission"] == 1
+    assert first["questionnaire_version"] == 1
+    assert first["answers"] == demo_answers(ORGANISATIONS[0], DEMO_CLOSED_YEAR)
+
+    # As a researcher and the library see it.
+    researcher = Reviewer(client, keys.token("researcher"))
+    progress = (await researcher.progress(DEMO_CLOSED_SURVEY_ID)).json()
+    assert progress["counts"]["submitted"] == 6
+    history = (await researcher.history(DEMO_CLOSED_SURVEY_ID, ORGANISATIONS[1])).json()
+    assert [h["submission"] for h in history["items"]] == [1]
+    staff = Org(client, keys, ORGANISATIONS[1])
+    mine = (await staff.get(DEMO_CLOSED_SURVEY_ID)).json()
+    assert mine["status"] == "submitted"
+    assert mine["can_edit"] is False
+    assert mine["answers"] == demo_answers(ORGANISATIONS[1], DEMO_CLOSED_YEAR)
+
+
+async def test_next_years_demo_answers_submit_without_plausibility_warnings(demo, keys, client):
+    """The open survey of the series compares with the closed one: demo figures stay quiet."""
+    open_ = _published(
+        DEMO_OPEN_SURVEY_ID, ORGANISATIONS, NOW - timedelta(days=7), NOW + timedelta(days=60)
+    )
+    await demo.processed(await demo.publish(open_))
+    assert not await demo.pool.fetchval(
+        "SELECT count(*) FROM response WHERE survey_id = $1", DEMO_OPEN_SURVEY_ID
+    ), "only the closed demo survey gets answers"
+    for organisation_id in ORGANISATIONS[:3]:
+        staff = Org(client, keys, organisation_id)
+        submitted = await staff.answer_and_submit(
+            DEMO_OPEN_SURVEY_ID, demo_answers(organisation_id, DEMO_OPEN_YEAR)
+        )
+        assert submitted["status"] == "submitted"
+        assert submitted["warnings"] == []
+        assert submitted["previous_answers"] == demo_answers(organisation_id, DEMO_CLOSED_YEAR)
+
+
+async def test_without_demo_data_the_handlers_are_the_plain_ones():
+    plain = consumers.handlers(ResponsesSettings(environment="test"))
+    assert plain is consumers.HANDLERS
+    assert ResponsesSettings(environment="development").demo_enabled
+    assert not ResponsesSettings(environment="test").demo_enabled
+    demo_on = consumers.handlers(ResponsesSettings(environment="test", load_demo_data=True))
+    assert demo_on[SurveyPublished.type] is consumers.on_survey_published_with_demo
+    assert sorted(demo_on) == sorted(plain)
+
+
+async def test_another_survey_gets_no_demo_responses(demo):
+    other = _published(uuid.uuid4(), ORGANISATIONS, CLOSED_OPENS, CLOSED_CLOSES)
+    await demo.processed(await demo.publish(other))
+    assert await demo.pool.fetchval("SELECT 1 FROM survey WHERE id = $1", other.survey_id)
+    assert not await demo.pool.fetchval(
+        "SELECT count(*) FROM response WHERE survey_id = $1", other.survey_id
+    )
