@@ -348,6 +348,10 @@ class Stack:
             env["BIBMON_DEMO_PASSWORD"] = self.secrets["BIBMON_DEMO_PASSWORD"]
             env["BIBMON_IDENTITY_DATA_KEY"] = self.secrets["BIBMON_IDENTITY_DATA_KEY"]
             env["BIBMON_IDENTITY_LOAD_DEMO_DATA"] = "true" if c.load_demo_data else "false"
+        if service == "surveys":
+            env["BIBMON_SURVEYS_LOAD_DEMO_DATA"] = "true" if c.load_demo_data else "false"
+        if service == "responses":
+            env["BIBMON_RESPONSES_LOAD_DEMO_DATA"] = "true" if c.load_demo_data else "false"
         if service == "notifier":
             env["BIBMON_NOTIFIER_SMTP_HOST"] = c.smtp_host
             env["BIBMON_NOTIFIER_SMTP_PORT"] = str(c.smtp_port)
