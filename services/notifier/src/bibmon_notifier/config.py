@@ -60,6 +60,9 @@ class NotifierSettings(ServiceSettings):
     # Survey reminders: days before the deadline, and how often the scheduler looks.
     reminder_offsets_days: tuple[int, ...] = (14, 7, 1)
     reminder_poll_seconds: float = Field(default=60.0, gt=0)
+    # A receipt confirms a submission just made: a submission older than this when its
+    # event is handled (a replay from a parking queue, demo data) gets no receipt.
+    receipt_max_age_hours: float = Field(default=24.0, gt=0)
 
     @field_validator("reminder_offsets_days")
     @classmethod

@@ -63,7 +63,7 @@ def survey_handlers(ctx: ServiceContext) -> dict[str, Any]:
 
     async def submitted(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
         assert isinstance(message, ResponseSubmitted)
-        await survey_mail.response_submitted(conn, message, settings=settings)
+        await survey_mail.response_submitted(conn, message, settings=settings, clock=ctx.clock)
 
     async def returned(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
         assert isinstance(message, ResponseReturned)

@@ -157,13 +157,25 @@ async def _known_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record:
 
 
 async def response_submitted(
-    conn: Conn, event: ResponseSubmitted, *, settings: NotifierSettings
+    conn: Conn, event: ResponseSubmitted, *, settings: NotifierSettings, clock: Clock
 ) -> None:
-    """The organisation submitted: no more reminders; a receipt to the contact person."""
+    """The organisation submitted: no more reminders; a receipt to the contact person.
+
+    No receipt for a submission older than `receipt_max_age_hours` (a late replay or
+    seeded demo data): a receipt months after the fact confuses more than it confirms.
+    """
     survey = await _known_survey(conn, event.survey_id)
     await repository.set_submitted(
         conn, event.survey_id, event.organisation_id, submitted=True, at=event.submitted_at
     )
+    if clock.now() - event.submitted_at > timedelta(hours=settings.receipt_max_age_hours):
+        log.info(
+            "receipt.skipped_stale",
+            survey_id=str(event.survey_id),
+            organisation_id=str(event.organisation_id),
+            submission=event.submission,
+        )
+        return
     await _create_job(
         conn,
         settings,

@@ -69,7 +69,8 @@ def submitted(event: SurveyPublished, organisation_id: uuid.UUID, **overrides: A
         "survey_id": event.survey_id,
         "organisation_id": organisation_id,
         "submission": 1,
-        "submitted_at": datetime.fromisoformat("2026-11-20T13:05:00+00:00"),
+        # Just after the survey opened (a receipt is for a submission just made).
+        "submitted_at": event.opens_at + timedelta(minutes=30),
         "questionnaire_version": 1,
         "answers": {"leden_totaal": 12000},
     }
@@ -224,7 +225,9 @@ async def test_submission_sends_a_receipt_and_returning_sends_the_remark(
     await deliver(event)
     await fresh_smtp.wait_for(to(person["email"]))
     fresh_smtp.clear()
-    first = submitted(event, organisation_id)
+    at = datetime.fromisoformat("2026-11-20T13:05:00+00:00")
+    clock.set(at + timedelta(minutes=1))
+    first = submitted(event, organisation_id, submitted_at=at)
 
     await deliver(first, first)  # the second one is a redelivery under a new message id
 
@@ -249,6 +252,27 @@ async def test_submission_sends_a_receipt_and_returning_sends_the_remark(
     await asyncio.sleep(0.3)
     assert len(fresh_smtp.messages_to(person["email"])) == 2
     assert await job_count(jobs, f"receipt:{first.response_id}") == 1
+
+
+async def test_a_stale_submission_gets_no_receipt_but_stops_the_reminders(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+) -> None:
+    organisation_id = await identity.organisation()
+    person = await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id])
+    await deliver(event)
+    await fresh_smtp.wait_for(to(person["email"]))
+    fresh_smtp.clear()
+    # Handled two days after it was submitted (say, replayed from a parking queue).
+    clock.advance(timedelta(days=2))
+    await deliver(submitted(event, organisation_id, submitted_at=clock.now() - timedelta(days=2)))
+
+    clock.set(event.closes_at - timedelta(days=1, minutes=-1))
+    assert await _reminders(ctx) == 0
+    await asyncio.sleep(0.5)
+    assert fresh_smtp.messages_to(person["email"]) == []
+    response_id = uuid.uuid5(event.survey_id, str(organisation_id))
+    assert await job_count(jobs, f"receipt:{response_id}") == 0
 
 
 async def _reminders(ctx: Any) -> int:
