@@ -227,6 +227,20 @@ async def insert_questionnaire_version(
     )
 
 
+async def series_questionnaires(conn: Conn, series_key: str, exclude: UUID) -> list[Row]:
+    """The latest published questionnaire of every other survey in the series."""
+    return await conn.fetch(
+        """
+        SELECT DISTINCT ON (s.id) s.id, s.title, qv.questionnaire
+        FROM survey s JOIN questionnaire_version qv ON qv.survey_id = s.id
+        WHERE s.series_key = $1 AND s.id <> $2
+        ORDER BY s.id, qv.version DESC
+        """,
+        series_key,
+        exclude,
+    )
+
+
 async def get_questionnaire_version(conn: Conn, survey_id: UUID, version: int) -> Row | None:
     """One frozen version."""
     return await conn.fetchrow(

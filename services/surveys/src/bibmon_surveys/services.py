@@ -227,6 +227,33 @@ async def list_participants(conn: Conn, survey_id: UUID) -> dict[str, Any]:
 # --- designing -------------------------------------------------------------------------
 
 
+async def _series_errors(
+    conn: Conn, survey_id: UUID, series_key: str | None, questionnaire: Any
+) -> list[dict[str, str]]:
+    """A question keeps its key *and* type across the surveys of a series, so figures
+    stay comparable year on year: a key reused with another type is refused."""
+    if not series_key or questionnaire is None:
+        return []
+    earlier: dict[str, tuple[str, str]] = {}
+    for row in await repo.series_questionnaires(conn, series_key, survey_id):
+        for question in Questionnaire.model_validate(row["questionnaire"]).questions():
+            earlier.setdefault(question.key, (question.type, row["title"]))
+    errors = []
+    for question in Questionnaire.model_validate(questionnaire).questions():
+        seen = earlier.get(question.key)
+        if seen is not None and seen[0] != question.type:
+            errors.append(
+                field_error(
+                    f"questionnaire.{question.key}",
+                    f"In the series {series_key!r} the question {question.key!r} is a "
+                    f"{seen[0]} question (survey {seen[1]!r}); keep its type, or give a "
+                    "different question a new key.",
+                    "series_type_mismatch",
+                )
+            )
+    return errors
+
+
 async def create_survey(pool: asyncpg.Pool, clock: Clock, data: dict[str, Any]) -> dict[str, Any]:
     """Create a draft survey (researcher, kb_admin)."""
     values, errors = _stored(data)
@@ -235,6 +262,9 @@ async def create_survey(pool: asyncpg.Pool, clock: Clock, data: dict[str, Any]) 
     survey_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
         errors += await _participant_errors(conn, _spec(values["participants"]))
+        errors += await _series_errors(
+            conn, survey_id, values.get("series_key"), values.get("questionnaire")
+        )
         if errors:
             raise _invalid(errors)
         await repo.insert_survey(conn, values | {"id": survey_id, "created_at": now})
@@ -296,6 +326,11 @@ async def update_survey(
         errors += domain.fact_errors(current | checked)
         if "participants" in changes and not published:
             errors += await _participant_errors(conn, _spec(changes["participants"]))
+        if "questionnaire" in checked or "series_key" in checked:
+            merged = current | checked
+            errors += await _series_errors(
+                conn, survey_id, merged["series_key"], merged["questionnaire"]
+            )
         if errors:
             raise _invalid(errors)
         fields = {k: v for k, v in changes.items() if v != current[k]}
@@ -350,6 +385,7 @@ async def publish_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> d
         unknown = domain.unknown_organisations(spec, (o["id"] for o in organisations))
         resolved = domain.resolve(spec, organisations)
         errors += unknown
+        errors += await _series_errors(conn, survey_id, row["series_key"], row["questionnaire"])
         if not resolved and not unknown:
             errors.append(
                 field_error(

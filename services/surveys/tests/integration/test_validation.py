@@ -148,3 +148,28 @@ async def test_unknown_survey_is_404(api, surveys):
     assert response.status_code == 404
     response = await api.post(f"{API}/surveys/{uuid.uuid4()}/publish", headers=surveys.researcher)
     assert response.status_code == 404
+
+
+async def test_a_question_keeps_its_type_across_a_series(api, surveys):
+    series = f"reeks-{uuid.uuid4().hex[:8]}"
+    await surveys.published(series_key=series)
+    changed = copy.deepcopy(QUESTIONNAIRE)
+    first = changed["sections"][0]["questions"][0]
+    assert first["type"] != "short_text"
+    first.update({"type": "short_text", "min": None, "max": None, "unit": ""})
+    first.pop("options", None)
+
+    errors = await _rejected(api, surveys, series_key=series, questionnaire=changed)
+    error = errors[f"questionnaire.{first['key']}"]
+    assert error["type"] == "series_type_mismatch"
+    assert series in error["message"]
+
+    # Another series, or no series, may use the key for anything.
+    other = await surveys.create(series_key=f"{series}-b", questionnaire=changed)
+    assert other["series_key"] == f"{series}-b"
+    # A draft that joins the series later is checked too.
+    response = await api.patch(
+        f"{API}/surveys/{other['id']}", json={"series_key": series}, headers=surveys.researcher
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "series_type_mismatch"
