@@ -61,8 +61,9 @@ class NotifierSettings(ServiceSettings):
     reminder_offsets_days: tuple[int, ...] = (14, 7, 1)
     reminder_poll_seconds: float = Field(default=60.0, gt=0)
     # A receipt confirms a submission just made: a submission older than this when its
-    # event is handled (a replay from a parking queue, demo data) gets no receipt.
-    receipt_max_age_hours: float = Field(default=24.0, gt=0)
+    # event is handled (seeded demo data, a very late replay) gets no receipt. A week
+    # covers any outage that operators fix by replaying a parking queue.
+    receipt_max_age_hours: float = Field(default=7 * 24.0, gt=0)
 
     @field_validator("reminder_offsets_days")
     @classmethod

@@ -378,8 +378,8 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
     return list(
         await conn.fetch(
             """
-            SELECT format('reminder:%s:%s:%s', s.survey_id, p.organisation_id, due.days)
-                       AS idempotency_key,
+            SELECT format('reminder:%s:%s:%s:%s', s.survey_id, p.organisation_id, due.days,
+                          extract(epoch FROM s.closes_at)::bigint) AS idempotency_key,
                    s.survey_id, p.organisation_id, due.days, s.title, s.mandatory,
                    s.legal_basis, s.legal_basis_name, s.closes_at
             FROM survey s
@@ -395,7 +395,8 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
               AND NOT EXISTS (
                   SELECT 1 FROM email_job j
                   WHERE j.idempotency_key
-                        = format('reminder:%s:%s:%s', s.survey_id, p.organisation_id, due.days)
+                        = format('reminder:%s:%s:%s:%s', s.survey_id, p.organisation_id,
+                                 due.days, extract(epoch FROM s.closes_at)::bigint)
               )
             ORDER BY s.survey_id, p.organisation_id
             """,

@@ -6,8 +6,11 @@ names its recipient by reference only (survey, organisation); the sender asks id
 for the current contact person at send time (`recipients.py`). One job per idempotency
 key, so a redelivered event or a second scheduler never sends twice:
 
-    invitation:{survey}:{organisation}        reminder:{survey}:{organisation}:{days}
-    receipt:{response}:{submission}           returned:{response}:{submission}
+    invitation:{survey}:{organisation}        receipt:{response}:{submission}
+    returned:{response}:{submission}
+    reminder:{survey}:{organisation}:{days}:{closes_at as epoch seconds}
+
+The deadline is part of a reminder's key, so a moved deadline gets its own reminders.
 """
 
 from __future__ import annotations
@@ -143,7 +146,12 @@ async def survey_updated(conn: Conn, event: SurveyUpdated, *, clock: Clock, at: 
 
 
 async def survey_closed(conn: Conn, event: SurveyClosed) -> None:
-    """No reminders after this; pending invitations and reminders are not sent."""
+    """No reminders after this; pending invitations and reminders are not sent.
+
+    A close that overtakes its survey's publication (several relays) is retried until
+    the survey is known, so it is never lost.
+    """
+    await _known_survey(conn, event.survey_id)
     await repository.close_survey(conn, event.survey_id, event.closed_at)
     log.info("survey.closed", survey_id=str(event.survey_id))
 

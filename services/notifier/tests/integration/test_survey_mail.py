@@ -263,9 +263,9 @@ async def test_a_stale_submission_gets_no_receipt_but_stops_the_reminders(
     await deliver(event)
     await fresh_smtp.wait_for(to(person["email"]))
     fresh_smtp.clear()
-    # Handled two days after it was submitted (say, replayed from a parking queue).
-    clock.advance(timedelta(days=2))
-    await deliver(submitted(event, organisation_id, submitted_at=clock.now() - timedelta(days=2)))
+    # Handled eight days after it was submitted (a very late replay from a parking queue).
+    clock.advance(timedelta(days=8))
+    await deliver(submitted(event, organisation_id, submitted_at=clock.now() - timedelta(days=8)))
 
     clock.set(event.closes_at - timedelta(days=1, minutes=-1))
     assert await _reminders(ctx) == 0
@@ -273,6 +273,11 @@ async def test_a_stale_submission_gets_no_receipt_but_stops_the_reminders(
     assert fresh_smtp.messages_to(person["email"]) == []
     response_id = uuid.uuid5(event.survey_id, str(organisation_id))
     assert await job_count(jobs, f"receipt:{response_id}") == 0
+
+
+def reminder_key(event: Any, organisation_id: uuid.UUID, days: int, closes_at: Any = None) -> str:
+    deadline = int((closes_at or event.closes_at).timestamp())
+    return f"reminder:{event.survey_id}:{organisation_id}:{days}:{deadline}"
 
 
 async def _reminders(ctx: Any) -> int:
@@ -315,7 +320,7 @@ async def test_reminders_at_14_7_and_1_days_only_to_organisations_that_have_not_
         assert await _reminders(ctx) == 2
         assert await _reminders(ctx) == 0  # the next tick finds them made
         for organisation_id in (waiting, returned):
-            key = f"reminder:{event.survey_id}:{organisation_id}:{days}"
+            key = reminder_key(event, organisation_id, days)
             await jobs.wait_status(key, "sent")
     clock.set(closes + timedelta(minutes=1))
     assert await _reminders(ctx) == 0
@@ -351,7 +356,7 @@ async def test_a_jump_past_several_reminder_moments_sends_only_the_latest(
     clock.set(event.closes_at - timedelta(hours=12))
     assert await _reminders(ctx) == 1
 
-    await jobs.wait_status(f"reminder:{event.survey_id}:{organisation_id}:1", "sent")
+    await jobs.wait_status(reminder_key(event, organisation_id, 1), "sent")
     assert await job_count(jobs, f"reminder:{event.survey_id}") == 1
     assert len(fresh_smtp.messages_to(person["email"])) == 2
 
@@ -375,7 +380,7 @@ async def test_no_reminders_for_a_survey_closed_early_or_one_whose_deadline_move
     clock.set(new_deadline - timedelta(days=6))
     assert await _reminders(ctx) == 1
     assert await job_count(jobs, f"reminder:{closed.survey_id}") == 0
-    assert await jobs.by_key(f"reminder:{moved.survey_id}:{organisation_id}:7") is not None
+    assert await jobs.by_key(reminder_key(moved, organisation_id, 7, new_deadline)) is not None
 
 
 async def test_a_reminder_run_that_crashes_half_way_is_finished_by_the_next_run(
@@ -387,7 +392,7 @@ async def test_a_reminder_run_that_crashes_half_way_is_finished_by_the_next_run(
     await deliver(event)
     await fresh_smtp.wait_for_count(5)
     clock.set(event.closes_at - timedelta(days=7) + timedelta(minutes=1))
-    crash_at = f"reminder:{event.survey_id}:{organisations[2]}:7"
+    crash_at = reminder_key(event, organisations[2], 7)
     await jobs.pool.execute(
         f"""
         CREATE FUNCTION test_crash() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -411,7 +416,7 @@ async def test_a_reminder_run_that_crashes_half_way_is_finished_by_the_next_run(
     assert await _reminders(ctx) == 3
 
     for organisation_id, person in zip(organisations, people, strict=True):
-        await jobs.wait_status(f"reminder:{event.survey_id}:{organisation_id}:7", "sent")
+        await jobs.wait_status(reminder_key(event, organisation_id, 7), "sent")
         assert len(fresh_smtp.messages_to(person["email"])) == 2  # invitation + one reminder
     assert await job_count(jobs, f"reminder:{event.survey_id}") == 5
 
@@ -430,7 +435,7 @@ async def test_concurrent_reminder_runs_create_each_reminder_once(
 
     assert sum(created) == 6
     for organisation_id in organisations:
-        await jobs.wait_status(f"reminder:{event.survey_id}:{organisation_id}:14", "sent")
+        await jobs.wait_status(reminder_key(event, organisation_id, 14), "sent")
     await asyncio.sleep(0.3)
     for person in people:
         assert len(fresh_smtp.messages_to(person["email"])) == 2
@@ -488,4 +493,58 @@ async def test_a_survey_published_late_gets_no_reminder_for_moments_already_past
     assert await _reminders(ctx) == 0  # the 14-day moment was before the invitation
     clock.set(event.closes_at - timedelta(days=7))
     assert await _reminders(ctx) == 1
-    assert await jobs.by_key(f"reminder:{event.survey_id}:{organisation_id}:7") is not None
+    assert await jobs.by_key(reminder_key(event, organisation_id, 7)) is not None
+
+
+async def test_a_moved_deadline_gets_its_own_reminders(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+) -> None:
+    organisation_id = await identity.organisation()
+    person = await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id])
+    await deliver(event)
+    await fresh_smtp.wait_for(to(person["email"]))
+    clock.set(event.closes_at - timedelta(days=6))
+    assert await _reminders(ctx) == 1  # the 7-day reminder for the first deadline
+    await jobs.wait_status(reminder_key(event, organisation_id, 7), "sent")
+
+    new_deadline = event.closes_at + timedelta(days=10)
+    facts = event.model_dump(exclude={"questionnaire", "questionnaire_version"})
+    await deliver(SurveyUpdated(**{**facts, "closes_at": new_deadline}))
+    assert await _reminders(ctx) == 0  # 16 days left now: nothing due
+    clock.set(new_deadline - timedelta(days=6))
+    assert await _reminders(ctx) == 1
+    await jobs.wait_status(reminder_key(event, organisation_id, 7, new_deadline), "sent")
+    reminders = [
+        m for m in fresh_smtp.messages_to(person["email"]) if "Herinnering" in m["Subject"]
+    ]
+    assert [_dutch_date(new_deadline) in m["Subject"] for m in reminders] == [False, True]
+
+
+async def test_a_close_that_overtakes_its_publication_is_not_lost(
+    fresh_smtp: SMTPCatcher,
+    identity: Any,
+    clock: FrozenClock,
+    publish: Any,
+    deliver: Any,
+    jobs: Any,
+    ctx: Any,
+) -> None:
+    organisation_id = await identity.organisation()
+    await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id])
+
+    await publish(SurveyClosed(survey_id=event.survey_id, closed_at=clock.now(), by_hand=True))
+    await deliver(event)
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while (
+        await jobs.pool.fetchval(
+            "SELECT closed_at FROM survey WHERE survey_id = $1", event.survey_id
+        )
+        is None
+    ):
+        assert asyncio.get_running_loop().time() < deadline, "the close was lost"
+        await asyncio.sleep(0.2)
+    clock.set(event.closes_at - timedelta(hours=12))
+    assert await _reminders(ctx) == 0
