@@ -15,6 +15,9 @@ from bibmon_identity.domain.throttling import ThrottlePolicy
 # The development data key is derived from this text; production refuses it (it contains
 # "development", see ServiceSettings.check_secrets) and needs a real base64 32-byte key.
 DEVELOPMENT_DATA_KEY = "development-only-identity-data-key"
+# The development value of the identity–notifier recipient secret; the notifier's
+# `identity_token_secret` has the same default so a bare development setup works.
+DEVELOPMENT_RECIPIENT_TOKEN_SECRET = "development-only-recipient-token-secret"
 
 
 class IdentitySettings(ServiceSettings):
@@ -47,6 +50,12 @@ class IdentitySettings(ServiceSettings):
         ),
     )
     load_demo_data: bool | None = None  # default: true in development only
+    # BIBMON_IDENTITY_RECIPIENT_TOKEN_SECRET: signs the service token of the one call that
+    # hands out e-mail addresses (GET /internal/identity/surveys/…/recipient, ADR 0009).
+    # Shared with the notifier only (its BIBMON_NOTIFIER_IDENTITY_TOKEN_SECRET), never the
+    # `service_token_secret` every service holds: another service cannot claim to be the
+    # notifier. Production refuses the development value (it contains "development").
+    recipient_token_secret: SecretStr = SecretStr(DEVELOPMENT_RECIPIENT_TOKEN_SECRET)
 
     # Tokens (stack.md numbers).
     access_token_minutes: int = 10

@@ -1,4 +1,8 @@
-"""The internal recipient endpoint the notifier asks at send time (service token only)."""
+"""The internal recipient endpoint the notifier asks at send time (service token only).
+
+Its token is signed with `recipient_token_secret`, shared with the notifier alone; the
+`service_token_secret` every service holds is not enough to get an address.
+"""
 
 import time
 import uuid
@@ -13,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 
 
 def _secret(svc) -> str:
-    return svc.app.state.ctx.settings.service_token_secret.get_secret_value()
+    return svc.app.state.ctx.settings.recipient_token_secret.get_secret_value()
 
 
 def _service(svc, service: str = "notifier", **kwargs) -> dict[str, str]:
@@ -59,6 +63,8 @@ async def test_recipient_endpoint_needs_a_fresh_genuine_service_token(svc):
         assert answer.headers["content-type"].startswith("application/problem+json")
     other_service = await svc.client.get(path, headers=_service(svc, "surveys"))
     assert other_service.status_code == 403
+    # Only the notifier's name gets through, and only with the recipient secret:
+    assert (await svc.client.get(path, headers=_service(svc))).status_code in (200, 404)
     # Not under /api, so the gateway (which routes /api/identity/) never reaches it ...
     via_api = await svc.client.get(f"{API}{path.removeprefix('/internal/identity')}")
     assert via_api.status_code in (404, 405)
@@ -135,3 +141,24 @@ async def test_organisation_without_any_contact_answers_404(svc):
 
     assert answer.status_code == 404
     assert unknown.status_code == 404
+
+
+async def test_the_secret_every_service_holds_cannot_claim_to_be_the_notifier(svc):
+    """A compromised service signs "notifier" with the general service secret: 401."""
+    settings = svc.app.state.ctx.settings
+    general = settings.service_token_secret.get_secret_value()
+    assert general != settings.recipient_token_secret.get_secret_value()
+    organisation_id = await svc.organisation_id(7)
+    primary = await svc.new_user(organisation_id=organisation_id)
+    await _set_primary(svc, organisation_id, primary["id"])
+    path = _path(uuid.uuid4(), organisation_id)
+
+    posing = {"Authorization": f"Service {service_token(general, 'notifier')}"}
+    refused = await svc.client.get(path, headers=posing)
+    genuine = await svc.client.get(path, headers=_service(svc))
+
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert primary["email"] not in refused.text
+    assert genuine.status_code == 200, genuine.text
+    assert genuine.json()["email"] == primary["email"]

@@ -52,9 +52,13 @@ class NotifierSettings(ServiceSettings):
     retention_interval_seconds: float = 3600.0
 
     # Identity's internal API, which answers a survey's contact person at send time
-    # (GET /internal/identity/surveys/{survey_id}/contacts/{organisation_id}/recipient,
-    # with a service token signed with `service_token_secret`). Not behind the gateway.
+    # (GET /internal/identity/surveys/{survey_id}/contacts/{organisation_id}/recipient).
+    # Not behind the gateway. Its service token is signed with `identity_token_secret`,
+    # the same value as identity's BIBMON_IDENTITY_RECIPIENT_TOKEN_SECRET and held by
+    # those two services only (not the `service_token_secret` every service has).
+    # Production refuses the development default (it contains "development").
     identity_url: str = "http://127.0.0.1:8101"
+    identity_token_secret: SecretStr = SecretStr("development-only-recipient-token-secret")
     identity_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Survey reminders: days before the deadline, and how often the scheduler looks.

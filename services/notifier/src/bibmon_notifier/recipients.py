@@ -3,7 +3,8 @@
 No address enters the notifier through an event (architecture.md: events carry no
 personal data); a survey e-mail job holds a reference (survey, organisation) and this
 client resolves it over identity's internal API with a short-lived service token
-(ASVS 8.3.3). The answer is used for one delivery attempt and never stored.
+(ASVS 8.3.3), signed with `identity_token_secret`, a secret only identity and the notifier
+hold. The answer is used for one delivery attempt and never stored.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class IdentityClient:
         """The current contact person, or None when the organisation has none at all."""
         # The service token is about real time (identity checks it against its own clock),
         # never the service's movable test clock.
-        token = service_token(self.settings.service_token_secret.get_secret_value(), SERVICE)
+        token = service_token(self.settings.identity_token_secret.get_secret_value(), SERVICE)
         path = f"/internal/identity/surveys/{survey_id}/contacts/{organisation_id}/recipient"
         try:
             response = await self._client.get(path, headers={"Authorization": f"Service {token}"})

@@ -37,6 +37,10 @@ from bibmon_notifier.main import MIGRATIONS_DIR, create_app
 ISSUER = "bibmon-identity-test"
 KID = "test-key"
 RETRY_DELAYS = (0.3, 0.3)  # three attempts in well under a second
+# Identity's recipient endpoint takes tokens signed with this secret only, which identity
+# and the notifier share (and no other service); the general service secret differs.
+RECIPIENT_TOKEN_SECRET = "recipient-secret-of-identity-and-notifier-" + uuid.uuid4().hex
+SERVICE_TOKEN_SECRET = "service-secret-every-service-holds-" + uuid.uuid4().hex
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
@@ -195,6 +199,8 @@ async def identity() -> AsyncIterator[Identity]:
             database_url=dsn,
             # No broker: identity only answers HTTP here.
             start_background_workers=False,
+            service_token_secret=SERVICE_TOKEN_SECRET,
+            recipient_token_secret=RECIPIENT_TOKEN_SECRET,
             load_demo_data=False,
             log_json=False,
             log_level="WARNING",
@@ -235,6 +241,8 @@ async def settings(
         sender_concurrency=2,
         identity_url=identity.url,
         identity_timeout_seconds=2,
+        service_token_secret=SERVICE_TOKEN_SECRET,
+        identity_token_secret=RECIPIENT_TOKEN_SECRET,
         public_base_url="https://bibliotheekmonitor.test",
         # Tests run the reminder scheduler by hand (ctx.extras["reminders"].run_once()).
         reminder_poll_seconds=3600,

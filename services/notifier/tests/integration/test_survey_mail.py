@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from bibmon_common.clock import FrozenClock
@@ -21,6 +22,7 @@ from bibmon_common.contracts.responses import (
 )
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
 from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_notifier.recipients import IdentityClient, RecipientUnavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -548,3 +550,26 @@ async def test_a_close_that_overtakes_its_publication_is_not_lost(
         await asyncio.sleep(0.2)
     clock.set(event.closes_at - timedelta(hours=12))
     assert await _reminders(ctx) == 0
+
+
+async def test_identity_answers_only_a_token_signed_with_the_shared_recipient_secret(
+    identity: Any, settings: Any
+) -> None:
+    """The dedicated secret gets the address; the one every service holds gets 401."""
+    organisation_id = await identity.organisation()
+    person = await identity.user(organisation_id, primary=True)
+    general = settings.service_token_secret.get_secret_value()
+    assert general != settings.identity_token_secret.get_secret_value()
+    posing = settings.model_copy(update={"identity_token_secret": SecretStr(general)})
+
+    paired, impostor = IdentityClient(settings), IdentityClient(posing)
+    try:
+        recipient = await paired.survey_contact(uuid.uuid4(), organisation_id)
+        with pytest.raises(RecipientUnavailable, match="401"):
+            await impostor.survey_contact(uuid.uuid4(), organisation_id)
+    finally:
+        await paired.close()
+        await impostor.close()
+
+    assert recipient is not None
+    assert recipient.email == person["email"]

@@ -1,7 +1,11 @@
 """Internal endpoints for other services, outside `/api`: the gateway never routes them.
 
 Authenticated with the kernel's HMAC service token (`Authorization: Service <token>`,
-bibmon_common.auth.service_token; ASVS 8.3.3), never with a user's access token.
+bibmon_common.auth.service_token; ASVS 8.3.3), never with a user's access token. The
+token is signed with `recipient_token_secret`, which only identity and the notifier hold,
+not with the `service_token_secret` every service has: the caller's name is inside the
+token, so a secret all services share would let any of them pose as the notifier and
+harvest addresses.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pydantic import BaseModel
 from bibmon_common.app import DbConn, get_ctx
 from bibmon_common.auth import verify_service_token
 from bibmon_common.errors import Forbidden, Unauthorized
+from bibmon_identity.config import IdentitySettings
 from bibmon_identity.services import contacts
 
 PREFIX = "/internal/identity"
@@ -27,7 +32,8 @@ def _calling_service(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "service" or not token.strip():
         raise Unauthorized("A service token is required.")
-    secret = get_ctx(request).settings.service_token_secret.get_secret_value()
+    settings: IdentitySettings = get_ctx(request).settings
+    secret = settings.recipient_token_secret.get_secret_value()
     return verify_service_token(secret, token.strip(), max_age=SERVICE_TOKEN_MAX_AGE)
 
 
