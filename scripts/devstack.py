@@ -206,6 +206,8 @@ def load_dev_secrets(var_dir: Path) -> dict[str, str]:
         "BIBMON_DEMO_PASSWORD": lambda: secrets.token_urlsafe(18),
         "BIBMON_IDENTITY_DATA_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
         "SERVICE_TOKEN_SECRET": lambda: secrets.token_urlsafe(32),
+        # identity and notifier only: signs the recipient look-up (ADR 0009).
+        "RECIPIENT_TOKEN_SECRET": lambda: secrets.token_urlsafe(32),
     }
     changed = False
     for key, make in wanted.items():
@@ -347,6 +349,8 @@ class Stack:
             env["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"] = self.secrets["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"]
             env["BIBMON_DEMO_PASSWORD"] = self.secrets["BIBMON_DEMO_PASSWORD"]
             env["BIBMON_IDENTITY_DATA_KEY"] = self.secrets["BIBMON_IDENTITY_DATA_KEY"]
+            # The recipient endpoint's secret, which only identity and notifier get.
+            env["BIBMON_IDENTITY_RECIPIENT_TOKEN_SECRET"] = self.secrets["RECIPIENT_TOKEN_SECRET"]
             env["BIBMON_IDENTITY_LOAD_DEMO_DATA"] = "true" if c.load_demo_data else "false"
         if service == "surveys":
             env["BIBMON_SURVEYS_LOAD_DEMO_DATA"] = "true" if c.load_demo_data else "false"
@@ -358,6 +362,7 @@ class Stack:
             env["BIBMON_NOTIFIER_SMTP_STARTTLS"] = "false"
             # Survey e-mails: the contact person's address is asked of identity at send time.
             env["BIBMON_NOTIFIER_IDENTITY_URL"] = f"http://127.0.0.1:{c.ports['identity']}"
+            env["BIBMON_NOTIFIER_IDENTITY_TOKEN_SECRET"] = self.secrets["RECIPIENT_TOKEN_SECRET"]
         env.update(c.extra_env)
         return env
 
