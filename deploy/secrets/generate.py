@@ -84,6 +84,12 @@ def plan(existing: dict[str, str]) -> dict[str, str]:
     # (standard base64 of 32 bytes, AES-256-GCM for TOTP seeds and stored signing keys).
     keep("bibmon_identity_bootstrap_admin_password", token())
     keep("bibmon_identity_data_key", base64.b64encode(os.urandom(32)).decode())
+    # identity and notifier only (ADR 0009): signs the one internal call that hands out
+    # e-mail addresses, so a service holding just the service token secret cannot pose
+    # as the notifier. One value, a file per reader under the name it reads.
+    recipient_token = keep("bibmon_recipient_token_secret", token())
+    out["bibmon_identity_recipient_token_secret"] = recipient_token
+    out["bibmon_notifier_identity_token_secret"] = recipient_token
 
     if "rabbitmq_definitions.json" in existing:
         out["rabbitmq_definitions.json"] = existing["rabbitmq_definitions.json"]
