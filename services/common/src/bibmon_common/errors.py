@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -179,6 +180,27 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(asyncpg.exceptions.DataError)
+    async def _unstorable(request: Request, exc: asyncpg.exceptions.DataError) -> JSONResponse:
+        # A backstop: input that passed validation but that PostgreSQL (or asyncpg, which
+        # raises the same class for an argument it cannot encode) refuses: NUL or a lone
+        # surrogate in text or jsonb, a number or date out of the column's range, text that
+        # is no valid value of its type. The client's fault, so a 422, not a 500. The
+        # message quotes the value, so only the class and SQLSTATE are logged.
+        log.warning(
+            "http.unstorable_value",
+            path=request.url.path,
+            error=type(exc).__name__,
+            sqlstate=getattr(exc, "sqlstate", None),
+        )
+        return problem(
+            422,
+            "Invalid input",
+            detail="The input holds a value that cannot be stored.",
+            type_="unstorable-value",
+            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)

@@ -17,6 +17,12 @@ Answers are a JSON object `{question_key: value}`. Values per question type:
 | short_text, long_text | string (at most 255 / 10,000 characters) |
 | date | "YYYY-MM-DD" |
 
+A number's magnitude is at most `MAX_MAGNITUDE` (10^15), so every figure fits a float
+exactly enough and a 400-digit integer is refused instead of overflowing. Text (and a
+choice value) holds no NUL and no surrogate code point: PostgreSQL cannot store those.
+The questionnaire's own texts (labels, help, titles, descriptions, units) are
+`bibmon_common.text.PlainText` for the same reason.
+
 `null` (or a missing key) means "not answered". A question with `show_if` is visible
 only when the earlier question it names is visible and its answer equals the given
 value (for multiple choice: contains it); a hidden question is never required.
@@ -34,6 +40,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bibmon_common.text import MESSAGE_NL, PlainText, has_forbidden_characters
+
 QuestionType = Literal[
     "integer",
     "decimal",
@@ -49,6 +57,9 @@ QuestionType = Literal[
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "percentage", "amount"})
 CHOICE_TYPES: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
 TEXT_LIMITS: dict[str, int] = {"short_text": 255, "long_text": 10_000}
+# The largest magnitude of a numeric answer (or show_if value): far above any figure a
+# library reports, small enough that float() never overflows and stays exact for integers.
+MAX_MAGNITUDE = 10**15
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -62,7 +73,7 @@ class _Model(BaseModel):
 
 class Option(_Model):
     value: str = Field(pattern=KEY_PATTERN, description="Stable value stored in answers.")
-    label: str = Field(min_length=1, max_length=300)
+    label: PlainText = Field(min_length=1, max_length=300)
 
 
 class ShowIf(_Model):
@@ -78,12 +89,12 @@ class Question(_Model):
         description="Stable across the versions and the years of a series, so figures compare.",
     )
     type: QuestionType
-    label: str = Field(min_length=1, max_length=500)
-    help: str = Field(default="", max_length=2000)
+    label: PlainText = Field(min_length=1, max_length=500)
+    help: PlainText = Field(default="", max_length=2000)
     required: bool = False
     min: float | None = None
     max: float | None = None
-    unit: str = Field(default="", max_length=40)
+    unit: PlainText = Field(default="", max_length=40)
     options: tuple[Option, ...] = ()
     show_if: ShowIf | None = None
 
@@ -121,8 +132,8 @@ class Question(_Model):
 
 class Section(_Model):
     key: str = Field(pattern=KEY_PATTERN)
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=5000)
+    title: PlainText = Field(min_length=1, max_length=300)
+    description: PlainText = Field(default="", max_length=5000)
     questions: tuple[Question, ...] = Field(min_length=1)
 
 
@@ -186,10 +197,28 @@ def _fmt(number: float) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
+    # No float() here: a 400-digit integer would overflow it.
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+_TOO_LARGE = ("range", "Dit getal is te groot.", "This number is too large.")
+_BAD_CHARACTERS = (
+    "type",
+    MESSAGE_NL,
+    "The text holds characters that are not allowed.",
+)
+
+
+def _bad_text(value: Any) -> bool:
+    """A string holding NUL or a surrogate (PostgreSQL cannot store it)."""
+    if isinstance(value, str):
+        return has_forbidden_characters(value)
+    return isinstance(value, list) and any(
+        isinstance(v, str) and has_forbidden_characters(v) for v in value
     )
 
 
@@ -202,12 +231,18 @@ def check_value(
     choice question is accepted.
     """
     t = question.type
+    if (t in CHOICE_TYPES or t in TEXT_LIMITS) and _bad_text(value):
+        return _BAD_CHARACTERS
     if t == "integer":
         if not (isinstance(value, int) and not isinstance(value, bool)):
             return "type", "Vul een geheel getal in.", "Enter a whole number."
+        if abs(value) > MAX_MAGNITUDE:
+            return _TOO_LARGE
     elif t in NUMERIC_TYPES:
         if not _is_number(value):
             return "type", "Vul een getal in.", "Enter a number."
+        if abs(value) > MAX_MAGNITUDE:
+            return _TOO_LARGE
         if t == "amount" and round(float(value), 2) != float(value):
             return (
                 "type",

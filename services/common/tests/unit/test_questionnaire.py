@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bibmon_common.questionnaire import (
+    MAX_MAGNITUDE,
     NUMERIC_TYPES,
     TEXT_LIMITS,
     Question,
@@ -135,6 +136,98 @@ def test_inconsistent_questionnaires_are_refused(
         questionnaire(*questions)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("remarks", "a\u0000b"),
+        ("remarks", "a\ud800b"),
+        ("remarks", "\udfff"),
+        ("kind", "wsob\u0000"),
+        ("services", ["lezen", "digitaal\ud800"]),
+    ],
+)
+def test_text_postgresql_cannot_store_is_refused(key: str, value: Any) -> None:
+    (error,) = validate_answers(BRANCHES, {key: value}, complete=False)
+    assert (error.question, error.code) == (key, "type")
+    assert error.message == "De tekst bevat tekens die niet zijn toegestaan."
+    assert error.message_en == "The text holds characters that are not allowed."
+    # A character outside the BMP (a proper surrogate pair in JSON) is fine.
+    assert validate_answers(BRANCHES, {"remarks": "boek \U0001f4da"}, complete=False) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("visitors", 10**400),
+        ("visitors", -(10**400)),
+        ("visitors", MAX_MAGNITUDE + 1),
+        ("budget", 10**400),
+        ("budget", 1e300),
+        ("share_online", 10**400),
+        ("ratio", 10**400),
+        ("ratio", -1e16),
+    ],
+)
+def test_huge_numbers_are_too_large_not_an_overflow(key: str, value: Any) -> None:
+    form = questionnaire(
+        q("visitors", "integer", min=0),
+        q("budget", "amount"),
+        q("share_online", "percentage"),
+        q("ratio", "decimal"),
+    )
+    (error,) = validate_answers(form, {key: value}, complete=False)
+    assert (error.question, error.code) == (key, "range")
+    assert error.message == "Dit getal is te groot."
+    assert error.message_en == "This number is too large."
+
+
+def test_the_largest_allowed_magnitude_is_accepted() -> None:
+    form = questionnaire(q("n", "integer"), q("d", "decimal"), q("a", "amount"))
+    answers = {"n": MAX_MAGNITUDE, "d": -float(MAX_MAGNITUDE), "a": float(MAX_MAGNITUDE)}
+    assert validate_answers(form, answers, complete=True) == []
+
+
+@pytest.mark.parametrize("parent", ["decimal", "integer", "amount"])
+def test_a_huge_show_if_value_does_not_fit(parent: str) -> None:
+    with pytest.raises(ValidationError, match="does not fit"):
+        questionnaire(
+            q("a", parent), q("b", "integer", show_if={"question": "a", "equals": 10**400})
+        )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        q("a", "integer", label="Leden\u0000"),
+        q("a", "integer", help="\ud800"),
+        q("a", "integer", unit="EUR\u0000"),
+        q("a", "single_choice", options=[{"value": "x", "label": "X\udc00"}]),
+    ],
+)
+def test_questionnaire_texts_postgresql_cannot_store_are_refused(question: dict[str, Any]) -> None:
+    # PlainText says forbidden_characters; pydantic itself refuses a lone surrogate in a
+    # str with a length limit before that (string_unicode). Either way: not stored.
+    refused = "forbidden_characters|string_unicode"
+    with pytest.raises(ValidationError, match=refused):
+        questionnaire(question)
+    for section in ({"title": "A\u0000"}, {"description": "\ud800"}):
+        with pytest.raises(ValidationError, match=refused):
+            Questionnaire.model_validate(
+                {
+                    "sections": [
+                        {"key": "s", "title": "S", "questions": [q("b", "integer")]} | section
+                    ]
+                }
+            )
+
+
+def test_a_show_if_text_postgresql_cannot_store_does_not_fit() -> None:
+    with pytest.raises(ValidationError, match="does not fit"):
+        questionnaire(
+            q("a", "short_text"), q("b", "integer", show_if={"question": "a", "equals": "x\u0000"})
+        )
+
+
 # -- properties ---------------------------------------------------------------------------
 
 KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
@@ -235,14 +328,20 @@ def valid_value(draw: st.DrawFn, question: Question) -> Any:
             st.lists(st.sampled_from([o.value for o in question.options]), min_size=1, unique=True)
         )
     if t in TEXT_LIMITS:
-        return draw(st.text(min_size=1, max_size=40).filter(lambda s: s.strip() != ""))
+        # Any text PostgreSQL can store: no NUL (st.text() leaves out surrogates already).
+        text = st.text(
+            st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+            min_size=1,
+            max_size=40,
+        )
+        return draw(text.filter(lambda s: s.strip() != ""))
     return draw(st.dates()).isoformat()
 
 
 def invalid_value(draw: st.DrawFn, question: Question) -> Any:
     t = question.type
     if t in NUMERIC_TYPES:
-        choices: list[Any] = ["12", True, [1]]
+        choices: list[Any] = ["12", True, [1], 10**400, -(10**16)]
         if question.upper is not None:
             choices.append(question.upper + 1)
         if t == "integer":
@@ -251,11 +350,11 @@ def invalid_value(draw: st.DrawFn, question: Question) -> Any:
     if t == "yes_no":
         return draw(st.sampled_from(["ja", 1, 0.0]))
     if t == "single_choice":
-        return draw(st.sampled_from(["zz_not_an_option", 3, ["x"]]))
+        return draw(st.sampled_from(["zz_not_an_option", 3, ["x"], "a\x00"]))
     if t == "multiple_choice":
-        return draw(st.sampled_from([["zz_not_an_option"], "lezen", [1]]))
+        return draw(st.sampled_from([["zz_not_an_option"], "lezen", [1], ["\ud800"]]))
     if t in TEXT_LIMITS:
-        return draw(st.sampled_from([12, "x" * (TEXT_LIMITS[t] + 1)]))
+        return draw(st.sampled_from([12, "x" * (TEXT_LIMITS[t] + 1), "a\x00b", "\udc00"]))
     return draw(st.sampled_from(["2026-13-01", "gisteren", 20260101]))
 
 
