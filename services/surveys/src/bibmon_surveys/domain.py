@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bibmon_common.errors import field_error
+from bibmon_common.text import PlainText
 
 LegalBasis = Literal["wsob", "subsidy"]
 SERIES_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -63,6 +64,12 @@ FROZEN_AFTER_PUBLISH = (
 )
 EDITABLE_AFTER_PUBLISH = ("title", "description", "closes_at", "questionnaire")
 
+# A survey opens and closes within these bounds (UTC); outside them a date is a typo, and
+# far enough outside it cannot even be stored (PostgreSQL's timestamptz ends at 294276 AD
+# and Python's datetime at year 9999 in UTC).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -85,7 +92,7 @@ class OrganisationFilter(_Spec):
     """Organisations in any of `provinces` and of any of `size_classes` (empty: no limit)."""
 
     mode: Literal["filter"]
-    provinces: list[str] = Field(default_factory=list, max_length=12)
+    provinces: list[PlainText] = Field(default_factory=list, max_length=12)
     size_classes: list[SizeClass] = Field(default_factory=list, max_length=4)
 
 
@@ -238,7 +245,20 @@ def fact_errors(facts: Mapping[str, Any]) -> list[dict[str, str]]:
                     "not_allowed",
                 )
             )
-    if facts["closes_at"] <= facts["opens_at"]:
+    out_of_range = [
+        name
+        for name in ("opens_at", "closes_at")
+        if not EARLIEST <= facts[name] <= LATEST  # aware comparisons never overflow
+    ]
+    for name in out_of_range:
+        errors.append(
+            field_error(
+                name,
+                "The date must lie between 2000-01-01 and 2100-01-01 (UTC).",
+                "out_of_range",
+            )
+        )
+    if not out_of_range and facts["closes_at"] <= facts["opens_at"]:
         errors.append(
             field_error("closes_at", "The survey must close after it opens.", "before_opens_at")
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 
 from .conftest import API, QUESTIONNAIRE
@@ -173,3 +175,149 @@ async def test_a_question_keeps_its_type_across_a_series(api, surveys):
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["type"] == "series_type_mismatch"
+
+
+# -- input PostgreSQL cannot store: a 422 naming the field, never a 500 --------------------
+
+
+async def _post_raw(api, surveys, body: dict) -> httpx.Response:
+    """POST with \\u escapes (json.dumps), so a lone surrogate reaches the service."""
+    return await api.post(
+        f"{API}/surveys",
+        content=json.dumps(body),
+        headers={**surveys.researcher, "content-type": "application/json"},
+    )
+
+
+def _with_label(label: str) -> dict:
+    questionnaire = copy.deepcopy(QUESTIONNAIRE)
+    questionnaire["sections"][0]["questions"][0]["label"] = label
+    return questionnaire
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": "Monitor\u00002026"}, "title"),
+        ({"title": "Monitor\ud8002026"}, "title"),
+        ({"description": "tekst\u0000"}, "description"),
+        ({"description": "tekst\udfff"}, "description"),
+        ({"legal_basis": "subsidy", "legal_basis_name": "Regeling\u0000"}, "legal_basis_name"),
+        ({"questionnaire": _with_label("Aantal\u0000boeken")}, "label"),
+        ({"questionnaire": _with_label("Aantal\ud800boeken")}, "label"),
+        ({"participants": {"mode": "filter", "provinces": ["Utrecht\u0000"]}}, "provinces"),
+    ],
+)
+async def test_text_with_nul_or_a_lone_surrogate_is_refused(api, surveys, overrides, field):
+    response = await _post_raw(api, surveys, surveys.body(**overrides))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = response.json()["errors"]
+    assert any(
+        field in e["field"] and e["type"] in {"forbidden_characters", "string_unicode"}
+        for e in errors
+    ), errors
+
+
+async def test_a_new_questionnaire_version_with_nul_is_refused(api, surveys):
+    survey = await surveys.published()
+    response = await api.patch(
+        f"{API}/surveys/{survey['id']}",
+        content=json.dumps({"questionnaire": _with_label("Boeken\u0000")}),
+        headers={**surveys.researcher, "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "forbidden_characters"
+    same = await api.get(f"{API}/surveys/{survey['id']}", headers=surveys.researcher)
+    assert same.json()["questionnaire_version"] == 1
+
+
+async def test_a_huge_show_if_value_is_refused(api, surveys):
+    questionnaire = {
+        "sections": [
+            {
+                "key": "s",
+                "title": "S",
+                "questions": [
+                    {"key": "ratio", "type": "decimal", "label": "Verhouding"},
+                    {
+                        "key": "n",
+                        "type": "integer",
+                        "label": "Aantal",
+                        "show_if": {"question": "ratio", "equals": 10**400},
+                    },
+                ],
+            }
+        ]
+    }
+    errors = await _rejected(api, surveys, series_key=None, questionnaire=questionnaire)
+    assert "does not fit" in errors["questionnaire"]["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["offset=100000000000000000000", "offset=1000001", "offset=-1", "limit=501", "limit=0"],
+)
+async def test_list_paging_is_bounded(api, surveys, query):
+    response = await api.get(f"{API}/surveys?{query}", headers=surveys.researcher)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] in {"offset", "limit"}
+
+
+async def test_list_paging_at_its_bounds_answers(api, surveys):
+    response = await api.get(f"{API}/surveys?offset=1000000&limit=500", headers=surveys.researcher)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize("version", ["99999999999", str(2**31), "0"])
+async def test_questionnaire_version_is_bounded(api, surveys, version):
+    survey = await surveys.published()
+    response = await api.get(
+        f"{API}/surveys/{survey['id']}/questionnaire?version={version}",
+        headers=surveys.researcher,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "version"
+    largest = await api.get(
+        f"{API}/surveys/{survey['id']}/questionnaire?version={2**31 - 1}",
+        headers=surveys.researcher,
+    )
+    assert largest.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("opens_at", "closes_at", "fields"),
+    [
+        ("0001-01-01T00:00:00+14:00", "2027-01-01T00:00:00+00:00", {"opens_at"}),
+        ("2027-01-01T00:00:00+00:00", "9999-12-31T23:00:00-14:00", {"closes_at"}),
+        ("0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-14:00", {"opens_at", "closes_at"}),
+        ("1999-12-31T23:59:59+00:00", "2027-01-01T00:00:00+00:00", {"opens_at"}),
+        ("2027-01-01T00:00:00+00:00", "2100-01-01T00:00:01+00:00", {"closes_at"}),
+    ],
+)
+async def test_dates_lie_between_2000_and_2100(api, surveys, opens_at, closes_at, fields):
+    errors = await _rejected(api, surveys, opens_at=opens_at, closes_at=closes_at)
+    assert set(errors) == fields
+    assert {e["type"] for e in errors.values()} == {"out_of_range"}
+
+
+async def test_a_deadline_moved_past_2100_is_refused(api, surveys):
+    survey = await surveys.published()
+    response = await api.patch(
+        f"{API}/surveys/{survey['id']}",
+        json={"closes_at": "9999-12-31T23:00:00-14:00"},
+        headers=surveys.researcher,
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0] == {
+        "field": "closes_at",
+        "message": "The date must lie between 2000-01-01 and 2100-01-01 (UTC).",
+        "type": "out_of_range",
+    }
+    edge = await api.patch(
+        f"{API}/surveys/{survey['id']}",
+        json={"closes_at": "2100-01-01T00:00:00+00:00"},
+        headers=surveys.researcher,
+    )
+    assert edge.status_code == 200, edge.text

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bibmon_common.questionnaire import Questionnaire
+from bibmon_common.text import PlainText
 from bibmon_surveys.domain import (
     SERIES_KEY_PATTERN,
     LegalBasis,
@@ -25,15 +26,15 @@ class _In(BaseModel):
 class SurveyIn(_In):
     """A new draft survey."""
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(default="", max_length=10_000)
+    title: PlainText = Field(min_length=1, max_length=300)
+    description: PlainText = Field(default="", max_length=10_000)
     mandatory: bool = False
     legal_basis: LegalBasis | None = Field(
         default=None,
         description='Required for a mandatory survey: "wsob" (the Wsob data-delivery '
         'regulation) or "subsidy"; null for a voluntary one.',
     )
-    legal_basis_name: str | None = Field(default=None, min_length=1, max_length=300)
+    legal_basis_name: PlainText | None = Field(default=None, min_length=1, max_length=300)
     opens_at: AwareDatetime
     closes_at: AwareDatetime
     series_key: str | None = Field(default=None, pattern=SERIES_KEY_PATTERN)
@@ -44,11 +45,11 @@ class SurveyIn(_In):
 class SurveyPatch(_In):
     """Fields to change; after publishing only title, description, closes_at, questionnaire."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=10_000)
+    title: PlainText | None = Field(default=None, min_length=1, max_length=300)
+    description: PlainText | None = Field(default=None, max_length=10_000)
     mandatory: bool | None = None
     legal_basis: LegalBasis | None = None
-    legal_basis_name: str | None = Field(default=None, min_length=1, max_length=300)
+    legal_basis_name: PlainText | None = Field(default=None, min_length=1, max_length=300)
     opens_at: AwareDatetime | None = None
     closes_at: AwareDatetime | None = None
     series_key: str | None = Field(default=None, pattern=SERIES_KEY_PATTERN)

@@ -23,6 +23,11 @@ from bibmon_surveys.domain import SERIES_KEY_PATTERN, Status
 
 router = APIRouter(tags=["surveys"])
 
+# Query integers go to PostgreSQL as bind parameters: bounded, so an absurd one is a 422
+# and never an int64 / int32 overflow in the driver.
+MAX_OFFSET = 1_000_000
+MAX_VERSION = 2**31 - 1  # questionnaire_version.version is an integer (int4)
+
 
 def _pool(request: Request) -> asyncpg.Pool:
     return get_ctx(request).pool
@@ -44,7 +49,7 @@ async def list_surveys(
     status: Status | None = None,
     series_key: Annotated[str | None, Query(pattern=SERIES_KEY_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Researchers and KB admins: every survey; library staff: the published surveys
     their organisation takes part in."""
@@ -134,7 +139,7 @@ async def get_questionnaire(
     survey_id: UUID,
     principal: CurrentPrincipal,
     conn: DbConn,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
 ) -> dict[str, Any]:
     """Without `version` the latest published version (a draft: its working copy)."""
     return await services.get_questionnaire(conn, principal, survey_id, version)
