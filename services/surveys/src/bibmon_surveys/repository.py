@@ -227,18 +227,31 @@ async def insert_questionnaire_version(
     )
 
 
-async def series_questionnaires(conn: Conn, series_key: str, exclude: UUID) -> list[Row]:
-    """The latest published questionnaire of every other survey in the series."""
-    return await conn.fetch(
-        """
-        SELECT DISTINCT ON (s.id) s.id, s.title, qv.questionnaire
-        FROM survey s JOIN questionnaire_version qv ON qv.survey_id = s.id
-        WHERE s.series_key = $1 AND s.id <> $2
-        ORDER BY s.id, qv.version DESC
-        """,
-        series_key,
-        exclude,
+async def series_questionnaires(conn: Conn, survey_id: UUID, series_key: str | None) -> list[Row]:
+    """Every published questionnaire version that binds the question types of `survey_id`:
+    its own versions (`own` true) and, with a series, those of the series' other surveys;
+    oldest first."""
+    return list(
+        await conn.fetch(
+            """
+            SELECT s.id, s.title, qv.version, qv.questionnaire, s.id = $1 AS own
+            FROM survey s JOIN questionnaire_version qv ON qv.survey_id = s.id
+            WHERE s.id = $1 OR ($2::text IS NOT NULL AND s.series_key = $2)
+            ORDER BY qv.published_at, s.id, qv.version
+            """,
+            survey_id,
+            series_key,
+        )
     )
+
+
+async def lock_series(conn: Conn, series_key: str | None) -> None:
+    """Serialise the transactions that check or publish questionnaires of one series, so
+    two publications cannot both pass the type check (held until the transaction ends)."""
+    if series_key:
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('bibmon-series:' || $1::text))", series_key
+        )
 
 
 async def get_questionnaire_version(conn: Conn, survey_id: UUID, version: int) -> Row | None:

@@ -230,23 +230,39 @@ async def list_participants(conn: Conn, survey_id: UUID) -> dict[str, Any]:
 async def _series_errors(
     conn: Conn, survey_id: UUID, series_key: str | None, questionnaire: Any
 ) -> list[dict[str, str]]:
-    """A question keeps its key *and* type across the surveys of a series, so figures
-    stay comparable year on year: a key reused with another type is refused."""
-    if not series_key or questionnaire is None:
+    """A question keeps its key *and* type across the versions of a survey and across the
+    surveys of a series, so answers and figures stay comparable: a key that a published
+    version used with another type is refused. The caller holds the series lock."""
+    if questionnaire is None:
         return []
-    earlier: dict[str, tuple[str, str]] = {}
-    for row in await repo.series_questionnaires(conn, series_key, survey_id):
+    own: dict[str, tuple[str, int]] = {}
+    series: dict[str, tuple[str, str]] = {}
+    for row in await repo.series_questionnaires(conn, survey_id, series_key):
         for question in Questionnaire.model_validate(row["questionnaire"]).questions():
-            earlier.setdefault(question.key, (question.type, row["title"]))
+            if row["own"]:
+                own.setdefault(question.key, (question.type, row["version"]))
+            else:
+                series.setdefault(question.key, (question.type, row["title"]))
     errors = []
     for question in Questionnaire.model_validate(questionnaire).questions():
-        seen = earlier.get(question.key)
-        if seen is not None and seen[0] != question.type:
+        key = question.key
+        if key in own and own[key][0] != question.type:
             errors.append(
                 field_error(
-                    f"questionnaire.{question.key}",
-                    f"In the series {series_key!r} the question {question.key!r} is a "
-                    f"{seen[0]} question (survey {seen[1]!r}); keep its type, or give a "
+                    f"questionnaire.{key}",
+                    f"The question {key!r} is a {own[key][0]} question in version "
+                    f"{own[key][1]} of this survey; a question keeps its key and type across "
+                    "versions, so give a different question a new key.",
+                    "version_type_mismatch",
+                )
+            )
+        elif key in series and series[key][0] != question.type:
+            errors.append(
+                field_error(
+                    f"questionnaire.{key}",
+                    f"In the series {series_key!r} the question {key!r} is a "
+                    f"{series[key][0]} question (survey {series[key][1]!r}); a question keeps "
+                    "its key and type across the series, so keep its type or give a "
                     "different question a new key.",
                     "series_type_mismatch",
                 )
@@ -262,6 +278,7 @@ async def create_survey(pool: asyncpg.Pool, clock: Clock, data: dict[str, Any]) 
     survey_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
         errors += await _participant_errors(conn, _spec(values["participants"]))
+        await repo.lock_series(conn, values.get("series_key"))
         errors += await _series_errors(
             conn, survey_id, values.get("series_key"), values.get("questionnaire")
         )
@@ -328,6 +345,7 @@ async def update_survey(
             errors += await _participant_errors(conn, _spec(changes["participants"]))
         if "questionnaire" in checked or "series_key" in checked:
             merged = current | checked
+            await repo.lock_series(conn, merged["series_key"])
             errors += await _series_errors(
                 conn, survey_id, merged["series_key"], merged["questionnaire"]
             )
@@ -385,6 +403,7 @@ async def publish_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> d
         unknown = domain.unknown_organisations(spec, (o["id"] for o in organisations))
         resolved = domain.resolve(spec, organisations)
         errors += unknown
+        await repo.lock_series(conn, row["series_key"])
         errors += await _series_errors(conn, survey_id, row["series_key"], row["questionnaire"])
         if not resolved and not unknown:
             errors.append(
