@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bibmon_common.text import PlainText
+
 Status = Literal["not_started", "draft", "submitted", "accepted", "returned", "reopened"]
 
 
@@ -21,23 +23,25 @@ class SaveIn(_In):
     answers: dict[str, Any] = Field(
         description="Only the questions sent are changed; `null` clears an answer."
     )
+    # Compared with the stored revision in Python only (never a bind parameter), so a
+    # huge one is a 409 conflict like any version newer than the response.
     version: int = Field(ge=0, description="The `version` of the response the client read.")
 
 
 class SubmitIn(_In):
     """Explanations of answers that raised a plausibility warning (and any others)."""
 
-    explanations: dict[str, str] = Field(default_factory=dict)
+    explanations: dict[PlainText, PlainText] = Field(default_factory=dict)
 
 
 class ReturnIn(_In):
-    remark: str = Field(
+    remark: PlainText = Field(
         min_length=1, max_length=2000, description="What to correct (about figures, not people)."
     )
 
 
 class ReopenIn(_In):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: PlainText = Field(min_length=1, max_length=2000)
 
 
 class WarningOut(BaseModel):
