@@ -487,7 +487,12 @@ async def accept(conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID
 async def return_response(
     conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID, remark: str
 ) -> dict[str, Any]:
-    """Send the submitted response back to the organisation with a remark."""
+    """Send the submitted response back to the organisation with a remark.
+
+    After the survey closed, returning also opens a correction (as a reopen does), so the
+    organisation can do what the "please correct" e-mail asks: edit and submit again. A
+    correction already granted stays open; `accept` ends it.
+    """
     now = rt.clock.now()
     async with conn.transaction():
         survey, found = await _locked_response(conn, survey_id, organisation_id)
@@ -500,8 +505,14 @@ async def return_response(
             reviewed_at=now,
             remark=remark,
         )
+        correction = bool(response["correction_open"]) or survey.is_closed(now)
         response = await repo.update_response(
-            conn, response["id"], status="returned", remark=remark, updated_at=now
+            conn,
+            response["id"],
+            status="returned",
+            remark=remark,
+            correction_open=correction,
+            updated_at=now,
         )
         await enqueue(
             conn,
@@ -520,6 +531,7 @@ async def return_response(
             survey_id=str(survey_id),
             organisation_id=str(organisation_id),
             submission=response["submission"],
+            correction_open=correction,
         )
         return await _view(conn, rt, survey, organisation_id, response)
 

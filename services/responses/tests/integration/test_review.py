@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -182,3 +183,55 @@ async def test_role_matrix(
         assert resp.status_code == expected, (who, route, resp.text)
         if who is kb_admin and resp.status_code == 200:
             assert "answers" not in resp.json(), "a kb_admin reads no answers"
+
+
+async def test_a_response_returned_after_closing_can_be_corrected(
+    surveys, org, researcher, clock, events
+):
+    a = org()
+    survey_id = await surveys.create([a.id], closes_in=timedelta(days=2))
+    await a.answer_and_submit(survey_id, ANSWERS)
+    clock.advance(timedelta(days=3))  # past closes_at; the survey is closed
+
+    returned = await researcher.act(
+        survey_id, a.id, "return", remark="Het aantal uitleningen klopt niet."
+    )
+    assert returned.status_code == 200, returned.text
+    await events.wait_for("responses.response.returned.v1", survey_id=str(survey_id))
+
+    # The "Graag aanpassen" e-mail asks for a correction: the organisation can make it.
+    view = (await a.get(survey_id)).json()
+    assert (view["status"], view["can_edit"]) == ("returned", True)
+    fixed = await a.put(survey_id, {"uitleningen": 650}, view["version"])
+    assert fixed.status_code == 200, fixed.text
+    resubmitted = await a.submit(survey_id)
+    assert resubmitted.status_code == 200, resubmitted.text
+    assert resubmitted.json()["submission"] == 2
+
+    history = (await researcher.history(survey_id, a.id)).json()
+    assert [(s["submission"], s["review"]) for s in history["items"]] == [
+        (1, "returned"),
+        (2, None),
+    ]
+    assert history["items"][1]["answers"]["uitleningen"] == 650
+
+    # Returned once more (still closed): editable again; accepted: the correction ends.
+    again = await researcher.act(survey_id, a.id, "return", remark="Nog een keer.")
+    assert again.status_code == 200, again.text
+    assert (await a.get(survey_id)).json()["can_edit"] is True
+    await a.submit(survey_id)
+    assert (await researcher.act(survey_id, a.id, "accept")).status_code == 200
+    final = (await a.get(survey_id)).json()
+    assert (final["status"], final["can_edit"]) == ("accepted", False)
+    assert (await a.put(survey_id, {"uitleningen": 1}, final["version"])).status_code == 409
+
+
+async def test_a_response_returned_while_open_follows_the_window(surveys, org, researcher, clock):
+    a = org()
+    survey_id = await surveys.create([a.id], closes_in=timedelta(days=2))
+    await a.answer_and_submit(survey_id, ANSWERS)
+    assert (await researcher.act(survey_id, a.id, "return", remark="Graag.")).status_code == 200
+    assert (await a.get(survey_id)).json()["can_edit"] is True
+    clock.advance(timedelta(days=3))
+    view = (await a.get(survey_id)).json()
+    assert (view["status"], view["can_edit"]) == ("returned", False)
