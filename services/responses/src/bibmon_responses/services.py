@@ -489,9 +489,9 @@ async def return_response(
 ) -> dict[str, Any]:
     """Send the submitted response back to the organisation with a remark.
 
-    After the survey closed, returning also opens a correction (as a reopen does), so the
-    organisation can do what the "please correct" e-mail asks: edit and submit again. A
-    correction already granted stays open; `accept` ends it.
+    Returning always opens a correction (the flag a reopen sets), so the organisation can
+    do what the "please correct" e-mail asks, edit and submit again, also when the
+    deadline passes before it gets to it. `accept` ends the correction.
     """
     now = rt.clock.now()
     async with conn.transaction():
@@ -505,13 +505,12 @@ async def return_response(
             reviewed_at=now,
             remark=remark,
         )
-        correction = bool(response["correction_open"]) or survey.is_closed(now)
         response = await repo.update_response(
             conn,
             response["id"],
             status="returned",
             remark=remark,
-            correction_open=correction,
+            correction_open=True,
             updated_at=now,
         )
         await enqueue(
@@ -531,7 +530,6 @@ async def return_response(
             survey_id=str(survey_id),
             organisation_id=str(organisation_id),
             submission=response["submission"],
-            correction_open=correction,
         )
         return await _view(conn, rt, survey, organisation_id, response)
 

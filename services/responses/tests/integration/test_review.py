@@ -226,12 +226,21 @@ async def test_a_response_returned_after_closing_can_be_corrected(
     assert (await a.put(survey_id, {"uitleningen": 1}, final["version"])).status_code == 409
 
 
-async def test_a_response_returned_while_open_follows_the_window(surveys, org, researcher, clock):
+async def test_a_response_returned_while_open_stays_correctable_after_the_deadline(
+    surveys, org, researcher, clock
+):
     a = org()
     survey_id = await surveys.create([a.id], closes_in=timedelta(days=2))
     await a.answer_and_submit(survey_id, ANSWERS)
     assert (await researcher.act(survey_id, a.id, "return", remark="Graag.")).status_code == 200
     assert (await a.get(survey_id)).json()["can_edit"] is True
-    clock.advance(timedelta(days=3))
+    clock.advance(timedelta(days=3))  # the deadline passes before the correction
     view = (await a.get(survey_id)).json()
-    assert (view["status"], view["can_edit"]) == ("returned", False)
+    assert (view["status"], view["can_edit"], view["can_submit"]) == ("returned", True, True)
+    saved = await a.put(survey_id, {"leden": 990}, view["version"])
+    assert saved.status_code == 200, saved.text
+    assert (await a.submit(survey_id)).status_code == 200
+    # The correction is in; the closed survey refuses further changes.
+    after = (await a.get(survey_id)).json()
+    assert (after["status"], after["can_edit"]) == ("submitted", False)
+    assert (await a.put(survey_id, {"leden": 1}, after["version"])).status_code == 409
