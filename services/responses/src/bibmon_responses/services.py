@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import structlog
@@ -447,41 +447,70 @@ def _require_submitted(response: Row | None, action: str) -> Row:
     return response
 
 
-async def accept(conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID) -> dict[str, Any]:
-    """Accept the submitted response; a granted correction ends here."""
+async def _review(
+    conn: Conn,
+    rt: Runtime,
+    survey_id: UUID,
+    organisation_id: UUID,
+    *,
+    review: Literal["accepted", "returned"],
+    remark: str | None,
+) -> dict[str, Any]:
+    """Record a researcher's review of the submitted response and announce it."""
     now = rt.clock.now()
     async with conn.transaction():
         survey, found = await _locked_response(conn, survey_id, organisation_id)
-        response = _require_submitted(found, "accepted")
+        response = _require_submitted(found, review)
         await repo.review_submission(
             conn,
             response["id"],
             response["submission"],
-            review="accepted",
+            review=review,
             reviewed_at=now,
-            remark=None,
+            remark=remark,
         )
-        response = await repo.update_response(
-            conn, response["id"], status="accepted", correction_open=False, updated_at=now
-        )
-        await enqueue(
-            conn,
-            ResponseAccepted(
+        facts = {"survey_id": survey_id, "organisation_id": organisation_id}
+        event: ResponseAccepted | ResponseReturned
+        if review == "accepted":
+            response = await repo.update_response(
+                conn, response["id"], status="accepted", correction_open=False, updated_at=now
+            )
+            event = ResponseAccepted(
                 response_id=response["id"],
-                survey_id=survey_id,
-                organisation_id=organisation_id,
                 submission=response["submission"],
                 accepted_at=now,
-            ),
-            source=SOURCE,
-        )
+                **facts,
+            )
+        else:
+            assert remark is not None
+            response = await repo.update_response(
+                conn,
+                response["id"],
+                status="returned",
+                remark=remark,
+                correction_open=True,
+                updated_at=now,
+            )
+            event = ResponseReturned(
+                response_id=response["id"],
+                submission=response["submission"],
+                remark=remark,
+                returned_at=now,
+                **facts,
+            )
+        await enqueue(conn, event, source=SOURCE)
         log.info(
-            "response.accepted",
+            f"response.{review}",
             survey_id=str(survey_id),
             organisation_id=str(organisation_id),
             submission=response["submission"],
         )
         return await _view(conn, rt, survey, organisation_id, response)
+
+
+async def accept(conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID) -> dict[str, Any]:
+    """Accept the submitted response; a granted correction ends here."""
+    return await _review(conn, rt, survey_id, organisation_id, review="accepted", remark=None)
 
 
 async def return_response(
@@ -493,45 +522,7 @@ async def return_response(
     do what the "please correct" e-mail asks, edit and submit again, also when the
     deadline passes before it gets to it. `accept` ends the correction.
     """
-    now = rt.clock.now()
-    async with conn.transaction():
-        survey, found = await _locked_response(conn, survey_id, organisation_id)
-        response = _require_submitted(found, "returned")
-        await repo.review_submission(
-            conn,
-            response["id"],
-            response["submission"],
-            review="returned",
-            reviewed_at=now,
-            remark=remark,
-        )
-        response = await repo.update_response(
-            conn,
-            response["id"],
-            status="returned",
-            remark=remark,
-            correction_open=True,
-            updated_at=now,
-        )
-        await enqueue(
-            conn,
-            ResponseReturned(
-                response_id=response["id"],
-                survey_id=survey_id,
-                organisation_id=organisation_id,
-                submission=response["submission"],
-                remark=remark,
-                returned_at=now,
-            ),
-            source=SOURCE,
-        )
-        log.info(
-            "response.returned",
-            survey_id=str(survey_id),
-            organisation_id=str(organisation_id),
-            submission=response["submission"],
-        )
-        return await _view(conn, rt, survey, organisation_id, response)
+    return await _review(conn, rt, survey_id, organisation_id, review="returned", remark=remark)
 
 
 async def reopen(
