@@ -11,36 +11,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bibmon_common.errors import field_error
+from bibmon_common.organisations import SizeClass, canonical_province
 from bibmon_common.text import PlainText
 
 LegalBasis = Literal["wsob", "subsidy"]
 SERIES_KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
-
-# The twelve provinces as identity spells them (organisation master data).
-PROVINCES = (
-    "Drenthe",
-    "Flevoland",
-    "Fryslân",
-    "Gelderland",
-    "Groningen",
-    "Limburg",
-    "Noord-Brabant",
-    "Noord-Holland",
-    "Overijssel",
-    "Utrecht",
-    "Zeeland",
-    "Zuid-Holland",
-)
-_PROVINCE_ALIASES = {"friesland": "Fryslân", "fryslan": "Fryslân"}
-
-
-class SizeClass(StrEnum):
-    """Size class by population served, as identity derives it."""
-
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-    VERY_LARGE = "very_large"
 
 
 class Status(StrEnum):
@@ -107,15 +82,6 @@ PARTICIPANTS: TypeAdapter[AllOrganisations | OrganisationList | OrganisationFilt
 def no_participants() -> OrganisationList:
     """A draft's participants until the researcher chooses them."""
     return OrganisationList(mode="list", organisation_ids=[])
-
-
-def canonical_province(value: str) -> str | None:
-    """The official spelling of a province, or None when it is not a Dutch province."""
-    stripped = value.strip()
-    for province in PROVINCES:
-        if province.casefold() == stripped.casefold():
-            return province
-    return _PROVINCE_ALIASES.get(stripped.casefold())
 
 
 def normalise_participants(

@@ -10,44 +10,11 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-PROVINCES = (
-    "Drenthe",
-    "Flevoland",
-    "Fryslân",
-    "Gelderland",
-    "Groningen",
-    "Limburg",
-    "Noord-Brabant",
-    "Noord-Holland",
-    "Overijssel",
-    "Utrecht",
-    "Zeeland",
-    "Zuid-Holland",
-)
-_PROVINCE_ALIASES = {"friesland": "Fryslân", "fryslan": "Fryslân"}
+from bibmon_common.organisations import SizeClass, canonical_province
+
 CSV_COLUMNS = ("name", "province", "municipalities", "inhabitants", "source")
 MAX_IMPORT_ROWS = 5000
-
-
-class SizeClass(StrEnum):
-    """Size class by population served; stable keys, Dutch labels for display."""
-
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-    VERY_LARGE = "very_large"
-
-    @property
-    def label(self) -> str:
-        """Dutch label."""
-        return {
-            "small": "klein",
-            "medium": "middelgroot",
-            "large": "groot",
-            "very_large": "zeer groot",
-        }[self.value]
 
 
 DEFAULT_SIZE_BOUNDS = (30_000, 100_000, 250_000)
@@ -63,15 +30,6 @@ def size_class(inhabitants: int, bounds: tuple[int, int, int] = DEFAULT_SIZE_BOU
     if inhabitants < large:
         return SizeClass.LARGE
     return SizeClass.VERY_LARGE
-
-
-def canonical_province(value: str) -> str | None:
-    """The official spelling of a province, or None when it is not a Dutch province."""
-    stripped = value.strip()
-    for province in PROVINCES:
-        if province.casefold() == stripped.casefold():
-            return province
-    return _PROVINCE_ALIASES.get(stripped.casefold())
 
 
 def slug(name: str) -> str:
