@@ -13,12 +13,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import pytest_asyncio
 import uvicorn
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
@@ -28,6 +25,7 @@ from bibmon_common.messaging.broker import Broker
 from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_common.testing.tokens import TestKeys
 from bibmon_identity import repository as identity_repo
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.main import create_app as create_identity_app
@@ -68,34 +66,11 @@ async def fresh_smtp(smtp: SMTPCatcher) -> SMTPCatcher:
     return smtp
 
 
-class Keys:
+class Keys(TestKeys):
     """Signs access tokens the way identity does; serves the JWKS."""
 
     def __init__(self) -> None:
-        self.private = Ed25519PrivateKey.generate()
-        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
-
-    async def provider(self, force: bool = False) -> dict[str, Any]:
-        return self.jwks
-
-    def token(self, *roles: str, user_id: uuid.UUID | None = None) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": ["bibmon-notifier"],
-            "sub": str(user_id or uuid.uuid4()),
-            "roles": list(roles),
-            "scope": "full",
-            "amr": ["pwd", "otp"],
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(
-            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
-        )
+        super().__init__("notifier", issuer=ISSUER, kid=KID)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

@@ -18,11 +18,8 @@ from typing import Any
 import aio_pika
 import asyncpg
 import httpx
-import jwt
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
@@ -36,6 +33,7 @@ from bibmon_common.messaging.broker import Broker
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.tokens import TestKeys
 from bibmon_responses import consumers
 from bibmon_responses.config import ResponsesSettings
 from bibmon_responses.main import MIGRATIONS_DIR, create_app
@@ -91,35 +89,11 @@ QUESTIONNAIRE: dict[str, Any] = {
 VALID_ANSWERS = {"leden": 1000, "uitleningen": 600, "heeft_vestigingen": False}
 
 
-class Keys:
+class Keys(TestKeys):
     """Signs access tokens the way identity does; serves the JWKS."""
 
     def __init__(self) -> None:
-        self.private = Ed25519PrivateKey.generate()
-        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
-
-    async def provider(self, force: bool = False) -> dict[str, Any]:
-        return self.jwks
-
-    def token(self, *roles: str, organisation_id: uuid.UUID | None = None) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": ["bibmon-responses"],
-            "sub": str(uuid.uuid4()),
-            "org": str(organisation_id) if organisation_id else None,
-            "roles": list(roles),
-            "scope": "full",
-            "amr": ["pwd"],
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(
-            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
-        )
+        super().__init__("responses", issuer=ISSUER, kid=KID)
 
 
 class Events:

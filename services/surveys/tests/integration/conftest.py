@@ -11,12 +11,9 @@ from typing import Any
 
 import aio_pika
 import httpx
-import jwt
 import pytest_asyncio
 from aio_pika.abc import AbstractIncomingMessage
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
@@ -26,6 +23,7 @@ from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_topology
 from bibmon_common.projections import on_organisation_changed
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.tokens import TestKeys
 from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
 from bibmon_surveys.main import MIGRATIONS_DIR, create_app
@@ -35,38 +33,11 @@ ISSUER = "bibmon-identity-test"
 KID = "test-key"
 
 
-class Keys:
+class Keys(TestKeys):
     """Signs access tokens the way identity does; serves the JWKS."""
 
     def __init__(self) -> None:
-        self.private = Ed25519PrivateKey.generate()
-        jwk = OKPAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        self.jwks = {"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
-
-    async def provider(self, force: bool = False) -> dict[str, Any]:
-        return self.jwks
-
-    def token(self, *roles: str, organisation_id: uuid.UUID | None = None) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "aud": ["bibmon-surveys"],
-            "sub": str(uuid.uuid4()),
-            "org": str(organisation_id) if organisation_id else None,
-            "roles": list(roles),
-            "scope": "full",
-            "amr": ["pwd", "otp"],
-            "iat": now,
-            "nbf": now,
-            "exp": now + 600,
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(
-            claims, self.private, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
-        )
-
-    def auth(self, *roles: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(*roles, organisation_id=organisation_id)}"}
+        super().__init__("surveys", issuer=ISSUER, kid=KID)
 
 
 async def wait_until(
