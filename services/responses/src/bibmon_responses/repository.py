@@ -133,6 +133,34 @@ async def latest_submitted_answers(
     )
 
 
+async def national_ranges(
+    conn: Conn, survey_id: UUID, keys: Sequence[str]
+) -> dict[str, tuple[float, float]]:
+    """(min, max) per key of every organisation's latest submitted numeric answer.
+
+    Aggregated in the database, so an autosave does not fetch every organisation's
+    answers (the same result as `domain.national_ranges`, which tests hold it to).
+    """
+    rows = await conn.fetch(
+        """
+        WITH latest AS (
+            SELECT DISTINCT ON (r.id) s.answers
+            FROM response r JOIN response_submission s ON s.response_id = r.id
+            WHERE r.survey_id = $1
+            ORDER BY r.id, s.submission DESC
+        )
+        SELECT kv.key, min((kv.value #>> '{}')::float8) AS low,
+               max((kv.value #>> '{}')::float8) AS high
+        FROM latest CROSS JOIN LATERAL jsonb_each(latest.answers) AS kv
+        WHERE kv.key = ANY($2::text[]) AND jsonb_typeof(kv.value) = 'number'
+        GROUP BY kv.key
+        """,
+        survey_id,
+        list(keys),
+    )
+    return {r["key"]: (r["low"], r["high"]) for r in rows}
+
+
 # --- responses ---------------------------------------------------------------------------
 
 _RESPONSE_COLUMNS = (

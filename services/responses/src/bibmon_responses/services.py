@@ -43,7 +43,6 @@ from bibmon_responses.domain import (
     changed_keys,
     explanation_errors,
     find_conflicts,
-    national_ranges,
     plausibility_warnings,
     present_answers,
     snapshot_answers,
@@ -178,13 +177,11 @@ async def _previous(
     if previous_id is None:
         return _Previous({}, {})
     keys = questionnaire.by_key()
-    everyone = await repo.latest_submitted_answers(conn, previous_id)
-    own: dict[str, Any] = next(
-        (r["answers"] for r in everyone if r["organisation_id"] == organisation_id), {}
-    )
+    mine = await repo.latest_submitted_answers(conn, previous_id, organisation_id)
+    own: dict[str, Any] = mine[0]["answers"] if mine else {}
     return _Previous(
         answers={k: v for k, v in own.items() if k in keys},
-        national=national_ranges((r["answers"] for r in everyone), keys),
+        national=await repo.national_ranges(conn, previous_id, list(keys)),
     )
 
 
