@@ -95,11 +95,15 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
+    processors: list[Any] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
+    if structlog.is_configured():
+        # Loggers cached on first use hold the configured list itself: refill that list,
+        # so a second app in one process (tests) and structlog's capture_logs reach them.
+        current: list[Any] = structlog.get_config()["processors"]
+        current[:] = processors
+        processors = current
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

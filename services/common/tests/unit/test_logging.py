@@ -44,3 +44,18 @@ def test_ids_named_after_sensitive_things_are_kept():
     )
     assert event["email_id"] == "e1"
     assert event["token_id"] == "t"
+
+
+def test_configuring_again_keeps_cached_loggers_reachable() -> None:
+    import structlog
+    from structlog.testing import capture_logs
+
+    from bibmon_common.logging import configure_logging
+
+    configure_logging("first")
+    log = structlog.get_logger("bibmon.test.cached")
+    log.info("warm.up")  # the logger caches the processor list now
+    configure_logging("second")  # a second app in the same process
+    with capture_logs() as captured:
+        log.info("after.reconfigure", survey_id="s-1")
+    assert [e["event"] for e in captured] == ["after.reconfigure"]
