@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,3 +286,20 @@ __all__ = [
     "db_conn",
     "get_ctx",
 ]
+
+
+def lazy_app(module_name: str, create: Callable[[], FastAPI]) -> Callable[[str], Any]:
+    """A module `__getattr__` that builds `app` on first access (`uvicorn pkg.main:app`).
+
+    Importing the module (tests, the CLI) then reads no environment and configures no
+    logging. Use as `__getattr__ = lazy_app(__name__, create_app)`.
+    """
+
+    def module_getattr(name: str) -> Any:
+        if name == "app":
+            app = create()
+            vars(sys.modules[module_name])["app"] = app
+            return app
+        raise AttributeError(name)
+
+    return module_getattr

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
 from bibmon_responses import consumers
 from bibmon_responses.api import review, routes
@@ -44,11 +44,4 @@ def create_app(
     )
 
 
-def __getattr__(name: str) -> Any:
-    # `uvicorn bibmon_responses.main:app`: built on first access, so importing this module
-    # (tests, the CLI) reads no environment and configures no logging.
-    if name == "app":
-        app = create_app()
-        globals()["app"] = app
-        return app
-    raise AttributeError(name)
+__getattr__ = lazy_app(__name__, create_app)

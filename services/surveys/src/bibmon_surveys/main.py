@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
-from bibmon_common.app import ServiceContext, create_service_app
+from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
 from bibmon_surveys import consumers, demo
 from bibmon_surveys.api import surveys
@@ -58,11 +57,4 @@ def create_app(
     )
 
 
-def __getattr__(name: str) -> Any:
-    # `uvicorn bibmon_surveys.main:app` — built on first access, so importing this module
-    # (tests, the CLI) reads no environment and configures no logging.
-    if name == "app":
-        app = create_app()
-        globals()["app"] = app
-        return app
-    raise AttributeError(name)
+__getattr__ = lazy_app(__name__, create_app)
