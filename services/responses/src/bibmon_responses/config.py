@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -26,6 +26,16 @@ class ResponsesSettings(ServiceSettings):
     # Demo data (contract.md): on surveys' publication of the demo closed survey
     # (bibmon_common.demo), submit demo answers for every participant.
     load_demo_data: bool | None = None  # default: true in development only
+
+    @model_validator(mode="after")
+    def _refuse_demo_data_in_production(self) -> ResponsesSettings:
+        # Demo answers would be submitted for real organisations and reach reporting.
+        if self.environment == "production" and self.load_demo_data:
+            raise ValueError(
+                "load_demo_data is refused in production: demo answers would be submitted"
+                " for real organisations (unset BIBMON_RESPONSES_LOAD_DEMO_DATA)"
+            )
+        return self
 
     @property
     def demo_enabled(self) -> bool:
