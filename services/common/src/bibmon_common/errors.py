@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
@@ -111,7 +112,41 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return _ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class _ProblemResponse(JSONResponse):
+    """UTF-8 JSON as usual; ASCII escapes when a detail echoes text UTF-8 cannot encode
+    (a lone surrogate a client sent), so answering bad input never fails itself."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+# SQLSTATEs that mean "this input cannot be stored", not "the code is wrong" (class 22).
+UNSTORABLE_SQLSTATES = frozenset(
+    {
+        "22001",  # string_data_right_truncation
+        "22003",  # numeric_value_out_of_range
+        "22007",  # invalid_datetime_format
+        "22008",  # datetime_field_overflow
+        "22021",  # character_not_in_repertoire (NUL in text)
+        "22P02",  # invalid_text_representation
+        "22P05",  # untranslatable_character (\u0000 in jsonb)
+    }
+)
+
+
+def is_unstorable_input(exc: BaseException) -> bool:
+    """A DataError caused by the value, not by the code: PostgreSQL refused it for one of
+    the SQLSTATEs above, or asyncpg could not encode the argument (a lone surrogate, an
+    integer beyond the column's range). A wrong Python type passed to a query is a bug."""
+    if getattr(exc, "sqlstate", None) in UNSTORABLE_SQLSTATES:
+        return True
+    return isinstance(exc.__cause__, UnicodeEncodeError | OverflowError)
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -184,6 +219,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(asyncpg.exceptions.DataError)
     async def _unstorable(request: Request, exc: asyncpg.exceptions.DataError) -> JSONResponse:
+        if not is_unstorable_input(exc):
+            # A server bug (e.g. a wrong type passed to a query): a 500 that alerts, logged
+            # with the class and SQLSTATE only, since the message may quote the value.
+            log.error(
+                "http.unhandled_error",
+                path=request.url.path,
+                error=type(exc).__name__,
+                sqlstate=getattr(exc, "sqlstate", None),
+            )
+            return problem(
+                500,
+                "Internal server error",
+                detail="Something went wrong on our side; it has been logged.",
+                instance=request.url.path,
+            )
         # A backstop: input that passed validation but that PostgreSQL (or asyncpg, which
         # raises the same class for an argument it cannot encode) refuses: NUL or a lone
         # surrogate in text or jsonb, a number or date out of the column's range, text that

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 
-from bibmon_common.errors import install_error_handlers
+from bibmon_common.errors import InvalidInput, field_error, install_error_handlers
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -54,6 +54,17 @@ def make_app(pool: asyncpg.Pool) -> FastAPI:
     async def cast_text(note: Note) -> dict[str, Any]:
         async with pool.acquire() as conn:
             return {"stored": await conn.fetchval("SELECT $1::text::int4", note.text)}
+
+    @app.post("/wrong-type")
+    async def programming_error(note: Note) -> dict[str, Any]:
+        # A bug: text passed where the query wants an integer (asyncpg: DataError).
+        async with pool.acquire() as conn:
+            return {"stored": await conn.fetchval("SELECT $1::int4", note.text)}
+
+    @app.post("/echo-field")
+    async def echo(note: Note) -> dict[str, Any]:
+        # A domain error naming a field the client chose (e.g. an unknown answer key).
+        raise InvalidInput("Unknown field.", errors=[field_error(note.text, "Unknown field.")])
 
     @app.get("/timestamptz/{offset_hours}")
     async def store_time(offset_hours: int) -> dict[str, Any]:
@@ -113,3 +124,28 @@ async def test_a_time_out_of_range_is_a_422(client: httpx.AsyncClient) -> None:
 async def test_storable_values_still_pass(client: httpx.AsyncClient) -> None:
     assert (await client.post("/text", json={"text": "a😀b"})).json() == {"stored": "a😀b"}
     assert (await client.post("/int4", json={"number": 7})).json() == {"stored": 7}
+
+
+async def test_a_wrong_type_passed_to_a_query_is_a_server_error_not_the_clients(
+    client: httpx.AsyncClient,
+) -> None:
+    with capture_logs() as logs:
+        response = await post(client, "/wrong-type", {"text": SECRET})
+    assert response.status_code == 500, response.text
+    assert SECRET not in response.text
+    (entry,) = [e for e in logs if e["event"] == "http.unhandled_error"]
+    assert entry["log_level"] == "error"
+    assert SECRET not in repr(entry)
+
+
+async def test_a_problem_that_echoes_a_lone_surrogate_still_renders(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await post(client, "/echo-field", {"text": "answers.k\ud800"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "answers.k\ud800"
+    # Ordinary text keeps its UTF-8 form.
+    plain = await post(client, "/echo-field", {"text": "antwoord.één"})
+    assert plain.json()["errors"][0]["field"] == "antwoord.één"
+    assert "één".encode() in plain.content

@@ -98,6 +98,8 @@ class IdentitySettings(ServiceSettings):
         if self.environment == "production":
             if self.argon2_memory_kib < 19_456 or self.argon2_time_cost < 2:
                 raise ValueError("argon2 parameters below the OWASP minimum in production")
+            if self.load_demo_data:
+                raise ValueError("load_demo_data is refused in production (demo users)")
             self.data_key_bytes()
         low, mid, high = self.size_class_bounds
         if not 0 < low < mid < high:

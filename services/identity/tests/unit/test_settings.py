@@ -43,3 +43,10 @@ def test_recipient_secret_is_read_from_its_secret_file_or_env(tmp_path, monkeypa
     assert from_env.recipient_token_secret.get_secret_value() == "from-the-environment"
     # Not the secret every service holds.
     assert from_file.recipient_token_secret != from_file.service_token_secret
+
+
+def test_production_refuses_demo_users() -> None:
+    with pytest.raises(ValueError, match="load_demo_data is refused in production"):
+        _production(load_demo_data=True)
+    assert _production().demo_enabled is False
+    assert IdentitySettings(environment="development").demo_enabled is True

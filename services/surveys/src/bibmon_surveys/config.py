@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -23,6 +23,14 @@ class SurveysSettings(ServiceSettings):
     load_demo_data: bool | None = None  # default: true in development only
     demo_settle_seconds: float = Field(default=2.0, ge=0)
     demo_wait_seconds: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_demo_in_production(self) -> SurveysSettings:
+        # Demo surveys are mandatory Wsob surveys for every organisation: in production
+        # they would invite every real library.
+        if self.environment == "production" and self.load_demo_data:
+            raise ValueError("load_demo_data is refused in production (demo surveys)")
+        return self
 
     @property
     def demo_enabled(self) -> bool:
