@@ -279,19 +279,28 @@ async def delete_old_jobs(conn: Conn, retention_days: int) -> int:
 
 
 async def upsert_survey(
-    conn: Conn, facts: dict[str, Any], *, invited_at: datetime, facts_at: datetime
+    conn: Conn, facts: dict[str, Any], *, now: datetime, facts_at: datetime
 ) -> None:
-    """Record a survey's facts; newer facts win, `invited_at` is kept from the first time."""
+    """Record a survey's facts; newer facts (by event time `facts_at`) win.
+
+    `now` is the notifier's clock: the first time it becomes `invited_at` and
+    `deadline_set_at`; later, `deadline_set_at` only when newer facts move the deadline
+    (reminder moments before it are never sent, see `due_reminders`).
+    """
     await conn.execute(
         """
         INSERT INTO survey (survey_id, title, description, mandatory, legal_basis,
-                            legal_basis_name, opens_at, closes_at, invited_at, facts_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                            legal_basis_name, opens_at, closes_at, invited_at, facts_at,
+                            deadline_set_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)
         ON CONFLICT (survey_id) DO UPDATE
         SET title = EXCLUDED.title, description = EXCLUDED.description,
             mandatory = EXCLUDED.mandatory, legal_basis = EXCLUDED.legal_basis,
             legal_basis_name = EXCLUDED.legal_basis_name, opens_at = EXCLUDED.opens_at,
-            closes_at = EXCLUDED.closes_at, facts_at = EXCLUDED.facts_at
+            closes_at = EXCLUDED.closes_at, facts_at = EXCLUDED.facts_at,
+            deadline_set_at = CASE WHEN survey.closes_at <> EXCLUDED.closes_at
+                                   THEN EXCLUDED.deadline_set_at
+                                   ELSE survey.deadline_set_at END
         WHERE survey.facts_at <= EXCLUDED.facts_at
         """,
         facts["survey_id"],
@@ -302,7 +311,7 @@ async def upsert_survey(
         facts["legal_basis_name"],
         facts["opens_at"],
         facts["closes_at"],
-        invited_at,
+        now,
         facts_at,
     )
 
@@ -373,7 +382,9 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
     organisation that has not submitted: the due reminder is the *smallest* offset `d`
     with `now >= closes_at - d days` — after a jump in time past several moments only the
     latest, never a burst — unless that moment had already passed when the participants
-    were invited. Ordered, so a run that stopped half-way is continued in the same order.
+    were invited or when the notifier learnt the current deadline (`deadline_set_at`): a
+    moved deadline gets reminders only for its moments after the move, never one at
+    once. Ordered, so a run that stopped half-way is continued in the same order.
     """
     return list(
         await conn.fetch(
@@ -391,7 +402,8 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
             WHERE s.closed_at IS NULL AND s.opens_at <= $1 AND s.closes_at > $1
               AND NOT p.submitted
               AND due.days IS NOT NULL
-              AND s.closes_at - make_interval(days => due.days) > s.invited_at
+              AND s.closes_at - make_interval(days => due.days)
+                  > greatest(s.invited_at, s.deadline_set_at)
               AND NOT EXISTS (
                   SELECT 1 FROM email_job j
                   WHERE j.idempotency_key

@@ -10,7 +10,9 @@ key, so a redelivered event or a second scheduler never sends twice:
     returned:{response}:{submission}
     reminder:{survey}:{organisation}:{days}:{closes_at as epoch seconds}
 
-The deadline is part of a reminder's key, so a moved deadline gets its own reminders.
+The deadline is part of a reminder's key, so a moved deadline gets its own reminders —
+but only for the moments after the move (`survey.deadline_set_at`): a reminder moment of
+the new deadline that had already passed when the move arrived is never sent.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ async def survey_published(
     """Record the survey and invite every participating organisation's contact person."""
     now = clock.now()
     facts = _facts(event)
-    await repository.upsert_survey(conn, facts, invited_at=now, facts_at=at)
+    await repository.upsert_survey(conn, facts, now=now, facts_at=at)
     participants = list(dict.fromkeys(event.participants))
     await repository.add_participants(conn, event.survey_id, participants)
     if event.closes_at <= now:
@@ -139,8 +141,13 @@ async def survey_published(
 
 
 async def survey_updated(conn: Conn, event: SurveyUpdated, *, clock: Clock, at: datetime) -> None:
-    """New title, description or deadline: later e-mails use them."""
-    await repository.upsert_survey(conn, _facts(event), invited_at=clock.now(), facts_at=at)
+    """New title, description or deadline: later e-mails use them.
+
+    A moved deadline is stamped with the notifier's clock (`deadline_set_at`), like
+    `invited_at`: its reminders come only for the moments after now, so even a nudge of
+    an hour sends no second copy of the reminder just sent.
+    """
+    await repository.upsert_survey(conn, _facts(event), now=clock.now(), facts_at=at)
     await repository.add_participants(conn, event.survey_id, list(event.participants))
     log.info("survey.updated", survey_id=str(event.survey_id))
 

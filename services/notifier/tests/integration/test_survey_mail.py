@@ -523,6 +523,42 @@ async def test_a_moved_deadline_gets_its_own_reminders(
     assert [_dutch_date(new_deadline) in m["Subject"] for m in reminders] == [False, True]
 
 
+async def test_a_deadline_nudged_by_an_hour_sends_no_reminder_at_once(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+) -> None:
+    """The new deadline's 7-day moment passed before the move: no second "7 days" e-mail;
+    the next reminder is the 1-day one of the new deadline."""
+    organisation_id = await identity.organisation()
+    person = await identity.user(organisation_id, primary=True)
+    event = survey(clock, [organisation_id])
+    await deliver(event)
+    await fresh_smtp.wait_for(to(person["email"]))
+    clock.set(event.closes_at - timedelta(days=6))
+    assert await _reminders(ctx) == 1
+    await jobs.wait_status(reminder_key(event, organisation_id, 7), "sent")
+
+    new_deadline = event.closes_at + timedelta(hours=1)
+    facts = event.model_dump(exclude={"questionnaire", "questionnaire_version"})
+    await deliver(SurveyUpdated(**{**facts, "closes_at": new_deadline}))
+    assert await _reminders(ctx) == 0  # its 7-day moment (T-6d23h) was before the move
+    clock.advance(timedelta(days=2))
+    assert await _reminders(ctx) == 0
+    clock.set(event.closes_at - timedelta(days=1, minutes=-1))  # the old 1-day moment
+    assert await _reminders(ctx) == 0
+    clock.set(new_deadline - timedelta(days=1, minutes=-1))
+    assert await _reminders(ctx) == 1
+    assert await _reminders(ctx) == 0
+    await jobs.wait_status(reminder_key(event, organisation_id, 1, new_deadline), "sent")
+
+    assert await job_count(jobs, f"reminder:{event.survey_id}") == 2
+    assert await jobs.by_key(reminder_key(event, organisation_id, 7, new_deadline)) is None
+    reminders = [
+        m for m in fresh_smtp.messages_to(person["email"]) if "Herinnering" in m["Subject"]
+    ]
+    assert len(reminders) == 2
+    assert "nog 1 dag:" in text_of(reminders[1])
+
+
 async def test_a_close_that_overtakes_its_publication_is_not_lost(
     fresh_smtp: SMTPCatcher,
     identity: Any,
