@@ -95,3 +95,71 @@ async def test_a_remark_or_reason_postgresql_cannot_store_is_refused(
     assert reopened.status_code == 422, reopened.text
     assert reopened.json()["errors"][0]["field"] == "reason"
     assert (await researcher.get(survey_id, a.id)).json()["status"] == "submitted"
+
+
+async def test_a_lone_surrogate_in_an_answer_key_is_a_422_not_a_500(surveys, org):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    # Raw bytes as a client sends them: json.dumps escapes the lone surrogate as \ud800.
+    body = json.dumps({"answers": {"k\ud800": 1}, "version": 0}, ensure_ascii=True).encode()
+    assert b"\\ud800" in body
+    response = await a.client.put(
+        f"{API}/surveys/{survey_id}/response",
+        content=body,
+        headers={**a.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"].startswith("answers.")
+    view = (await a.get(survey_id)).json()
+    assert (view["status"], view["version"], view["answers"]) == ("not_started", 0, {})
+
+
+PATTERN = "string_pattern_mismatch"
+BAD_KEYS = [
+    ("Leden", PATTERN),
+    ("le-den", PATTERN),
+    ("1leden", PATTERN),
+    ("", PATTERN),
+    ("leden\n", PATTERN),
+    ("k" * 65, "string_too_long"),
+]
+
+
+@pytest.mark.parametrize(("key", "code"), BAD_KEYS)
+async def test_an_answer_key_outside_the_key_pattern_is_a_422(surveys, org, key, code):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    response = await a.put(survey_id, {key: 1}, 0)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert (error["field"], error["type"]) == (f"answers.{key}.[key]", code)
+    assert (await a.get(survey_id)).json()["version"] == 0
+
+
+@pytest.mark.parametrize(("key", "code"), BAD_KEYS)
+async def test_an_explanation_key_outside_the_key_pattern_is_a_422(surveys, org, key, code):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    assert (await a.put(survey_id, VALID_ANSWERS, 0)).status_code == 200
+    response = await a.submit(survey_id, {key: "Een toelichting"})
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert (error["field"], error["type"]) == (f"explanations.{key}.[key]", code)
+    assert (await a.get(survey_id)).json()["status"] == "draft"
+
+
+async def test_a_lone_surrogate_in_an_explanation_key_is_a_422_not_a_500(surveys, org):
+    a = org()
+    survey_id = await surveys.create([a.id])
+    saved = await a.put(survey_id, VALID_ANSWERS, 0)
+    assert saved.status_code == 200, saved.text
+    body = json.dumps({"explanations": {"k\ud800": "uitleg"}}, ensure_ascii=True).encode()
+    response = await a.client.post(
+        f"{API}/surveys/{survey_id}/response/submit",
+        content=body,
+        headers={**a.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert all(e["field"].startswith("explanations.") for e in response.json()["errors"])
+    assert (await a.get(survey_id)).json()["status"] == "draft"

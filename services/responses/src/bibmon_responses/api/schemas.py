@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bibmon_common.questionnaire import KEY_PATTERN
 from bibmon_common.text import PlainText
+
+# A question key as questionnaires define it (ASCII, at most 64 characters). Keys of
+# answers and explanations are checked against it at the edge: a key that cannot name a
+# question is a 422 from pydantic (`answers.<key>.[key]`), and a key that is no valid text
+# at all (a lone surrogate) fails pydantic's string check, whose error location pydantic
+# renders lossily, so the problem body never repeats unencodable input.
+QuestionKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
 
 Status = Literal["not_started", "draft", "submitted", "accepted", "returned", "reopened"]
 
@@ -20,7 +28,7 @@ class _In(BaseModel):
 class SaveIn(_In):
     """Some answers (`null` clears one) and the version the client last read."""
 
-    answers: dict[str, Any] = Field(
+    answers: dict[QuestionKey, Any] = Field(
         description="Only the questions sent are changed; `null` clears an answer."
     )
     # Compared with the stored revision in Python only (never a bind parameter), so a
@@ -31,7 +39,7 @@ class SaveIn(_In):
 class SubmitIn(_In):
     """Explanations of answers that raised a plausibility warning (and any others)."""
 
-    explanations: dict[PlainText, PlainText] = Field(default_factory=dict)
+    explanations: dict[QuestionKey, PlainText] = Field(default_factory=dict)
 
 
 class ReturnIn(_In):
