@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -144,13 +144,44 @@ def _fmt(number: float, *, dutch: bool) -> str:
     return text.replace(".", ",") if dutch else text
 
 
+# A submission a researcher returned is no figure the organisation stands by (a typo,
+# say): it counts neither in the national range nor as the organisation's previous answer.
+RETURNED = "returned"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One submitted version of a response and the researcher's review of it, if any."""
+
+    answers: Mapping[str, Any]
+    review: str | None = None  # None (not reviewed), "accepted" or "returned"
+
+
+def counted_answers(history: Sequence[Submitted]) -> Mapping[str, Any] | None:
+    """The answers of a response that count for plausibility: those of its latest
+    submission that was not returned (unreviewed and accepted ones count), or None when
+    every submission was returned. `history` is oldest first.
+
+    `repository.latest_submitted_answers` and `repository.national_ranges` apply the same
+    rule in SQL; tests hold them to this function.
+    """
+    for submitted in reversed(history):
+        if submitted.review != RETURNED:
+            return submitted.answers
+    return None
+
+
 def national_ranges(
-    submissions: Iterable[Mapping[str, Any]], keys: Iterable[str]
+    histories: Iterable[Sequence[Submitted]], keys: Iterable[str]
 ) -> dict[str, tuple[float, float]]:
-    """(min, max) of every organisation's numeric answer per key."""
+    """(min, max) per key of every organisation's counted numeric answer (`counted_answers`
+    of each response's submissions, oldest first)."""
     wanted = set(keys)
     ranges: dict[str, tuple[float, float]] = {}
-    for answers in submissions:
+    for history in histories:
+        answers = counted_answers(history)
+        if answers is None:
+            continue
         for key, value in answers.items():
             number = _number(value)
             if key not in wanted or number is None:

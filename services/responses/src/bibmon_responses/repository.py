@@ -117,15 +117,26 @@ async def previous_survey_id(
     return value
 
 
+# Which submissions count for plausibility: per response its latest one that was not
+# returned (unreviewed and accepted ones count; a response whose every submission was
+# returned has none). A returned submission is no figure the organisation stands by (a
+# typo, say): it must neither widen the national range nor show as the organisation's
+# previous answer. `domain.counted_answers` is the reference; tests hold both queries
+# below to it.
+_COUNTED = "s.review IS DISTINCT FROM 'returned'"
+
+
 async def latest_submitted_answers(
     conn: Conn, survey_id: UUID, organisation_id: UUID | None = None
 ) -> list[Row]:
-    """(organisation_id, answers) of the latest submission of each response to a survey."""
+    """(organisation_id, answers) of the counted submission of each response to a survey
+    (its latest that was not returned), of one organisation when given."""
     return await conn.fetch(
-        """
+        f"""
         SELECT DISTINCT ON (r.id) r.organisation_id, s.answers
         FROM response r JOIN response_submission s ON s.response_id = r.id
         WHERE r.survey_id = $1 AND ($2::uuid IS NULL OR r.organisation_id = $2)
+          AND {_COUNTED}
         ORDER BY r.id, s.submission DESC
         """,
         survey_id,
@@ -136,22 +147,23 @@ async def latest_submitted_answers(
 async def national_ranges(
     conn: Conn, survey_id: UUID, keys: Sequence[str]
 ) -> dict[str, tuple[float, float]]:
-    """(min, max) per key of every organisation's latest submitted numeric answer.
+    """(min, max) per key of every organisation's counted numeric answer (the latest
+    submission of each response that was not returned).
 
     Aggregated in the database, so an autosave does not fetch every organisation's
     answers (the same result as `domain.national_ranges`, which tests hold it to).
     """
     rows = await conn.fetch(
-        """
-        WITH latest AS (
+        f"""
+        WITH counted AS (
             SELECT DISTINCT ON (r.id) s.answers
             FROM response r JOIN response_submission s ON s.response_id = r.id
-            WHERE r.survey_id = $1
+            WHERE r.survey_id = $1 AND {_COUNTED}
             ORDER BY r.id, s.submission DESC
         )
-        SELECT kv.key, min((kv.value #>> '{}')::float8) AS low,
-               max((kv.value #>> '{}')::float8) AS high
-        FROM latest CROSS JOIN LATERAL jsonb_each(latest.answers) AS kv
+        SELECT kv.key, min((kv.value #>> '{{}}')::float8) AS low,
+               max((kv.value #>> '{{}}')::float8) AS high
+        FROM counted CROSS JOIN LATERAL jsonb_each(counted.answers) AS kv
         WHERE kv.key = ANY($2::text[]) AND jsonb_typeof(kv.value) = 'number'
         GROUP BY kv.key
         """,

@@ -8,6 +8,8 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
+DAY = timedelta(days=1)
+
 BASE = {"heeft_vestigingen": False}
 
 
@@ -99,3 +101,61 @@ async def test_explanations_must_name_questions_of_the_questionnaire(surveys, or
     resp = await a.submit(survey_id, {"bestaat_niet": "Een toelichting"})
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["field"] == "explanations.bestaat_niet"
+
+
+async def test_a_returned_submission_counts_neither_in_the_range_nor_as_previous_answer(
+    surveys, org, researcher
+):
+    """A's typo (10,000,000 members) was returned and never resubmitted: it is no figure."""
+    series = "bm-returned-typo"
+    a, b, d, c = org(), org(), org(), org()
+    previous = await surveys.create([a.id, b.id, d.id], series_key=series, opens_in=-400 * DAY)
+    await a.answer_and_submit(previous, {**BASE, "leden": 10_000_000, "uitleningen": 600})
+    returned = await researcher.act(previous, a.id, "return", remark="Controleer het ledental.")
+    assert returned.status_code == 200, returned.text
+    await b.answer_and_submit(previous, {**BASE, "leden": 1000, "uitleningen": 800})
+    accepted = await researcher.act(previous, b.id, "accept")
+    assert accepted.status_code == 200, accepted.text
+    await d.answer_and_submit(previous, {**BASE, "leden": 2000, "uitleningen": 500})  # unreviewed
+    current = await surveys.create([a.id, b.id, c.id, d.id], series_key=series)
+
+    # C took no part last time; 5,000,000 lies far above 2000 (the range without the typo).
+    view = (await c.put(current, {**BASE, "leden": 5_000_000, "uitleningen": 700}, 0)).json()
+    assert view["previous_answers"] == {}
+    assert [(w["question"], w["code"]) for w in view["warnings"]] == [
+        ("leden", "outside_national_range")
+    ]
+    assert "2000" in view["warnings"][0]["message_en"]
+    assert "10000000" not in view["warnings"][0]["message_en"]
+
+    # A's returned typo is not A's previous answer either.
+    mine = (await a.put(current, {**BASE, "leden": 1500, "uitleningen": 600}, 0)).json()
+    assert mine["previous_answers"] == {}
+    assert mine["warnings"] == []
+    # The accepted and the unreviewed submissions do count as previous answers.
+    assert (await b.get(current)).json()["previous_answers"]["leden"] == 1000
+    assert (await d.get(current)).json()["previous_answers"]["leden"] == 2000
+
+
+async def test_after_a_returned_correction_the_accepted_submission_counts(surveys, org, researcher):
+    """Accepted 1000, reopened, corrected to a typo that was returned: 1000 still counts."""
+    series = "bm-returned-correction"
+    a, b, c = org(), org(), org()
+    previous = await surveys.create([a.id, b.id], series_key=series, opens_in=-400 * DAY)
+    await a.answer_and_submit(previous, {**BASE, "leden": 1000, "uitleningen": 600})
+    assert (await researcher.act(previous, a.id, "accept")).status_code == 200
+    await b.answer_and_submit(previous, {**BASE, "leden": 2000, "uitleningen": 800})
+    await surveys.close(previous)
+    reopened = await researcher.act(previous, a.id, "reopen", reason="Correctie ledental.")
+    assert reopened.status_code == 200, reopened.text
+    await a.answer_and_submit(previous, {"leden": 10_000_000})
+    assert (await researcher.act(previous, a.id, "return", remark="Typfout?")).status_code == 200
+    history = (await researcher.history(previous, a.id)).json()["items"]
+    assert [(i["submission"], i["review"]) for i in history] == [(1, "accepted"), (2, "returned")]
+    current = await surveys.create([a.id, b.id, c.id], series_key=series)
+
+    assert (await a.get(current)).json()["previous_answers"]["leden"] == 1000
+    view = (await c.put(current, {**BASE, "leden": 4500, "uitleningen": 700}, 0)).json()
+    assert [(w["question"], w["code"]) for w in view["warnings"]] == [
+        ("leden", "outside_national_range")
+    ]  # 4500 > 2000 * 2: the range is 1000 to 2000, not up to the returned 10,000,000

@@ -9,8 +9,10 @@ import pytest
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_responses.domain import (
     StoredAnswer,
+    Submitted,
     SurveyFacts,
     changed_keys,
+    counted_answers,
     explanation_errors,
     find_conflicts,
     national_ranges,
@@ -140,10 +142,28 @@ def test_a_number_far_outside_the_national_range_is_warned():
 
 
 def test_national_ranges_take_numbers_only():
-    ranges = national_ranges(
-        [{"leden": 10, "open": True}, {"leden": 30.5}, {"leden": "x"}, {}], ["leden", "open"]
-    )
+    answers = [{"leden": 10, "open": True}, {"leden": 30.5}, {"leden": "x"}, {}]
+    ranges = national_ranges([[Submitted(a)] for a in answers], ["leden", "open"])
     assert ranges == {"leden": (10.0, 30.5)}
+
+
+def test_the_latest_submission_that_was_not_returned_counts():
+    typo, fixed = {"leden": 10_000_000}, {"leden": 1000}
+    assert counted_answers([]) is None
+    assert counted_answers([Submitted(typo, "returned")]) is None
+    assert counted_answers([Submitted(typo, "returned"), Submitted(fixed)]) == fixed
+    assert counted_answers([Submitted(fixed, "accepted"), Submitted(typo, "returned")]) == fixed
+    assert counted_answers([Submitted(typo, "accepted"), Submitted(fixed, "accepted")]) == fixed
+    assert counted_answers([Submitted(typo), Submitted(fixed)]) == fixed
+
+
+def test_a_returned_submission_does_not_widen_the_national_range():
+    histories = [
+        [Submitted({"leden": 10_000_000}, "returned")],  # never resubmitted: drops out
+        [Submitted({"leden": 1000}, "accepted")],
+        [Submitted({"leden": 5}, "returned"), Submitted({"leden": 2000})],
+    ]
+    assert national_ranges(histories, ["leden"]) == {"leden": (1000.0, 2000.0)}
 
 
 def test_every_warning_needs_an_explanation_of_some_length():
