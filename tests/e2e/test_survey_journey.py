@@ -460,3 +460,57 @@ def test_survey_journey_from_design_to_reopened_correction(platform, admin):
             assert versions[0]["review"] == "returned"
         finally:
             platform.set_clock(timedelta(0))
+
+
+def test_a_survey_published_while_the_broker_is_down_reaches_everyone_later(platform, admin):
+    """Publishing needs no broker: the outbox holds the event until RabbitMQ is back, then
+    responses learns the survey and the contact person gets exactly one invitation."""
+    tag = uuid.uuid4().hex[:6]
+    title = f"Vrijwillige peiling {tag}"
+    with platform.client(source="127.0.0.4") as c:
+        org = items_of(ok(c.get("/api/identity/organisations", params={"limit": 20})))[7]
+        staff = staff_of(c, admin["access_token"], org["id"])  # the primary contact (demo)
+        staff_token = login(c, staff["username"], platform.demo_password)
+        researcher = researcher_token(platform, c, admin["access_token"])
+        now = datetime.now(UTC)
+        survey = ok(
+            c.post(
+                "/api/surveys/surveys",
+                json={
+                    "title": title,
+                    "description": "Een korte peiling over openingstijden.",
+                    "mandatory": False,
+                    "opens_at": (now - timedelta(minutes=1)).isoformat(),
+                    "closes_at": (now + timedelta(days=30)).isoformat(),
+                    "participants": {"mode": "list", "organisation_ids": [org["id"]]},
+                    "questionnaire": QUESTIONNAIRE,
+                },
+                headers=auth(researcher),
+            ),
+            201,
+        )
+        url = f"/api/responses/surveys/{survey['id']}/response"
+        platform.broker.stop()
+        try:
+            published = c.post(
+                f"/api/surveys/surveys/{survey['id']}/publish", headers=auth(researcher)
+            )
+            assert published.status_code == 200, published.text
+            time.sleep(2)
+            assert not [m for m in platform.mails_to(staff["email"]) if title in m["Subject"]]
+            # Responses has not heard of the survey yet.
+            problem(c.get(url, headers=auth(staff_token)), 404)
+        finally:
+            platform.broker.start()
+        invitation = platform.wait_for_mail(
+            lambda m: to(staff["email"])(m) and title in str(m["Subject"]), timeout=90
+        )
+        body = text_of(invitation)
+        assert "vrijwillig" in body.lower()
+        assert "verplicht" not in body.lower()
+        deadline = time.monotonic() + 30
+        while c.get(url, headers=auth(staff_token)).status_code != 200:
+            assert time.monotonic() < deadline, "responses never learned the survey"
+            time.sleep(0.3)
+        time.sleep(1.5)
+        assert len([m for m in platform.mails_to(staff["email"]) if title in m["Subject"]]) == 1
