@@ -24,7 +24,14 @@ from bibmon_responses.api.schemas import (
     ReturnIn,
 )
 
-router = APIRouter(tags=["review"])
+router = APIRouter(
+    tags=["review"],
+    responses={
+        401: {"description": "Not logged in"},
+        403: {"description": "Your role does not allow this"},
+        404: {"description": "Unknown survey, or an organisation that does not take part"},
+    },
+)
 
 _BASE = "/surveys/{survey_id}/responses/{organisation_id}"
 _WRONG_STATE: dict[int | str, dict[str, Any]] = {

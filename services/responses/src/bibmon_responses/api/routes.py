@@ -12,7 +12,13 @@ from bibmon_responses import services
 from bibmon_responses.api.deps import OwnOrganisation, Rt
 from bibmon_responses.api.schemas import ConflictProblem, ResponseOut, SaveIn, SubmitIn
 
-router = APIRouter(tags=["response"])
+router = APIRouter(
+    tags=["response"],
+    responses={
+        401: {"description": "Not logged in"},
+        403: {"description": "Only library staff of an organisation have a response"},
+    },
+)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown survey, or one the organisation does not take part in"}
