@@ -44,6 +44,10 @@ class ServiceSettings(BaseSettings):
     start_background_workers: bool = True
     # Tests only: a file holding seconds to add to the clock (bibmon_common.clock).
     clock_offset_file: str | None = None
+    # Demo data (contract.md: `make run` loads it into empty databases): what a service
+    # seeds is its own business (identity: staff users; surveys: two Wsob surveys;
+    # responses: the closed one's answers). Default: on in development only.
+    load_demo_data: bool | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> ServiceSettings:
@@ -51,7 +55,21 @@ class ServiceSettings(BaseSettings):
             self.check_secrets()
             if self.clock_offset_file:
                 raise ValueError("clock_offset_file is for tests; it is refused in production")
+            if self.load_demo_data:
+                # Demo surveys would invite every real library; demo answers would reach
+                # reporting; demo users would share one password.
+                raise ValueError(
+                    "load_demo_data is refused in production: demo data would reach real"
+                    " organisations"
+                )
         return self
+
+    @property
+    def demo_enabled(self) -> bool:
+        """Whether this service seeds its demo data (development by default)."""
+        if self.load_demo_data is None:
+            return self.environment == "development"
+        return self.load_demo_data
 
     def secret_fields(self) -> dict[str, SecretStr]:
         """Every SecretStr setting of this (sub)class, by name."""

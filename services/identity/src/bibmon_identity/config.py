@@ -49,7 +49,6 @@ class IdentitySettings(ServiceSettings):
             "BIBMON_IDENTITY_DEMO_PASSWORD", "BIBMON_DEMO_PASSWORD", "demo_password"
         ),
     )
-    load_demo_data: bool | None = None  # default: true in development only
     # BIBMON_IDENTITY_RECIPIENT_TOKEN_SECRET: signs the service token of the one call that
     # hands out e-mail addresses (GET /internal/identity/surveys/…/recipient, ADR 0009).
     # Shared with the notifier only (its BIBMON_NOTIFIER_IDENTITY_TOKEN_SECRET), never the
@@ -98,8 +97,6 @@ class IdentitySettings(ServiceSettings):
         if self.environment == "production":
             if self.argon2_memory_kib < 19_456 or self.argon2_time_cost < 2:
                 raise ValueError("argon2 parameters below the OWASP minimum in production")
-            if self.load_demo_data:
-                raise ValueError("load_demo_data is refused in production (demo users)")
             self.data_key_bytes()
         low, mid, high = self.size_class_bounds
         if not 0 < low < mid < high:
@@ -118,13 +115,6 @@ class IdentitySettings(ServiceSettings):
         if self.environment == "production":
             raise ValueError("BIBMON_IDENTITY_DATA_KEY must be base64 of 32 random bytes")
         return hashlib.sha256(value.encode()).digest()
-
-    @property
-    def demo_enabled(self) -> bool:
-        """Whether demo users are created (development by default)."""
-        if self.load_demo_data is None:
-            return self.environment == "development"
-        return self.load_demo_data
 
     @property
     def secure_cookies(self) -> bool:

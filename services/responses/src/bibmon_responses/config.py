@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -23,23 +23,5 @@ class ResponsesSettings(ServiceSettings):
     national_range_factor: float = Field(default=1.0, ge=0)
     # Shortest explanation accepted for an answer that raised a warning.
     explanation_min_length: int = Field(default=5, ge=1)
-    # Demo data (contract.md): on surveys' publication of the demo closed survey
-    # (bibmon_common.demo), submit demo answers for every participant.
-    load_demo_data: bool | None = None  # default: true in development only
-
-    @model_validator(mode="after")
-    def _refuse_demo_data_in_production(self) -> ResponsesSettings:
-        # Demo answers would be submitted for real organisations and reach reporting.
-        if self.environment == "production" and self.load_demo_data:
-            raise ValueError(
-                "load_demo_data is refused in production: demo answers would be submitted"
-                " for real organisations (unset BIBMON_RESPONSES_LOAD_DEMO_DATA)"
-            )
-        return self
-
-    @property
-    def demo_enabled(self) -> bool:
-        """Whether the demo survey's responses are created (development by default)."""
-        if self.load_demo_data is None:
-            return self.environment == "development"
-        return self.load_demo_data
+    # Demo data (`load_demo_data`, see ServiceSettings): on surveys' publication of the
+    # demo closed survey (bibmon_common.demo), demo answers for every participant.
