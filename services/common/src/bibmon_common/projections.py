@@ -13,6 +13,8 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.events import CloudEvent, Message
+from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 
 _UPSERT = """
 INSERT INTO organisation
@@ -58,3 +60,14 @@ async def list_organisations(
         " FROM organisation ORDER BY name"
     )
     return [dict(r) for r in rows]
+
+
+def organisation_consumer(ctx: Any, queue: str) -> Consumer:
+    """The consumer of a service whose only events are identity's organisation facts."""
+    return Consumer(
+        ctx.broker,
+        ctx.pool,
+        queue=queue,
+        exchange=EVENTS_EXCHANGE,
+        handlers=dict(ORGANISATION_HANDLERS),
+    )

@@ -1,4 +1,4 @@
-"""Event handlers of the reporting service: parse, then update the read model; no business rules."""
+"""Event handlers of the reporting service: identity's organisation facts into the read model."""
 
 from __future__ import annotations
 
@@ -6,21 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bibmon_common.app import ServiceContext
-from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import ORGANISATION_HANDLERS
+from bibmon_common.projections import organisation_consumer
 
 QUEUE = "reporting.events"
 
 
 def build(ctx: ServiceContext) -> Sequence[Any]:
     """The consumers this service runs."""
-    return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=dict(ORGANISATION_HANDLERS),
-        )
-    ]
+    return [organisation_consumer(ctx, QUEUE)]
