@@ -33,6 +33,7 @@ from bibmon_common.demo import (
     DEMO_QUESTIONNAIRE,
     DEMO_SERIES_KEY,
 )
+from bibmon_common.projections import list_organisations
 from bibmon_surveys import domain, services
 from bibmon_surveys import repository as repo
 from bibmon_surveys.api.schemas import SurveyIn
@@ -107,7 +108,7 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
         )
         if existing:
             return False
-        organisations = await repo.organisations(conn)
+        organisations = await list_organisations(conn)
         if not organisations:
             return False
         for demo in demo_surveys(now):

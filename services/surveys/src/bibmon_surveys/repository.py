@@ -196,15 +196,6 @@ async def participants(conn: Conn, survey_id: UUID) -> list[Row]:
     )
 
 
-async def organisations(conn: Conn) -> list[dict[str, Any]]:
-    """Every organisation of the read model (id, name, province, size class), by name."""
-    # Like bibmon_common.projections.list_organisations, which takes no pooled connection.
-    rows = await conn.fetch(
-        "SELECT id, name, province, size_class FROM organisation ORDER BY name, id"
-    )
-    return [dict(r) for r in rows]
-
-
 async def known_organisation_ids(conn: Conn, ids: Sequence[UUID]) -> set[UUID]:
     """Which of `ids` the read model knows."""
     rows = await conn.fetch("SELECT id FROM organisation WHERE id = ANY($1::uuid[])", list(ids))

@@ -21,6 +21,7 @@ from bibmon_common.contracts.surveys import (
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
 from bibmon_common.events import Message
 from bibmon_common.messaging import outbox
+from bibmon_common.projections import list_organisations
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_surveys import domain
 from bibmon_surveys import repository as repo
@@ -213,7 +214,7 @@ async def list_participants(conn: Conn, survey_id: UUID) -> dict[str, Any]:
     if row["published_at"] is not None:
         items = [dict(r) for r in await repo.participants(conn, survey_id)]
     else:
-        organisations = await repo.organisations(conn)
+        organisations = await list_organisations(conn)
         chosen = set(domain.resolve(_spec(row["participants"]), organisations))
         items = [dict(o) for o in organisations if o["id"] in chosen]
     return {
@@ -399,7 +400,7 @@ async def publish_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> d
                 field_error("closes_at", "The closing time must be in the future.", "in_the_past")
             )
         spec = _spec(row["participants"])
-        organisations = await repo.organisations(conn)
+        organisations = await list_organisations(conn)
         unknown = domain.unknown_organisations(spec, (o["id"] for o in organisations))
         resolved = domain.resolve(spec, organisations)
         errors += unknown
