@@ -21,19 +21,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+# The access-token contract every service verifies against.
+from bibmon_common.auth import ACCESS_TOKEN_TYPE, AUDIENCES
+
 ALGORITHM = "EdDSA"
-ACCESS_TOKEN_TYPE = "at+jwt"
 MFA_TOKEN_TYPE = "mfa+jwt"
 MFA_AUDIENCE = "bibmon-identity-mfa"
-AUDIENCES = (
-    "bibmon-identity",
-    "bibmon-surveys",
-    "bibmon-responses",
-    "bibmon-reporting",
-    "bibmon-notifier",
-)
-SCOPE_FULL = "full"
-SCOPE_MFA_ENROLMENT = "mfa_enrolment"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from bibmon_common.auth import SCOPE_FULL, SCOPE_MFA_ENROLMENT
 from bibmon_common.errors import InvalidInput, TooManyRequests, Unauthorized, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.domain import signing, totp
@@ -138,8 +139,8 @@ async def issue_session(
 def _session_scope(user: asyncpg.Record) -> str:
     # A kb_admin or researcher without TOTP may only enrol (BIO2 5.17.01).
     if requires_mfa(user["roles"]) and user["totp_confirmed_at"] is None:
-        return signing.SCOPE_MFA_ENROLMENT
-    return signing.SCOPE_FULL
+        return SCOPE_MFA_ENROLMENT
+    return SCOPE_FULL
 
 
 # --- login -----------------------------------------------------------------------------
@@ -337,9 +338,7 @@ async def login_mfa(
                 origin=origin,
                 factor="otp",
             )
-            pair = await issue_session(
-                conn, rt, user, scope=signing.SCOPE_FULL, amr=["pwd", "otp", "mfa"]
-            )
+            pair = await issue_session(conn, rt, user, scope=SCOPE_FULL, amr=["pwd", "otp", "mfa"])
         else:
             error = await _mfa_failed(conn, rt, user, challenge, origin)
     if error is not None:
@@ -437,8 +436,8 @@ async def refresh(
             else:
                 await repo.mark_refresh_rotated(conn, row["id"])
                 scope = row["scope"]
-                if scope == signing.SCOPE_FULL and _session_scope(user) != signing.SCOPE_FULL:
-                    scope = signing.SCOPE_MFA_ENROLMENT
+                if scope == SCOPE_FULL and _session_scope(user) != SCOPE_FULL:
+                    scope = SCOPE_MFA_ENROLMENT
                 pair = await issue_session(
                     conn,
                     rt,

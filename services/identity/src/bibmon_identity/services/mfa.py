@@ -7,9 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from bibmon_common.auth import SCOPE_FULL
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
 from bibmon_identity import repository as repo
-from bibmon_identity.domain import signing, totp
+from bibmon_identity.domain import totp
 from bibmon_identity.domain.tokens import hash_recovery_code, new_recovery_codes
 from bibmon_identity.services import audit
 from bibmon_identity.services.auth import TokenPair, issue_session
@@ -94,9 +95,7 @@ async def confirm(
             )
             fresh = await repo.get_user(conn, user_id)
             assert fresh is not None
-            pair = await issue_session(
-                conn, rt, fresh, scope=signing.SCOPE_FULL, amr=["pwd", "otp", "mfa"]
-            )
+            pair = await issue_session(conn, rt, fresh, scope=SCOPE_FULL, amr=["pwd", "otp", "mfa"])
     if error is not None:
         raise error
     assert pair is not None
