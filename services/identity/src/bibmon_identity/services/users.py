@@ -19,6 +19,8 @@ from bibmon_identity.domain.users import (
     ROLES,
     derive_username,
     normalise_email,
+    normalise_username,
+    requires_mfa,
     valid_username,
 )
 from bibmon_identity.repository import Conn
@@ -87,7 +89,7 @@ async def _organisation_for_roles(
 async def free_username(conn: Conn, wanted: str | None, name: str, email: str) -> str:
     """The requested username (checked) or one derived from the e-mail address."""
     if wanted:
-        username = wanted.strip().lower()
+        username = normalise_username(wanted)
         if not valid_username(username):
             message = "A username has 3–64 lower-case letters, digits, dots, dashes or underscores."
             raise InvalidInput(message, errors=[field_error("username", message, "invalid")])
@@ -302,7 +304,7 @@ async def me(conn: Conn, user_id: uuid.UUID) -> dict[str, Any]:
     if row is None:
         raise NotFound("The user does not exist.")
     body = present(row)
-    body["mfa_required"] = bool({"kb_admin", "researcher"} & set(row["roles"]))
+    body["mfa_required"] = requires_mfa(row["roles"])
     return body
 
 
