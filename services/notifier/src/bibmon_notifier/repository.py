@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -57,7 +56,7 @@ async def insert_job(
                                recipient_name, subject_user_id, context, status, expires_at,
                                last_error, finished_at, recipient_survey_id,
                                recipient_organisation_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10, $11,
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
                 CASE WHEN $9 = 'pending' THEN NULL ELSE now() END, $12, $13)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING 1
@@ -69,7 +68,7 @@ async def insert_job(
         recipient_email,
         recipient_name,
         subject_user_id,
-        None if context is None else json.dumps(context),
+        context,
         status,
         expires_at,
         last_error,
@@ -89,7 +88,7 @@ async def claim_due_job(conn: Conn) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT id, template, locale, recipient_email, recipient_name, subject_user_id,
-               context::text AS context, attempts, created_at, expires_at,
+               context, attempts, created_at, expires_at,
                recipient_survey_id, recipient_organisation_id
         FROM email_job
         WHERE status = 'pending' AND next_attempt_at <= now()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.errors
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,7 +196,7 @@ class Delivery:
             rendered = self.renderer.render(
                 template,
                 locale,
-                json.loads(job["context"]) if job["context"] else {},
+                job["context"] or {},
                 recipient_name=recipient_name,
                 occurred_at=job["created_at"],
             )
