@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractRobustChannel
 from bibmon_common.db import create_pool
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OUTBOX_INBOX_DDL
+from bibmon_common.testing import wait as testing_wait
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 
@@ -82,14 +83,8 @@ def queue_name() -> str:
     return f"test.{uuid.uuid4().hex[:8]}"
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.05
-) -> None:
-    """Wait until `check()` is true, or fail the test after `within` seconds."""
-    # Polling on purpose: the conditions live in the database and the broker.
-    async with asyncio.timeout(within):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(interval)
+# The kernel's polling helper, with this suite's longer default.
+eventually = functools.partial(testing_wait.eventually, within=10.0)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

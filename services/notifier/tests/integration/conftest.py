@@ -26,6 +26,7 @@ from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.smtp import SMTPCatcher
 from bibmon_common.testing.tokens import TestKeys
+from bibmon_common.testing.wait import eventually
 from bibmon_identity import repository as identity_repo
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.main import create_app as create_identity_app
@@ -320,18 +321,7 @@ async def make_command() -> Callable[..., SendEmail]:
     return _send_email
 
 
-async def wait_until(
-    probe: Callable[[], Awaitable[Any]], within: float = 5.0, interval: float = 0.05
-) -> Any:
-    """Poll `probe` until it returns something truthy; that value is returned."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {within} s")
-        await asyncio.sleep(interval)
+wait_until = eventually  # tests import it from here
 
 
 class Jobs:

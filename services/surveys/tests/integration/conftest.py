@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +22,7 @@ from bibmon_common.projections import on_organisation_changed
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.tokens import TestKeys
+from bibmon_common.testing.wait import eventually
 from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
 from bibmon_surveys.main import MIGRATIONS_DIR, create_app
@@ -40,18 +39,7 @@ class Keys(TestKeys):
         super().__init__("surveys", issuer=ISSUER, kid=KID)
 
 
-async def wait_until(
-    probe: Callable[[], Awaitable[Any]], within: float = 5.0, interval: float = 0.05
-) -> Any:
-    """Poll `probe` until it returns something truthy; that value is returned."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {within} s")
-        await asyncio.sleep(interval)
+wait_until = eventually  # tests import it from here
 
 
 class EventLog:
