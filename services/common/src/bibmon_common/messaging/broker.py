@@ -19,18 +19,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobust
 
 from bibmon_common.events import CLOUDEVENTS_CONTENT_TYPE
 from bibmon_common.messaging.topology import DEFAULT_EXCHANGE, declare_topology
-
-try:
-    from bibmon_common.telemetry import inject_trace_headers
-except ImportError:  # pragma: no cover - the kernel ships telemetry; kept for partial checkouts
-    from opentelemetry import propagate
-
-    def inject_trace_headers(headers: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write the current W3C trace context into message headers."""
-        carrier: dict[str, Any] = dict(headers or {})
-        propagate.inject(carrier)
-        return carrier
-
+from bibmon_common.telemetry import inject_trace_headers
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +29,6 @@ __all__ = [
     "PublishFailed",
     "Rejected",
     "Unroutable",
-    "inject_trace_headers",
 ]
 
 

@@ -18,8 +18,7 @@ import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.context import Context
+from opentelemetry import trace
 from pydantic import ValidationError
 
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
@@ -40,19 +39,7 @@ from bibmon_common.messaging.topology import (
     declare_topology,
     retry_queue_name,
 )
-
-try:
-    from bibmon_common.telemetry import extract_trace_context
-except ImportError:  # pragma: no cover - the kernel ships telemetry; kept for partial checkouts
-
-    def extract_trace_context(headers: Mapping[str, Any] | None) -> Context:
-        """Read the W3C trace context from message headers."""
-        carrier = {
-            str(k): v.decode() if isinstance(v, bytes) else str(v)
-            for k, v in (headers or {}).items()
-        }
-        return propagate.extract(carrier)
-
+from bibmon_common.telemetry import extract_trace_context
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)

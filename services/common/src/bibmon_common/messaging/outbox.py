@@ -27,8 +27,8 @@ from bibmon_common.messaging.broker import (
     BrokerUnavailable,
     PublishFailed,
     Unroutable,
-    inject_trace_headers,
 )
+from bibmon_common.telemetry import inject_trace_headers
 
 log = structlog.get_logger(__name__)
 
