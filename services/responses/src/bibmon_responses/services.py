@@ -74,25 +74,15 @@ class Runtime:
 
 async def record_survey_published(conn: Conn, message: SurveyPublished, at: datetime) -> None:
     """Keep the survey's facts and its first questionnaire version."""
-    await repo.upsert_survey(
-        conn,
-        survey_id=message.survey_id,
-        series_key=message.series_key,
-        opens_at=message.opens_at,
-        closes_at=message.closes_at,
-        participants=message.participants,
-        source_time=at,
-    )
-    await repo.insert_questionnaire_version(
-        conn,
-        message.survey_id,
-        message.questionnaire_version,
-        message.questionnaire.model_dump(mode="json"),
-    )
+    await record_survey_updated(conn, message, at)
+    await record_questionnaire_published(conn, message)
 
 
-async def record_survey_updated(conn: Conn, message: SurveyUpdated, at: datetime) -> None:
-    """New facts (a deadline moved); an update that overtook the publication is kept too."""
+async def record_survey_updated(
+    conn: Conn, message: SurveyPublished | SurveyUpdated, at: datetime
+) -> None:
+    """The survey's facts, also of a publication (a deadline moved; an update that overtook
+    the publication is kept too)."""
     await repo.upsert_survey(
         conn,
         survey_id=message.survey_id,
@@ -104,8 +94,10 @@ async def record_survey_updated(conn: Conn, message: SurveyUpdated, at: datetime
     )
 
 
-async def record_questionnaire_published(conn: Conn, message: QuestionnairePublished) -> None:
-    """Keep a later questionnaire version; responses already started stay on theirs."""
+async def record_questionnaire_published(
+    conn: Conn, message: SurveyPublished | QuestionnairePublished
+) -> None:
+    """Keep a questionnaire version; responses already started stay on theirs."""
     await repo.insert_questionnaire_version(
         conn,
         message.survey_id,
