@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from bibmon_common.app import Ctx, DbConn, get_ctx
+from bibmon_common.app import Ctx, DbConn
 from bibmon_common.auth import CurrentPrincipal, Researcher
 from bibmon_surveys import services
 from bibmon_surveys.api.schemas import (
@@ -29,11 +28,6 @@ MAX_OFFSET = 1_000_000
 MAX_VERSION = 2**31 - 1  # questionnaire_version.version is an integer (int4)
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    return get_ctx(request).pool
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not logged in"},
     403: {"description": "Your role does not allow this"},
@@ -71,11 +65,9 @@ async def list_surveys(
     summary="Create a draft survey (researcher, kb_admin)",
     responses=_PROBLEMS,
 )
-async def create_survey(
-    body: SurveyIn, principal: Researcher, pool: Pool, ctx: Ctx
-) -> dict[str, Any]:
+async def create_survey(body: SurveyIn, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
     """A mandatory survey names its legal basis; a voluntary one has none."""
-    return await services.create_survey(pool, ctx.clock, dict(body))
+    return await services.create_survey(ctx.pool, ctx.clock, dict(body))
 
 
 @router.get(
@@ -95,12 +87,12 @@ async def get_survey(
     responses={**_PROBLEMS, 409: {"description": "The survey is closed"}},
 )
 async def update_survey(
-    survey_id: UUID, body: SurveyPatch, principal: Researcher, pool: Pool, ctx: Ctx
+    survey_id: UUID, body: SurveyPatch, principal: Researcher, ctx: Ctx
 ) -> dict[str, Any]:
     """A draft changes freely. Once published only title, description, closes_at and the
     questionnaire change; a new questionnaire becomes the next frozen version."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return await services.update_survey(pool, ctx.clock, survey_id, changes)
+    return await services.update_survey(ctx.pool, ctx.clock, survey_id, changes)
 
 
 @router.post(
@@ -109,11 +101,9 @@ async def update_survey(
     summary="Publish a draft survey (researcher, kb_admin)",
     responses={**_PROBLEMS, 409: {"description": "Already published"}},
 )
-async def publish_survey(
-    survey_id: UUID, principal: Researcher, pool: Pool, ctx: Ctx
-) -> dict[str, Any]:
+async def publish_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
     """Resolve and freeze the participants and questionnaire version 1."""
-    return await services.publish_survey(pool, ctx.clock, survey_id)
+    return await services.publish_survey(ctx.pool, ctx.clock, survey_id)
 
 
 @router.post(
@@ -122,11 +112,9 @@ async def publish_survey(
     summary="Close a survey before its deadline (researcher, kb_admin)",
     responses={**_PROBLEMS, 409: {"description": "A draft, or already closed"}},
 )
-async def close_survey(
-    survey_id: UUID, principal: Researcher, pool: Pool, ctx: Ctx
-) -> dict[str, Any]:
+async def close_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
     """No organisation can submit afterwards."""
-    return await services.close_survey(pool, ctx.clock, survey_id)
+    return await services.close_survey(ctx.pool, ctx.clock, survey_id)
 
 
 @router.get(
