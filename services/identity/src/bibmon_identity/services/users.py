@@ -50,6 +50,16 @@ def present(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+async def existing_user(
+    conn: Conn, user_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record:
+    """A user's row, or 404."""
+    row = await repo.get_user(conn, user_id, for_update=for_update)
+    if row is None:
+        raise NotFound("The user does not exist.")
+    return row
+
+
 def email_or_error(value: str, field: str = "email") -> str:
     """A normalised address or a 422 naming the field."""
     email = normalise_email(value)
@@ -210,10 +220,7 @@ async def list_users(
 
 async def get_user(conn: Conn, user_id: uuid.UUID) -> dict[str, Any]:
     """One user or 404."""
-    row = await repo.get_user(conn, user_id)
-    if row is None:
-        raise NotFound("The user does not exist.")
-    return present(row)
+    return present(await existing_user(conn, user_id))
 
 
 async def update_user(
@@ -228,9 +235,7 @@ async def update_user(
     fields: dict[str, Any] = {}
     end_sessions = False
     async with pool.acquire() as conn, conn.transaction():
-        row = await repo.get_user(conn, user_id, for_update=True)
-        if row is None:
-            raise NotFound("The user does not exist.")
+        row = await existing_user(conn, user_id, for_update=True)
         if "name" in changes:
             fields["name"] = changes["name"]
         if "email" in changes:
@@ -300,9 +305,7 @@ async def erase_user(
 
 async def me(conn: Conn, user_id: uuid.UUID) -> dict[str, Any]:
     """The caller's own account."""
-    row = await repo.get_user(conn, user_id)
-    if row is None:
-        raise NotFound("The user does not exist.")
+    row = await existing_user(conn, user_id)
     body = present(row)
     body["mfa_required"] = requires_mfa(row["roles"])
     return body
@@ -314,9 +317,7 @@ def _records(rows: Sequence[asyncpg.Record]) -> list[dict[str, Any]]:
 
 async def export(conn: Conn, user_id: uuid.UUID) -> dict[str, Any]:
     """AVG art. 15/20: every piece of personal data identity holds on the caller."""
-    row = await repo.get_user(conn, user_id)
-    if row is None:
-        raise NotFound("The user does not exist.")
+    row = await existing_user(conn, user_id)
     requests = [
         {
             k: r[k]
