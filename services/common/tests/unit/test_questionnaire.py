@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +16,7 @@ from bibmon_common.questionnaire import (
     TEXT_LIMITS,
     Question,
     Questionnaire,
+    QuestionType,
     validate_answers,
     visible_questions,
 )
@@ -239,24 +240,7 @@ FINITE = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinit
 
 @st.composite
 def questions_st(draw: st.DrawFn, key: str, earlier: list[Question]) -> Question:
-    type_ = draw(
-        st.sampled_from(
-            sorted(
-                [
-                    "integer",
-                    "decimal",
-                    "percentage",
-                    "amount",
-                    "yes_no",
-                    "single_choice",
-                    "multiple_choice",
-                    "short_text",
-                    "long_text",
-                    "date",
-                ]
-            )
-        )
-    )
+    type_ = draw(st.sampled_from(sorted(get_args(QuestionType))))
     data: dict[str, Any] = {
         "key": key,
         "type": type_,
