@@ -220,12 +220,7 @@ async def lock_or_create_response(
         questionnaire_version,
         now,
     )
-    row = await conn.fetchrow(
-        f"SELECT {_RESPONSE_COLUMNS} FROM response"
-        " WHERE survey_id = $1 AND organisation_id = $2 FOR UPDATE",
-        survey_id,
-        organisation_id,
-    )
+    row = await lock_response(conn, survey_id, organisation_id)
     assert row is not None
     return row, bool(created)
 
