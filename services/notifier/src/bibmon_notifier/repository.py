@@ -388,28 +388,27 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
     return list(
         await conn.fetch(
             """
-            SELECT format('reminder:%s:%s:%s:%s', s.survey_id, p.organisation_id, due.days,
-                          extract(epoch FROM s.closes_at)::bigint) AS idempotency_key,
-                   s.survey_id, p.organisation_id, due.days, s.title, s.mandatory,
-                   s.legal_basis, s.legal_basis_name, s.closes_at
-            FROM survey s
-            JOIN survey_participant p USING (survey_id)
-            CROSS JOIN LATERAL (
-                SELECT min(d) AS days FROM unnest($2::int[]) AS d
-                WHERE $1 >= s.closes_at - make_interval(days => d)
-            ) AS due
-            WHERE s.closed_at IS NULL AND s.opens_at <= $1 AND s.closes_at > $1
-              AND NOT p.submitted
-              AND due.days IS NOT NULL
-              AND s.closes_at - make_interval(days => due.days)
-                  > greatest(s.invited_at, s.deadline_set_at)
-              AND NOT EXISTS (
-                  SELECT 1 FROM email_job j
-                  WHERE j.idempotency_key
-                        = format('reminder:%s:%s:%s:%s', s.survey_id, p.organisation_id,
-                                 due.days, extract(epoch FROM s.closes_at)::bigint)
-              )
-            ORDER BY s.survey_id, p.organisation_id
+            SELECT * FROM (
+                SELECT format('reminder:%s:%s:%s:%s', s.survey_id, p.organisation_id, due.days,
+                              extract(epoch FROM s.closes_at)::bigint) AS idempotency_key,
+                       s.survey_id, p.organisation_id, due.days, s.title, s.mandatory,
+                       s.legal_basis, s.legal_basis_name, s.closes_at
+                FROM survey s
+                JOIN survey_participant p USING (survey_id)
+                CROSS JOIN LATERAL (
+                    SELECT min(d) AS days FROM unnest($2::int[]) AS d
+                    WHERE $1 >= s.closes_at - make_interval(days => d)
+                ) AS due
+                WHERE s.closed_at IS NULL AND s.opens_at <= $1 AND s.closes_at > $1
+                  AND NOT p.submitted
+                  AND due.days IS NOT NULL
+                  AND s.closes_at - make_interval(days => due.days)
+                      > greatest(s.invited_at, s.deadline_set_at)
+            ) AS due_now
+            WHERE NOT EXISTS (
+                SELECT 1 FROM email_job j WHERE j.idempotency_key = due_now.idempotency_key
+            )
+            ORDER BY survey_id, organisation_id
             """,
             now,
             offsets,
