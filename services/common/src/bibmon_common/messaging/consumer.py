@@ -242,7 +242,6 @@ class Consumer:
             exc_info=exc,
         )
         retry_headers = {**_plain(headers), ATTEMPT_HEADER: next_attempt}
-        retry_headers.pop("x-death", None)
         await self._republish(
             message, DEFAULT_EXCHANGE, retry_queue_name(self.queue_name, delay), retry_headers
         )
