@@ -8,15 +8,25 @@ from typing import Any
 import asyncpg
 
 from bibmon_common.auth import SCOPE_FULL
-from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
+from bibmon_common.errors import Conflict, InvalidInput, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.domain import totp
 from bibmon_identity.domain.tokens import hash_recovery_code, new_recovery_codes
+from bibmon_identity.repository import Conn
 from bibmon_identity.services import audit
 from bibmon_identity.services.auth import TokenPair, issue_session
 from bibmon_identity.services.runtime import Runtime, utcnow
+from bibmon_identity.services.users import existing_user
 
 WRONG_CODE = "The code is incorrect; check the time on your device and try the next code."
+
+
+async def _not_yet_enrolled(conn: Conn, user_id: uuid.UUID) -> asyncpg.Record:
+    """The user's row, locked; 404 when gone, 409 when TOTP is already active."""
+    user = await existing_user(conn, user_id, for_update=True)
+    if user["totp_confirmed_at"] is not None:
+        raise Conflict("Two-factor authentication is already set up.", type_="mfa-already-enrolled")
+    return user
 
 
 async def enrol(
@@ -24,13 +34,7 @@ async def enrol(
 ) -> dict[str, Any]:
     """Start (or restart) enrolment: a new seed, not yet active until confirmed."""
     async with pool.acquire() as conn, conn.transaction():
-        user = await repo.get_user(conn, user_id, for_update=True)
-        if user is None:
-            raise NotFound("The user does not exist.")
-        if user["totp_confirmed_at"] is not None:
-            raise Conflict(
-                "Two-factor authentication is already set up.", type_="mfa-already-enrolled"
-            )
+        user = await _not_yet_enrolled(conn, user_id)
         secret = totp.new_secret()
         encrypted = rt.cipher.encrypt(secret.encode(), f"totp:{user_id}".encode())
         await repo.update_user(conn, user_id, {"totp_secret": encrypted, "totp_last_step": None})
@@ -54,13 +58,7 @@ async def confirm(
     error: Exception | None = None
     pair: TokenPair | None = None
     async with pool.acquire() as conn, conn.transaction():
-        user = await repo.get_user(conn, user_id, for_update=True)
-        if user is None:
-            raise NotFound("The user does not exist.")
-        if user["totp_confirmed_at"] is not None:
-            raise Conflict(
-                "Two-factor authentication is already set up.", type_="mfa-already-enrolled"
-            )
+        user = await _not_yet_enrolled(conn, user_id)
         if user["totp_secret"] is None:
             raise Conflict("Start the enrolment first.", type_="mfa-not-started")
         secret = rt.cipher.decrypt(user["totp_secret"], f"totp:{user_id}".encode()).decode()
