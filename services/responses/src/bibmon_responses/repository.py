@@ -122,8 +122,14 @@ async def previous_survey_id(
 # returned has none). A returned submission is no figure the organisation stands by (a
 # typo, say): it must neither widen the national range nor show as the organisation's
 # previous answer. `domain.counted_answers` is the reference; tests hold both queries
-# below to it.
-_COUNTED = "s.review IS DISTINCT FROM 'returned'"
+# below to it. $1 is the survey, $2 one organisation or NULL for every one.
+_COUNTED_SUBMISSIONS = """
+SELECT DISTINCT ON (r.id) r.organisation_id, s.answers
+FROM response r JOIN response_submission s ON s.response_id = r.id
+WHERE r.survey_id = $1 AND ($2::uuid IS NULL OR r.organisation_id = $2)
+  AND s.review IS DISTINCT FROM 'returned'
+ORDER BY r.id, s.submission DESC
+"""
 
 
 async def latest_submitted_answers(
@@ -131,17 +137,7 @@ async def latest_submitted_answers(
 ) -> list[Row]:
     """(organisation_id, answers) of the counted submission of each response to a survey
     (its latest that was not returned), of one organisation when given."""
-    return await conn.fetch(
-        f"""
-        SELECT DISTINCT ON (r.id) r.organisation_id, s.answers
-        FROM response r JOIN response_submission s ON s.response_id = r.id
-        WHERE r.survey_id = $1 AND ($2::uuid IS NULL OR r.organisation_id = $2)
-          AND {_COUNTED}
-        ORDER BY r.id, s.submission DESC
-        """,
-        survey_id,
-        organisation_id,
-    )
+    return await conn.fetch(_COUNTED_SUBMISSIONS, survey_id, organisation_id)
 
 
 async def national_ranges(
@@ -155,19 +151,15 @@ async def national_ranges(
     """
     rows = await conn.fetch(
         f"""
-        WITH counted AS (
-            SELECT DISTINCT ON (r.id) s.answers
-            FROM response r JOIN response_submission s ON s.response_id = r.id
-            WHERE r.survey_id = $1 AND {_COUNTED}
-            ORDER BY r.id, s.submission DESC
-        )
+        WITH counted AS ({_COUNTED_SUBMISSIONS})
         SELECT kv.key, min((kv.value #>> '{{}}')::float8) AS low,
                max((kv.value #>> '{{}}')::float8) AS high
         FROM counted CROSS JOIN LATERAL jsonb_each(counted.answers) AS kv
-        WHERE kv.key = ANY($2::text[]) AND jsonb_typeof(kv.value) = 'number'
+        WHERE kv.key = ANY($3::text[]) AND jsonb_typeof(kv.value) = 'number'
         GROUP BY kv.key
         """,
         survey_id,
+        None,
         list(keys),
     )
     return {r["key"]: (r["low"], r["high"]) for r in rows}
