@@ -397,9 +397,19 @@ async def _mfa_failed(
     return Unauthorized(BAD_CODE, type_="invalid-code")
 
 
+def _totp_binding(user_id: uuid.UUID) -> bytes:
+    # AES-GCM associated data: a seed decrypts only in its own user's row.
+    return f"totp:{user_id}".encode()
+
+
+def encrypt_totp_secret(rt: Runtime, user_id: uuid.UUID, secret: str) -> bytes:
+    """The TOTP seed as stored in the user's row."""
+    return rt.cipher.encrypt(secret.encode(), _totp_binding(user_id))
+
+
 def decrypt_totp_secret(rt: Runtime, user: asyncpg.Record) -> str:
     """The user's TOTP seed in clear (only in memory)."""
-    return rt.cipher.decrypt(user["totp_secret"], f"totp:{user['id']}".encode()).decode()
+    return rt.cipher.decrypt(user["totp_secret"], _totp_binding(user["id"])).decode()
 
 
 # --- refresh and logout ----------------------------------------------------------------

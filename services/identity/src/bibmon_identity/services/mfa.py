@@ -14,7 +14,12 @@ from bibmon_identity.domain import totp
 from bibmon_identity.domain.tokens import hash_recovery_code, new_recovery_codes
 from bibmon_identity.repository import Conn
 from bibmon_identity.services import audit
-from bibmon_identity.services.auth import TokenPair, issue_session
+from bibmon_identity.services.auth import (
+    TokenPair,
+    decrypt_totp_secret,
+    encrypt_totp_secret,
+    issue_session,
+)
 from bibmon_identity.services.runtime import Runtime, utcnow
 from bibmon_identity.services.users import existing_user
 
@@ -36,7 +41,7 @@ async def enrol(
     async with pool.acquire() as conn, conn.transaction():
         user = await _not_yet_enrolled(conn, user_id)
         secret = totp.new_secret()
-        encrypted = rt.cipher.encrypt(secret.encode(), f"totp:{user_id}".encode())
+        encrypted = encrypt_totp_secret(rt, user_id, secret)
         await repo.update_user(conn, user_id, {"totp_secret": encrypted, "totp_last_step": None})
         await audit.record(
             conn,
@@ -61,7 +66,7 @@ async def confirm(
         user = await _not_yet_enrolled(conn, user_id)
         if user["totp_secret"] is None:
             raise Conflict("Start the enrolment first.", type_="mfa-not-started")
-        secret = rt.cipher.decrypt(user["totp_secret"], f"totp:{user_id}".encode()).decode()
+        secret = decrypt_totp_secret(rt, user)
         step = totp.verify(secret, code, last_step=user["totp_last_step"])
         if step is None:
             error = InvalidInput(
