@@ -171,6 +171,16 @@ _HTTP_TITLES = {
 }
 
 
+def _internal_error(request: Request) -> JSONResponse:
+    """The 500 problem: no internals, whatever went wrong (the cause is logged)."""
+    return problem(
+        500,
+        "Internal server error",
+        detail="Something went wrong on our side; it has been logged.",
+        instance=request.url.path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain errors, validation errors and HTTP errors to problem+json."""
 
@@ -228,12 +238,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 error=type(exc).__name__,
                 sqlstate=getattr(exc, "sqlstate", None),
             )
-            return problem(
-                500,
-                "Internal server error",
-                detail="Something went wrong on our side; it has been logged.",
-                instance=request.url.path,
-            )
+            return _internal_error(request)
         # A backstop: input that passed validation but that PostgreSQL (or asyncpg, which
         # raises the same class for an argument it cannot encode) refuses: NUL or a lone
         # surrogate in text or jsonb, a number or date out of the column's range, text that
@@ -256,9 +261,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", path=request.url.path)
-        return problem(
-            500,
-            "Internal server error",
-            detail="Something went wrong on our side; it has been logged.",
-            instance=request.url.path,
-        )
+        return _internal_error(request)
