@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -356,10 +355,8 @@ class Jobs:
 
     async def events(self, type_: str) -> list[dict[str, Any]]:
         """Payloads (`data`) of the outbox rows of one type."""
-        rows = await self.pool.fetch(
-            "SELECT payload::text AS payload FROM outbox WHERE type = $1", type_
-        )
-        return [json.loads(r["payload"])["data"] for r in rows]
+        rows = await self.pool.fetch("SELECT payload FROM outbox WHERE type = $1", type_)
+        return [r["payload"]["data"] for r in rows]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
