@@ -123,7 +123,7 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
             participants = domain.resolve(domain.AllOrganisations(mode="all"), organisations)
             await services.publish_checked(conn, row, participants, demo.published_at)
             if demo.closed:
-                await services.record_closed_at_deadline(conn, row["id"], now)
+                await services.close_at_deadline(conn, now, [demo.id])
     log.info("demo.surveys_created", surveys=len(DEMO_SURVEY_IDS), participants=len(organisations))
     return True
 

@@ -255,8 +255,11 @@ async def get_questionnaire_version(conn: Conn, survey_id: UUID, version: int) -
     )
 
 
-async def close_due(conn: Conn, now: datetime) -> list[Row]:
-    """Mark the published surveys past their deadline as closed; return those this call closed.
+async def close_due(
+    conn: Conn, now: datetime, survey_ids: Sequence[UUID] | None = None
+) -> list[Row]:
+    """Mark the published surveys past their deadline as closed (only `survey_ids`, when
+    given); return those this call closed.
 
     Rows another closer (or a close by hand) holds are skipped; a row whose close was
     committed meanwhile fails the re-checked `closed_at IS NULL`. So every survey is
@@ -268,6 +271,7 @@ async def close_due(conn: Conn, now: datetime) -> list[Row]:
             WITH due AS (
                 SELECT id FROM survey
                 WHERE published_at IS NOT NULL AND closed_at IS NULL AND closes_at <= $1
+                  AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
                 ORDER BY id
                 FOR UPDATE SKIP LOCKED
             )
@@ -277,5 +281,6 @@ async def close_due(conn: Conn, now: datetime) -> list[Row]:
             RETURNING s.id, s.closed_at
             """,
             now,
+            None if survey_ids is None else list(survey_ids),
         )
     )

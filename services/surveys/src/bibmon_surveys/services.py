@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -471,35 +472,23 @@ async def close_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> dic
     return present(closed, now)
 
 
-async def record_closed_at_deadline(conn: Conn, survey_id: UUID, now: datetime) -> Row:
-    """Close a published survey whose deadline has passed, as the closer does, inside the
-    caller's transaction (the caller holds the row): `closed_at` = `closes_at`."""
-    row = await repo.get_survey(conn, survey_id)
-    assert row is not None
-    assert row["published_at"] is not None
-    assert row["closed_at"] is None
-    assert row["closes_at"] <= now
-    await repo.update_survey(
-        conn,
-        survey_id,
-        {"closed_at": row["closes_at"], "closed_by_hand": False, "updated_at": now},
-    )
-    await _enqueue(
-        conn, SurveyClosed(survey_id=survey_id, closed_at=row["closes_at"], by_hand=False)
-    )
-    closed = await repo.get_survey(conn, survey_id)
-    assert closed is not None
-    return closed
+async def close_at_deadline(
+    conn: Conn, now: datetime, survey_ids: Sequence[UUID] | None = None
+) -> list[Row]:
+    """Close the published surveys past their deadline (only `survey_ids`, when given)
+    inside the caller's transaction, `closed_at` = `closes_at`, and announce each once."""
+    rows = await repo.close_due(conn, now, survey_ids)
+    for row in rows:
+        await _enqueue(
+            conn, SurveyClosed(survey_id=row["id"], closed_at=row["closed_at"], by_hand=False)
+        )
+    return rows
 
 
 async def close_due_surveys(pool: asyncpg.Pool, clock: Clock) -> list[UUID]:
     """Close every published survey whose deadline has passed; each exactly once."""
     async with pool.acquire() as conn, conn.transaction():
-        rows = await repo.close_due(conn, clock.now())
-        for row in rows:
-            await _enqueue(
-                conn, SurveyClosed(survey_id=row["id"], closed_at=row["closed_at"], by_hand=False)
-            )
+        rows = await close_at_deadline(conn, clock.now())
     for row in rows:
         log.info("survey.closed", survey_id=str(row["id"]), by_hand=False)
     return [row["id"] for row in rows]
