@@ -19,6 +19,12 @@ Row = asyncpg.Record
 # A plain connection or one borrowed from the pool; both behave the same.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
+
+async def advisory_xact_lock(conn: Conn, key: int) -> None:
+    """Wait for a transaction-scoped advisory lock (one replica at a time does the work)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+
 # --- organisations ---------------------------------------------------------------------
 
 ORG_COLUMNS = (

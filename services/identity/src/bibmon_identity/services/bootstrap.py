@@ -50,7 +50,7 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
     # start, but the admin must enrol TOTP at first login (mfa_enrolment scope).
     password_hash = await rt.hashing.hash(password.get_secret_value())
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _BOOTSTRAP_LOCK)
+        await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
         if await repo.username_taken(conn, ADMIN_USERNAME):
             return False
         user_id = uuid.uuid4()
@@ -96,7 +96,7 @@ async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
     password_hash = await rt.hashing.hash(rt.settings.demo_password.get_secret_value())
     created = 0
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _BOOTSTRAP_LOCK)
+        await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
         existing = await repo.existing_usernames(conn, list(missing))
         for username, organisation in missing.items():
             if username in existing:

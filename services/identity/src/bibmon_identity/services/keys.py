@@ -44,7 +44,7 @@ class KeyStore:
         """Load (and if needed create or rotate) the keys."""
         self._pool = pool
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _KEY_LOCK)
+            await repo.advisory_xact_lock(conn, _KEY_LOCK)
             await self._ensure(conn)
         await self.reload()
 

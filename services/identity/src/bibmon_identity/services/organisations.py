@@ -206,7 +206,7 @@ async def import_csv(
     parsed = parse_organisations_csv(text)
     created = updated = unchanged = 0
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _IMPORT_LOCK)  # one at a time
+        await repo.advisory_xact_lock(conn, _IMPORT_LOCK)  # one at a time
         for item in parsed.rows:
             existing = await repo.get_organisation_by_name(conn, item.name)
             if existing is None:
