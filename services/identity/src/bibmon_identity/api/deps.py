@@ -8,11 +8,11 @@ import asyncpg
 from fastapi import Depends, Request
 
 from bibmon_common.app import get_ctx
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.services.runtime import Runtime, runtime_of
 
 
 def _runtime(request: Request) -> Runtime:
-    return get_ctx(request).extras["identity"]
+    return runtime_of(get_ctx(request))
 
 
 def _pool(request: Request) -> asyncpg.Pool:
