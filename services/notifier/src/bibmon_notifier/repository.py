@@ -14,10 +14,12 @@ Conn = asyncpg.Connection | PoolConnectionProxy
 
 NOTIFY_CHANNEL = "bibmon_notifier_email"
 
-# Columns an operator may see: never the recipient or the context (links, names).
+# Columns an operator may see: never the recipient or the context (links, names). A
+# finished job has no next attempt.
 PUBLIC_COLUMNS = (
     "id, template, locale, status, attempts, last_error, created_at, sent_at, "
-    "next_attempt_at, expires_at, finished_at, subject_user_id, "
+    "CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at, "
+    "expires_at, finished_at, subject_user_id, "
     "recipient_survey_id AS survey_id, recipient_organisation_id AS organisation_id"
 )
 # Whether the job still knows whom to send to: an address, or a reference plus its context.

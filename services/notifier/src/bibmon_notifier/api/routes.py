@@ -46,10 +46,7 @@ class EmailList(BaseModel):
 
 
 def _out(row: object) -> EmailOut:
-    data = dict(row)  # type: ignore[call-overload]
-    if data["status"] != "pending":
-        data["next_attempt_at"] = None
-    return EmailOut.model_validate(data)
+    return EmailOut.model_validate(dict(row))  # type: ignore[call-overload]
 
 
 @router.get("/emails", response_model=EmailList, summary="List e-mails (kb_admin)")
