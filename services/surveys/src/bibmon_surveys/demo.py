@@ -102,11 +102,8 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
     """
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", DEMO_LOCK)
-        existing = await conn.fetchval(
-            "SELECT count(*) FROM survey WHERE id = ANY($1::uuid[])", list(DEMO_SURVEY_IDS)
-        )
-        if existing:
+        await repo.advisory_lock(conn, DEMO_LOCK)
+        if await repo.surveys_exist(conn, DEMO_SURVEY_IDS):
             return False
         organisations = await list_organisations(conn)
         if not organisations:
@@ -128,11 +125,6 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
     return True
 
 
-async def _organisation_count(pool: asyncpg.Pool) -> int:
-    async with pool.acquire() as conn:
-        return int(await conn.fetchval("SELECT count(*) FROM organisation"))
-
-
 async def seed_when_ready(
     ctx: ServiceContext, *, settle_seconds: float, wait_seconds: float
 ) -> bool:
@@ -151,11 +143,12 @@ async def seed_when_ready(
         try:
             if not checked_empty:
                 async with ctx.pool.acquire() as conn:
-                    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM survey)"):
+                    if await repo.surveys_exist(conn):
                         log.info("demo.skipped", reason="surveys exist")
                         return False
                 checked_empty = True
-            now_count = await _organisation_count(ctx.pool)
+            async with ctx.pool.acquire() as conn:
+                now_count = await repo.organisation_count(conn)
             if now_count != count:
                 count, stable_since = now_count, loop.time()
             elif count > 0 and loop.time() - stable_since >= settle_seconds:

@@ -98,6 +98,16 @@ async def get_survey(conn: Conn, survey_id: UUID, *, for_update: bool = False) -
     return await conn.fetchrow(_WITH_PARTICIPANTS + " WHERE s.id = $1", survey_id)
 
 
+async def surveys_exist(conn: Conn, survey_ids: Sequence[UUID] | None = None) -> bool:
+    """Whether any survey exists (any of `survey_ids`, when given)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM survey WHERE $1::uuid[] IS NULL OR id = ANY($1::uuid[]))",
+            None if survey_ids is None else list(survey_ids),
+        )
+    )
+
+
 async def update_survey(conn: Conn, survey_id: UUID, fields: dict[str, Any]) -> None:
     """Set the given columns of a survey."""
     names = list(fields)
@@ -196,6 +206,11 @@ async def participants(conn: Conn, survey_id: UUID) -> list[Row]:
     )
 
 
+async def organisation_count(conn: Conn) -> int:
+    """How many organisations the read model holds."""
+    return int(await conn.fetchval("SELECT count(*) FROM organisation"))
+
+
 async def known_organisation_ids(conn: Conn, ids: Sequence[UUID]) -> set[UUID]:
     """Which of `ids` the read model knows."""
     rows = await conn.fetch("SELECT id FROM organisation WHERE id = ANY($1::uuid[])", list(ids))
@@ -243,6 +258,11 @@ async def lock_series(conn: Conn, series_key: str | None) -> None:
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext('bibmon-series:' || $1::text))", series_key
         )
+
+
+async def advisory_lock(conn: Conn, key: int) -> None:
+    """Take the transaction-level advisory lock `key` (held until the transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
 
 
 async def get_questionnaire_version(conn: Conn, survey_id: UUID, version: int) -> Row | None:
