@@ -37,6 +37,7 @@ from bibmon_responses.config import ResponsesSettings
 from bibmon_responses.domain import (
     EDITABLE,
     STATUSES,
+    PlausibilityWarning,
     Status,
     StoredAnswer,
     SurveyFacts,
@@ -153,28 +154,37 @@ def _stored(rows: list[Row]) -> dict[str, StoredAnswer]:
     return {r["question"]: StoredAnswer(r["value"], r["revision"], r["changed_at"]) for r in rows}
 
 
-@dataclass(frozen=True)
-class _Previous:
-    answers: dict[str, Any]
-    national: dict[str, tuple[float, float]]
-
-
-async def _previous(
-    conn: Conn, survey: SurveyFacts, organisation_id: UUID, questionnaire: Questionnaire
-) -> _Previous:
-    """The organisation's answers to the previous survey of the series and its national range."""
-    if survey.series_key is None:
-        return _Previous({}, {})
-    previous_id = await repo.previous_survey_id(conn, survey.id, survey.series_key, survey.opens_at)
-    if previous_id is None:
-        return _Previous({}, {})
-    keys = questionnaire.by_key()
-    mine = await repo.latest_submitted_answers(conn, previous_id, organisation_id)
-    own: dict[str, Any] = mine[0]["answers"] if mine else {}
-    return _Previous(
-        answers={k: v for k, v in own.items() if k in keys},
-        national=await repo.national_ranges(conn, previous_id, list(keys)),
+async def _plausibility(
+    conn: Conn,
+    rt: Runtime,
+    survey: SurveyFacts,
+    organisation_id: UUID,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+) -> tuple[dict[str, Any], list[PlausibilityWarning]]:
+    """The organisation's answers to the previous survey of the series (for keys of this
+    questionnaire), and the warnings `answers` raise against them and its national range."""
+    previous: dict[str, Any] = {}
+    national: dict[str, tuple[float, float]] = {}
+    if survey.series_key is not None:
+        previous_id = await repo.previous_survey_id(
+            conn, survey.id, survey.series_key, survey.opens_at
+        )
+        if previous_id is not None:
+            keys = questionnaire.by_key()
+            mine = await repo.latest_submitted_answers(conn, previous_id, organisation_id)
+            own: dict[str, Any] = mine[0]["answers"] if mine else {}
+            previous = {k: v for k, v in own.items() if k in keys}
+            national = await repo.national_ranges(conn, previous_id, list(keys))
+    warnings = plausibility_warnings(
+        questionnaire,
+        answers,
+        previous=previous,
+        national=national,
+        ratio=rt.settings.plausibility_ratio,
+        range_factor=rt.settings.national_range_factor,
     )
+    return previous, warnings
 
 
 async def _view(
@@ -188,14 +198,8 @@ async def _view(
     questionnaire = await _questionnaire(conn, survey.id, version)
     stored = _stored(await repo.list_answers(conn, response["id"])) if response else {}
     answers = present_answers(stored)
-    previous = await _previous(conn, survey, organisation_id, questionnaire)
-    warnings = plausibility_warnings(
-        questionnaire,
-        answers,
-        previous=previous.answers,
-        national=previous.national,
-        ratio=rt.settings.plausibility_ratio,
-        range_factor=rt.settings.national_range_factor,
+    previous, warnings = await _plausibility(
+        conn, rt, survey, organisation_id, questionnaire, answers
     )
     status = response["status"] if response else "not_started"
     correction_open = bool(response and response["correction_open"])
@@ -217,7 +221,7 @@ async def _view(
         "reopen_reason": response["reopen_reason"] if response else None,
         "explanations": dict(response["explanations"]) if response else {},
         "warnings": [w.as_dict() for w in warnings],
-        "previous_answers": previous.answers,
+        "previous_answers": previous,
         "can_edit": can_edit,
         "can_submit": can_edit and not validate_answers(questionnaire, answers, complete=True),
         "updated_at": response["updated_at"] if response else None,
@@ -354,15 +358,7 @@ async def submit(
         errors = [
             e.as_field_error() for e in validate_answers(questionnaire, answers, complete=True)
         ]
-        previous = await _previous(conn, survey, organisation_id, questionnaire)
-        warnings = plausibility_warnings(
-            questionnaire,
-            answers,
-            previous=previous.answers,
-            national=previous.national,
-            ratio=rt.settings.plausibility_ratio,
-            range_factor=rt.settings.national_range_factor,
-        )
+        _, warnings = await _plausibility(conn, rt, survey, organisation_id, questionnaire, answers)
         errors += explanation_errors(
             questionnaire,
             explanations,
