@@ -61,21 +61,18 @@ check "secrets generator covers every secret compose mounts" \
 
 # ---------------------------------------------------------------- nginx templates
 GATEWAY_PORT="$(free_port)"
+# The server template's placeholders (NAME=VALUE), given alike to both renderers below.
+SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" WEB_ROOT="$ROOT/deploy/web")
 declare -A UPSTREAM_PORT
 for svc in identity surveys responses reporting notifier; do
     UPSTREAM_PORT[$svc]="$(free_port)"
+    SERVER_VALUES+=("${svc^^}_UPSTREAM=127.0.0.1:${UPSTREAM_PORT[$svc]}")
 done
 mkdir -p "$TMP/var"
 
 render_server() {
     python3 deploy/nginx/render.py deploy/nginx/templates/bibmon.conf.template "$1" \
-        GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" \
-        IDENTITY_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[identity]}" \
-        SURVEYS_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[surveys]}" \
-        RESPONSES_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[responses]}" \
-        REPORTING_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[reporting]}" \
-        NOTIFIER_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[notifier]}" \
-        WEB_ROOT="$ROOT/deploy/web"
+        "${SERVER_VALUES[@]}"
 }
 
 render_both() {
@@ -88,14 +85,7 @@ check "nginx templates render with string.Template (make run)" render_both
 # The official nginx image renders with envsubst, restricted to the defined env vars
 # (docker-entrypoint.d/20-envsubst-on-templates.sh); it must give the same text.
 envsubst_same() {
-    env -i PATH="$PATH" HOME=/root HOSTNAME=gateway NGINX_VERSION=1.27.0 \
-        GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" \
-        IDENTITY_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[identity]}" \
-        SURVEYS_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[surveys]}" \
-        RESPONSES_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[responses]}" \
-        REPORTING_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[reporting]}" \
-        NOTIFIER_UPSTREAM="127.0.0.1:${UPSTREAM_PORT[notifier]}" \
-        WEB_ROOT="$ROOT/deploy/web" \
+    env -i PATH="$PATH" HOME=/root HOSTNAME=gateway NGINX_VERSION=1.27.0 "${SERVER_VALUES[@]}" \
         sh -c 'defined_envs=$(printf "\${%s} " $(awk "END { for (name in ENVIRON) { print name } }" </dev/null)); envsubst "$defined_envs"' \
         <deploy/nginx/templates/bibmon.conf.template >"$TMP/bibmon.envsubst.conf" &&
         diff -u "$TMP/bibmon.conf" "$TMP/bibmon.envsubst.conf"
