@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from bibmon_common.app import DbConn
 from bibmon_common.auth import KbAdmin
-from bibmon_identity.api.deps import Origin, Pool, Rt
+from bibmon_identity.api.deps import Limit, Offset, Origin, Pool, Rt
 from bibmon_identity.api.schemas import (
     AccountRequestCreatedOut,
     AccountRequestIn,
@@ -18,6 +18,7 @@ from bibmon_identity.api.schemas import (
     ApproveIn,
     RejectedOut,
     RejectIn,
+    Role,
     UserIn,
     UserOut,
     UserPage,
@@ -26,9 +27,6 @@ from bibmon_identity.api.schemas import (
 from bibmon_identity.services import accounts, users
 
 router = APIRouter()
-
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @router.post(
@@ -105,7 +103,7 @@ async def list_users(
     _: KbAdmin,
     conn: DbConn,
     organisation_id: UUID | None = None,
-    role: Literal["library_staff", "kb_admin", "researcher"] | None = None,
+    role: Role | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from bibmon_common.app import get_ctx
 from bibmon_identity.services.runtime import Runtime, runtime_of
@@ -28,3 +28,6 @@ def _origin(request: Request) -> str | None:
 Rt = Annotated[Runtime, Depends(_runtime)]
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 Origin = Annotated[str | None, Depends(_origin)]
+# Paging of the list endpoints.
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]

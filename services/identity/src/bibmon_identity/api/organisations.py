@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from bibmon_common.app import DbConn
 from bibmon_common.auth import CurrentPrincipal, KbAdmin
 from bibmon_common.errors import DomainError, InvalidInput, field_error
-from bibmon_identity.api.deps import Origin, Pool, Rt
+from bibmon_identity.api.deps import Limit, Offset, Origin, Pool, Rt
 from bibmon_identity.api.schemas import (
     ContactIn,
     ContactOut,
@@ -36,8 +36,8 @@ async def list_organisations(
     conn: DbConn,
     province: Annotated[str | None, Query(max_length=100)] = None,
     size_class: SizeClass | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """No login needed: the account request form lists them."""
     return await organisations.list_organisations(

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+Role = Literal["library_staff", "kb_admin", "researcher"]
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -107,7 +109,7 @@ class AccountRequestPage(BaseModel):
 
 
 class ApproveIn(_In):
-    role: Literal["library_staff", "kb_admin", "researcher"] = "library_staff"
+    role: Role = "library_staff"
     username: str | None = Field(default=None, max_length=64)
 
 
@@ -125,9 +127,6 @@ class RejectIn(_In):
 class RejectedOut(BaseModel):
     id: UUID
     status: str
-
-
-Role = Literal["library_staff", "kb_admin", "researcher"]
 
 
 class UserIn(_In):
