@@ -20,15 +20,12 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyPublished
 from bibmon_common.demo import DEMO_CLOSED_YEAR, DEMO_NAMESPACE, demo_answers
-from bibmon_common.messaging.outbox import enqueue
 from bibmon_common.questionnaire import validate_answers
 from bibmon_responses import repository as repo
-from bibmon_responses.domain import snapshot_answers
 from bibmon_responses.repository import Conn
-from bibmon_responses.services import SOURCE
+from bibmon_responses.services import record_submission
 
 log = structlog.get_logger(__name__)
 
@@ -91,39 +88,16 @@ async def submit_demo_responses(conn: Conn, message: SurveyPublished) -> int:
         if not new:
             skipped += 1
             continue
-        snapshot = snapshot_answers(questionnaire, answers)
         await repo.upsert_answers(conn, response["id"], answers, revision=1, changed_at=started_at)
-        await repo.insert_submission(
+        await record_submission(
             conn,
-            response_id=response["id"],
-            submission=1,
-            questionnaire_version=message.questionnaire_version,
-            answers=snapshot,
+            response,
+            questionnaire,
+            answers,
             explanations={},
             warnings=[],  # the first survey of its series: nothing to compare with
-            submitted_at=submitted_at,
-        )
-        await repo.update_response(
-            conn,
-            response["id"],
+            at=submitted_at,
             revision=1,
-            submission=1,
-            submitted_at=submitted_at,
-            updated_at=submitted_at,
-        )
-        await enqueue(
-            conn,
-            ResponseSubmitted(
-                response_id=response["id"],
-                survey_id=message.survey_id,
-                organisation_id=organisation_id,
-                submission=1,
-                submitted_at=submitted_at,
-                questionnaire_version=message.questionnaire_version,
-                answers=snapshot,
-                explanations={},
-            ),
-            source=SOURCE,
         )
         created += 1
     log.info(

@@ -334,6 +334,59 @@ async def save_answers(
         return await _view(conn, rt, survey, organisation_id, response)
 
 
+async def record_submission(
+    conn: Conn,
+    response: Row,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    *,
+    explanations: dict[str, str],
+    warnings: list[dict[str, Any]],
+    at: datetime,
+    **changes: Any,
+) -> Row:
+    """Submit the locked response's answers as its next submission: the history row, the
+    response's state and `responses.response.submitted.v1` in the outbox. `changes` are
+    further columns of the response to set with it. Returns the updated response."""
+    snapshot = snapshot_answers(questionnaire, answers)
+    submission = response["submission"] + 1
+    await repo.insert_submission(
+        conn,
+        response_id=response["id"],
+        submission=submission,
+        questionnaire_version=response["questionnaire_version"],
+        answers=snapshot,
+        explanations=explanations,
+        warnings=warnings,
+        submitted_at=at,
+    )
+    response = await repo.update_response(
+        conn,
+        response["id"],
+        status="submitted",
+        submission=submission,
+        submitted_at=at,
+        explanations=explanations,
+        updated_at=at,
+        **changes,
+    )
+    await enqueue(
+        conn,
+        ResponseSubmitted(
+            response_id=response["id"],
+            survey_id=response["survey_id"],
+            organisation_id=response["organisation_id"],
+            submission=submission,
+            submitted_at=at,
+            questionnaire_version=response["questionnaire_version"],
+            answers=snapshot,
+            explanations=explanations,
+        ),
+        source=SOURCE,
+    )
+    return response
+
+
 async def submit(
     conn: Conn,
     rt: Runtime,
@@ -368,46 +421,20 @@ async def submit(
         if errors:
             raise InvalidInput("The response cannot be submitted yet.", errors=errors)
         explanations = {k: v.strip() for k, v in explanations.items() if v.strip()}
-        snapshot = snapshot_answers(questionnaire, answers)
-        submission = response["submission"] + 1
-        await repo.insert_submission(
+        response = await record_submission(
             conn,
-            response_id=response["id"],
-            submission=submission,
-            questionnaire_version=response["questionnaire_version"],
-            answers=snapshot,
+            response,
+            questionnaire,
+            answers,
             explanations=explanations,
             warnings=[w.as_dict() for w in warnings],
-            submitted_at=now,
-        )
-        response = await repo.update_response(
-            conn,
-            response["id"],
-            status="submitted",
-            submission=submission,
-            submitted_at=now,
-            explanations=explanations,
-            updated_at=now,
-        )
-        await enqueue(
-            conn,
-            ResponseSubmitted(
-                response_id=response["id"],
-                survey_id=survey_id,
-                organisation_id=organisation_id,
-                submission=submission,
-                submitted_at=now,
-                questionnaire_version=response["questionnaire_version"],
-                answers=snapshot,
-                explanations=explanations,
-            ),
-            source=SOURCE,
+            at=now,
         )
         log.info(
             "response.submitted",
             survey_id=str(survey_id),
             organisation_id=str(organisation_id),
-            submission=submission,
+            submission=response["submission"],
         )
         return await _view(conn, rt, survey, organisation_id, response)
 
