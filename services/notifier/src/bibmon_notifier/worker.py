@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import structlog
 from asyncpg.pool import PoolConnectionProxy
@@ -17,6 +18,23 @@ from bibmon_notifier.services import Delivery
 log = structlog.get_logger(__name__)
 
 
+async def _every(
+    seconds: float, stopped: asyncio.Event, tick: Callable[[], Awaitable[object]], error: str
+) -> None:
+    """Run `tick` now and every `seconds` until `stopped` is set.
+
+    A tick that fails is logged as `error` (type only) and the next tick tries again.
+    """
+    while not stopped.is_set():
+        try:
+            await tick()
+        except Exception as exc:
+            log.warning(error, error_type=type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await stopped.wait()
+
+
 class SenderWorker:
     """`concurrency` loops deliver due jobs; NOTIFY wakes them, a short poll backs it up."""
 
@@ -24,7 +42,6 @@ class SenderWorker:
         self.delivery = delivery
         self.settings = delivery.settings
         self._wake = asyncio.Event()
-        self._stopping = False
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: PoolConnectionProxy | None = None
@@ -32,7 +49,6 @@ class SenderWorker:
 
     async def start(self) -> None:
         """Start the delivery loops, the NOTIFY listener and the retention loop."""
-        self._stopping = False
         self._stopped.clear()
         with contextlib.suppress(Exception):
             await self._listen()
@@ -43,7 +59,6 @@ class SenderWorker:
 
     async def stop(self) -> None:
         """Let e-mails being sent finish (bounded by the SMTP timeout), then stop."""
-        self._stopping = True
         self._stopped.set()
         self._wake.set()
         if self._tasks:
@@ -62,17 +77,15 @@ class SenderWorker:
         self._wake.set()
 
     async def _run(self) -> None:
-        while not self._stopping:
+        while not self._stopped.is_set():
             try:
                 delivered = await self.delivery.deliver_next()
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 # Database trouble: back off and try again; the job stays pending.
                 log.warning("sender.error", error_type=type(exc).__name__, exc_info=exc)
                 delivered = False
                 await asyncio.sleep(self.settings.poll_interval_seconds)
-            if not delivered and not self._stopping:
+            if not delivered and not self._stopped.is_set():
                 await self._sleep()
 
     async def _sleep(self) -> None:
@@ -87,16 +100,12 @@ class SenderWorker:
         self._wake.clear()
 
     async def _retention(self) -> None:
-        while not self._stopping:
-            try:
-                await self.delivery.purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("retention.error", error_type=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.retention_interval_seconds):
-                    await self._stopped.wait()
+        await _every(
+            self.settings.retention_interval_seconds,
+            self._stopped,
+            self.delivery.purge,
+            "retention.error",
+        )
 
     async def _listen(self) -> None:
         await self._unlisten()
@@ -157,14 +166,7 @@ class ReminderScheduler:
             self._task = None
 
     async def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The next tick continues where this one stopped.
-                log.warning("reminders.error", error_type=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.reminder_poll_seconds):
-                    await self._stopped.wait()
+        # A failed tick loses nothing: the next one continues where it stopped.
+        await _every(
+            self.settings.reminder_poll_seconds, self._stopped, self.run_once, "reminders.error"
+        )
