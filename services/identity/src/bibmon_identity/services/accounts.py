@@ -17,7 +17,12 @@ from bibmon_identity.repository import Conn
 from bibmon_identity.services import audit
 from bibmon_identity.services.mail import enqueue, send_email
 from bibmon_identity.services.runtime import Runtime, utcnow
-from bibmon_identity.services.users import create_account, email_or_error, free_username
+from bibmon_identity.services.users import (
+    create_account,
+    email_or_error,
+    free_username,
+    organisation_or_error,
+)
 
 
 def present(row: asyncpg.Record) -> dict[str, Any]:
@@ -48,12 +53,7 @@ async def request_account(
     request_id = uuid.uuid4()
     ip_key = throttle_key("account-request-ip", origin or "unknown")
     async with pool.acquire() as conn, conn.transaction():
-        organisation = await repo.get_organisation(conn, data["organisation_id"])
-        if organisation is None:
-            message = "Unknown organisation."
-            raise InvalidInput(
-                message, errors=[field_error("organisation_id", message, "unknown_organisation")]
-            )
+        organisation = await organisation_or_error(conn, data["organisation_id"])
         hour_ago = utcnow() - timedelta(hours=1)
         if (
             await repo.count_rate_events(conn, ip_key, hour_ago)

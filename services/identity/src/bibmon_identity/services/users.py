@@ -77,6 +77,17 @@ def _roles_or_error(roles: Sequence[str], field: str = "roles") -> list[str]:
     return sorted(set(roles))
 
 
+async def organisation_or_error(conn: Conn, organisation_id: uuid.UUID) -> asyncpg.Record:
+    """The organisation's row, or a 422 on `organisation_id`."""
+    org = await repo.get_organisation(conn, organisation_id)
+    if org is None:
+        message = "Unknown organisation."
+        raise InvalidInput(
+            message, errors=[field_error("organisation_id", message, "unknown_organisation")]
+        )
+    return org
+
+
 async def _organisation_for_roles(
     conn: Conn, roles: Sequence[str], organisation_id: uuid.UUID | None
 ) -> asyncpg.Record | None:
@@ -87,13 +98,7 @@ async def _organisation_for_roles(
                 message, errors=[field_error("organisation_id", message, "required")]
             )
         return None
-    org = await repo.get_organisation(conn, organisation_id)
-    if org is None:
-        message = "Unknown organisation."
-        raise InvalidInput(
-            message, errors=[field_error("organisation_id", message, "unknown_organisation")]
-        )
-    return org
+    return await organisation_or_error(conn, organisation_id)
 
 
 async def free_username(conn: Conn, wanted: str | None, name: str, email: str) -> str:
