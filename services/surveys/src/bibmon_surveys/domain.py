@@ -231,6 +231,13 @@ def fact_errors(facts: Mapping[str, Any]) -> list[dict[str, str]]:
     return errors
 
 
+def deadline_errors(closes_at: datetime, now: datetime) -> list[dict[str, str]]:
+    """A survey is published, or its deadline moved, only while it closes in the future."""
+    if closes_at > now:
+        return []
+    return [field_error("closes_at", "The closing time must be in the future.", "in_the_past")]
+
+
 def status(
     *,
     published_at: datetime | None,

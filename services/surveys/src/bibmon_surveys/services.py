@@ -332,12 +332,8 @@ async def update_survey(
                         "null",
                     )
                 )
-            if "closes_at" in changes and changes["closes_at"] <= now:
-                errors.append(
-                    field_error(
-                        "closes_at", "The closing time must be in the future.", "in_the_past"
-                    )
-                )
+            if "closes_at" in changes:
+                errors += domain.deadline_errors(changes["closes_at"], now)
             # A frozen field already has its error; check the rest against what stays.
             checked = {k: v for k, v in changes.items() if k not in domain.FROZEN_AFTER_PUBLISH}
         else:
@@ -396,10 +392,7 @@ async def publish_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> d
             errors.append(
                 field_error("questionnaire", "Add a questionnaire before publishing.", "required")
             )
-        if row["closes_at"] <= now:
-            errors.append(
-                field_error("closes_at", "The closing time must be in the future.", "in_the_past")
-            )
+        errors += domain.deadline_errors(row["closes_at"], now)
         spec = _spec(row["participants"])
         organisations = await list_organisations(conn)
         unknown = domain.unknown_organisations(spec, (o["id"] for o in organisations))
