@@ -129,8 +129,7 @@ async def approve(
         raise InvalidInput(message, errors=[field_error("role", message, "unknown_role")])
     async with pool.acquire() as conn, conn.transaction():
         row = await _pending(conn, request_id)
-        name = username or None
-        chosen = await free_username(conn, name, row["name"], row["email"])
+        chosen = await free_username(conn, username, row["name"], row["email"])
         organisation = await repo.get_organisation(conn, row["organisation_id"])
         # KB-wide roles belong to no library organisation (contracts: AccountCreated).
         user_id = await create_account(
