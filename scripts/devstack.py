@@ -378,11 +378,16 @@ class Stack:
             start_new_session=True,  # Ctrl-C reaches us, and we stop the children in order
         )
 
-    def start_mailcatcher(self) -> None:
-        """The local SMTP server of `make run`: each message becomes an .eml in var/mail/."""
-        mail_dir = self.config.mail_dir or Path(
+    @property
+    def mail_dir(self) -> Path:
+        """Where the mail catcher writes every message (var/mail/ unless configured)."""
+        return self.config.mail_dir or Path(
             os.environ.get("BIBMON_MAIL_DIR", self.config.var_dir / "mail")
         )
+
+    def start_mailcatcher(self) -> None:
+        """The local SMTP server of `make run`: each message becomes an .eml in var/mail/."""
+        mail_dir = self.mail_dir
         mail_dir.mkdir(parents=True, exist_ok=True)
         self._spawn(
             "mailcatcher",
@@ -501,20 +506,23 @@ class Stack:
             self.stop_process(name)
         self.private_pg.stop()
 
-    def start(self) -> None:
-        """Everything, in order."""
-        self.check_infrastructure()
-        self.prepare_databases()
+    def start_processes(self) -> None:
+        """Mail catcher (unless disabled), services and gateway; wait until all answer."""
         if self.config.start_mailcatcher:
             self.start_mailcatcher()
         self.start_services()
         self.start_gateway()
         self.wait_ready()
 
+    def start(self) -> None:
+        """Everything, in order."""
+        self.check_infrastructure()
+        self.prepare_databases()
+        self.start_processes()
+
 
 def _print_welcome(stack: Stack) -> None:
     c = stack.config
-    mail_dir = c.mail_dir or Path(os.environ.get("BIBMON_MAIL_DIR", c.var_dir / "mail"))
     print(
         "\n".join(
             [
@@ -522,7 +530,7 @@ def _print_welcome(stack: Stack) -> None:
                 "Bibliotheekmonitor is running.",
                 f"  gateway        {c.gateway_url}",
                 f"  API docs       {c.gateway_url}/api/identity/docs (and /api/<service>/docs)",
-                f"  e-mail         every message is written as .eml to {mail_dir}",
+                f"  e-mail         every message is written as .eml to {stack.mail_dir}",
                 f"  logs           {stack.log_dir}",
                 "  KB admin       username 'admin', password "
                 f"{stack.secrets['BIBMON_BOOTSTRAP_ADMIN_PASSWORD']} (enrol TOTP at first login)",
@@ -562,11 +570,7 @@ def main() -> int:
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        if stack.config.start_mailcatcher:
-            stack.start_mailcatcher()
-        stack.start_services()
-        stack.start_gateway()
-        stack.wait_ready()
+        stack.start_processes()
         _print_welcome(stack)
         while not stop:
             for name, proc in list(stack.processes.items()):
