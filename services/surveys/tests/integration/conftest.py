@@ -42,6 +42,19 @@ class Keys(TestKeys):
 wait_until = eventually  # tests import it from here
 
 
+async def outbox_count(ctx: ServiceContext, type_: str, survey_id: Any) -> int:
+    """How many outbox rows of one type are about one survey (relayed or not)."""
+    async with ctx.pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE type = $1"
+                " AND payload->'data'->>'survey_id' = $2",
+                type_,
+                str(survey_id),
+            )
+        )
+
+
 class EventLog:
     """Every surveys.* event that reached the broker, read from a test queue."""
 

@@ -13,20 +13,11 @@ from bibmon_common.app import ServiceContext
 from bibmon_common.db import create_pool
 from bibmon_surveys.closer import SurveyCloser
 
-from .conftest import API, wait_until
+from .conftest import API, outbox_count, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
-
-async def _closed_rows(ctx, survey_id) -> int:
-    async with ctx.pool.acquire() as conn:
-        return int(
-            await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE type = 'surveys.survey.closed.v1'"
-                " AND payload->'data'->>'survey_id' = $1",
-                str(survey_id),
-            )
-        )
+CLOSED = "surveys.survey.closed.v1"
 
 
 async def test_survey_closes_at_its_deadline_exactly_once(api, surveys, clock, closer, ctx, events):
@@ -41,9 +32,9 @@ async def test_survey_closes_at_its_deadline_exactly_once(api, surveys, clock, c
     clock.advance(timedelta(hours=2))
     # The background loop runs too (every 0.1 s); three more closers race it.
     results = await asyncio.gather(*(closer.run_once() for _ in range(3)))
-    await wait_until(lambda: _closed_rows(ctx, survey["id"]))
+    await wait_until(lambda: outbox_count(ctx, CLOSED, survey["id"]))
     await asyncio.sleep(0.3)  # a few more background rounds
-    assert await _closed_rows(ctx, survey["id"]) == 1
+    assert await outbox_count(ctx, CLOSED, survey["id"]) == 1
     assert sum(uuid.UUID(survey["id"]) in r for r in results) <= 1
 
     (event,) = await events.wait("surveys.survey.closed.v1", survey["id"])
@@ -69,7 +60,7 @@ async def test_closing_by_hand_and_the_closer_race_without_a_second_event(
     assert response.status_code == 200
     clock.advance(timedelta(seconds=5))
     await closer.run_once()
-    assert await _closed_rows(ctx, survey["id"]) == 1
+    assert await outbox_count(ctx, CLOSED, survey["id"]) == 1
 
 
 async def test_deadline_in_the_past_cannot_be_set_after_publishing(api, surveys, clock):

@@ -11,7 +11,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -35,7 +34,7 @@ from bibmon_surveys.api.schemas import SurveyOut
 from bibmon_surveys.config import SurveysSettings
 from bibmon_surveys.main import MIGRATIONS_DIR
 
-from .conftest import EventLog, Organisations, wait_until
+from .conftest import EventLog, Organisations, outbox_count, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -47,17 +46,6 @@ class DemoService:
     def __init__(self, ctx: ServiceContext, events: EventLog) -> None:
         self.ctx = ctx
         self.events = events
-
-    async def outbox_count(self, type_: str, survey_id: Any) -> int:
-        async with self.ctx.pool.acquire() as conn:
-            return int(
-                await conn.fetchval(
-                    "SELECT count(*) FROM outbox WHERE type = $1"
-                    " AND payload->'data'->>'survey_id' = $2",
-                    type_,
-                    str(survey_id),
-                )
-            )
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -174,9 +162,9 @@ async def test_seeding_again_creates_nothing(demo_service):
     await asyncio.sleep(0.3)
     assert await _survey_count(ctx) == 2
     for survey_id in (DEMO_CLOSED_SURVEY_ID, DEMO_OPEN_SURVEY_ID):
-        assert await demo_service.outbox_count(PUBLISHED, survey_id) == 1
+        assert await outbox_count(demo_service.ctx, PUBLISHED, survey_id) == 1
         assert len(demo_service.events.of(PUBLISHED, survey_id)) == 1
-    assert await demo_service.outbox_count(CLOSED, DEMO_CLOSED_SURVEY_ID) == 1
+    assert await outbox_count(demo_service.ctx, CLOSED, DEMO_CLOSED_SURVEY_ID) == 1
     assert len(demo_service.events.of(CLOSED, DEMO_CLOSED_SURVEY_ID)) == 1
 
 
