@@ -98,6 +98,24 @@ def deliver(publish: Any, jobs: Any) -> Any:
     return _deliver
 
 
+@pytest.fixture
+def invited(fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any) -> Any:
+    """An organisation with a primary contact, invited to a new survey (the e-mail arrived).
+
+    Returns (organisation_id, person, event); keyword arguments override the survey's facts.
+    """
+
+    async def _invited(**overrides: Any) -> tuple[uuid.UUID, dict[str, Any], SurveyPublished]:
+        organisation_id = await identity.organisation()
+        person = await identity.user(organisation_id, primary=True)
+        event = survey(clock, [organisation_id], **overrides)
+        await deliver(event)
+        await fresh_smtp.wait_for(to(person["email"]))
+        return organisation_id, person, event
+
+    return _invited
+
+
 async def job_count(jobs: Any, prefix: str) -> int:
     return int(
         await jobs.pool.fetchval(
@@ -188,14 +206,10 @@ async def test_invitation_goes_to_the_survey_contact_else_the_primary_contact(
 
 
 async def test_redelivered_publish_sends_no_second_invitation(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any
+    fresh_smtp: SMTPCatcher, invited: Any, deliver: Any, jobs: Any
 ) -> None:
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
+    _, person, event = await invited()
 
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
     await deliver(event)  # the same event again, under a new message id
     await asyncio.sleep(0.5)
 
@@ -219,13 +233,9 @@ async def test_voluntary_invitation_explains_what_taking_part_brings(
 
 
 async def test_submission_sends_a_receipt_and_returning_sends_the_remark(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any
+    fresh_smtp: SMTPCatcher, invited: Any, clock: FrozenClock, deliver: Any, jobs: Any
 ) -> None:
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
+    organisation_id, person, event = await invited()
     fresh_smtp.clear()
     at = datetime.fromisoformat("2026-11-20T13:05:00+00:00")
     clock.set(at + timedelta(minutes=1))
@@ -257,13 +267,9 @@ async def test_submission_sends_a_receipt_and_returning_sends_the_remark(
 
 
 async def test_a_stale_submission_gets_no_receipt_but_stops_the_reminders(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+    fresh_smtp: SMTPCatcher, invited: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
 ) -> None:
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
+    organisation_id, person, event = await invited()
     fresh_smtp.clear()
     # Handled eight days after it was submitted (a very late replay from a parking queue).
     clock.advance(timedelta(days=8))
@@ -347,13 +353,9 @@ def _dutch_date(when: datetime) -> str:
 
 
 async def test_a_jump_past_several_reminder_moments_sends_only_the_latest(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+    fresh_smtp: SMTPCatcher, invited: Any, clock: FrozenClock, jobs: Any, ctx: Any
 ) -> None:
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
+    organisation_id, person, event = await invited()
 
     clock.set(event.closes_at - timedelta(hours=12))
     assert await _reminders(ctx) == 1
@@ -499,13 +501,9 @@ async def test_a_survey_published_late_gets_no_reminder_for_moments_already_past
 
 
 async def test_a_moved_deadline_gets_its_own_reminders(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+    fresh_smtp: SMTPCatcher, invited: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
 ) -> None:
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
+    organisation_id, person, event = await invited()
     clock.set(event.closes_at - timedelta(days=6))
     assert await _reminders(ctx) == 1  # the 7-day reminder for the first deadline
     await jobs.wait_status(reminder_key(event, organisation_id, 7), "sent")
@@ -524,15 +522,11 @@ async def test_a_moved_deadline_gets_its_own_reminders(
 
 
 async def test_a_deadline_nudged_by_an_hour_sends_no_reminder_at_once(
-    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
+    fresh_smtp: SMTPCatcher, invited: Any, clock: FrozenClock, deliver: Any, jobs: Any, ctx: Any
 ) -> None:
     """The new deadline's 7-day moment passed before the move: no second "7 days" e-mail;
     the next reminder is the 1-day one of the new deadline."""
-    organisation_id = await identity.organisation()
-    person = await identity.user(organisation_id, primary=True)
-    event = survey(clock, [organisation_id])
-    await deliver(event)
-    await fresh_smtp.wait_for(to(person["email"]))
+    organisation_id, person, event = await invited()
     clock.set(event.closes_at - timedelta(days=6))
     assert await _reminders(ctx) == 1
     await jobs.wait_status(reminder_key(event, organisation_id, 7), "sent")
