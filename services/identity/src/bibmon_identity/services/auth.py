@@ -548,6 +548,18 @@ async def password_forgotten(
 INVALID_LINK = "This link is invalid, used or expired; request a new one."
 
 
+async def _usable_link(
+    conn: Conn, token_hash: bytes, *, for_update: bool = False
+) -> asyncpg.Record:
+    """The reset or activation link of a hash, or 422 when unknown, used or expired."""
+    link = await repo.find_password_token(conn, token_hash, for_update=for_update)
+    if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
+        raise InvalidInput(
+            INVALID_LINK, errors=[field_error("token", INVALID_LINK, "token_invalid")]
+        )
+    return link
+
+
 async def password_reset(
     pool: asyncpg.Pool,
     rt: Runtime,
@@ -560,11 +572,7 @@ async def password_reset(
     """Set a password from a reset or activation link (single use); end all sessions."""
     token_hash = hash_token(token)
     async with pool.acquire() as conn:
-        link = await repo.find_password_token(conn, token_hash)
-        if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
-            raise InvalidInput(
-                INVALID_LINK, errors=[field_error("token", INVALID_LINK, "token_invalid")]
-            )
+        link = await _usable_link(conn, token_hash)
         user = await repo.get_user(conn, link["user_id"])
     assert user is not None
     has_totp = user["totp_confirmed_at"] is not None
@@ -582,13 +590,9 @@ async def password_reset(
     password_hash = await rt.hashing.hash(new_password)
     error: Exception | None = None
     async with pool.acquire() as conn, conn.transaction():
-        link = await repo.find_password_token(conn, token_hash, for_update=True)
+        link = await _usable_link(conn, token_hash, for_update=True)
         locked_user = await repo.get_user(conn, user["id"], for_update=True)
-        if link is None or link["used_at"] is not None or link["expires_at"] <= utcnow():
-            error = InvalidInput(
-                INVALID_LINK, errors=[field_error("token", INVALID_LINK, "token_invalid")]
-            )
-        elif (
+        if (
             # ASVS 6.4.3: a reset does not bypass the second factor.
             link["purpose"] == "reset"
             and has_totp
