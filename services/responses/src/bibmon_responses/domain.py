@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bibmon_common.questionnaire import (
     NUMERIC_TYPES,
@@ -20,14 +20,7 @@ from bibmon_common.questionnaire import (
 )
 
 Status = Literal["not_started", "draft", "submitted", "accepted", "returned", "reopened"]
-STATUSES: tuple[Status, ...] = (
-    "not_started",
-    "draft",
-    "submitted",
-    "accepted",
-    "returned",
-    "reopened",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 # States in which the organisation may change its answers; submitted and accepted
 # responses must be returned or reopened by a researcher first.
 EDITABLE: frozenset[str] = frozenset({"not_started", "draft", "returned", "reopened"})

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bibmon_common.questionnaire import KEY_PATTERN
 from bibmon_common.text import PlainText
+from bibmon_responses.domain import Status, WarningCode
 
 # A question key as questionnaires define it (ASCII, at most 64 characters). Keys of
 # answers and explanations are checked against it at the edge: a key that cannot name a
@@ -17,8 +18,6 @@ from bibmon_common.text import PlainText
 # at all (a lone surrogate) fails pydantic's string check, whose error location pydantic
 # renders lossily, so the problem body never repeats unencodable input.
 QuestionKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
-
-Status = Literal["not_started", "draft", "submitted", "accepted", "returned", "reopened"]
 
 
 class _In(BaseModel):
@@ -56,7 +55,7 @@ class WarningOut(BaseModel):
     """A plausibility warning: submitting needs an explanation for this question."""
 
     question: str
-    code: Literal["differs_from_previous", "outside_national_range"]
+    code: WarningCode
     previous_value: Any = None
     message: str
     message_en: str
