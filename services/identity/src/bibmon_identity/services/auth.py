@@ -236,7 +236,7 @@ async def _login_failed(
             await _tell_account_locked(conn, rt, user)
 
 
-async def _tell_account_locked(conn: Any, rt: Any, user: Any) -> None:
+async def _tell_account_locked(conn: Conn, rt: Runtime, user: asyncpg.Record) -> None:
     """E-mail the person that their account is locked for a while (ASVS 6.3.4-like)."""
     if user["email"]:
         await send_email(
