@@ -59,8 +59,3 @@ def extract_trace_context(headers: Mapping[str, Any] | None) -> Context:
         str(k): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (headers or {}).items()
     }
     return propagate.extract(carrier)
-
-
-def tracer(name: str) -> trace.Tracer:
-    """A tracer for the given module."""
-    return trace.get_tracer(name)
