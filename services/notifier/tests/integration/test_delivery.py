@@ -124,7 +124,7 @@ async def test_permanently_failing_relay_ends_as_failed_and_an_operator_can_retr
     failed = await jobs.events("notifier.email.failed.v1")
     assert str(job["id"]) in {e["email_id"] for e in failed}
 
-    admin = {"Authorization": f"Bearer {keys.token('kb_admin')}"}
+    admin = keys.auth("kb_admin")
     listed = await api.get("/api/notifier/emails", params={"status": "failed"}, headers=admin)
     assert listed.status_code == 200
     item = next(i for i in listed.json()["items"] if i["id"] == str(job["id"]))
@@ -144,7 +144,7 @@ async def test_permanently_failing_relay_ends_as_failed_and_an_operator_can_retr
 
 
 async def test_operator_endpoints_are_for_kb_admins_only(api: Any, keys: Any) -> None:
-    staff = {"Authorization": f"Bearer {keys.token('library_staff')}"}
+    staff = keys.auth("library_staff")
 
     assert (await api.get("/api/notifier/emails")).status_code == 401
     assert (await api.get("/api/notifier/emails", headers=staff)).status_code == 403
@@ -164,7 +164,7 @@ async def test_refused_recipient_fails_at_once_and_is_forgotten(
     assert job["attempts"] == 1
     assert job["recipient_email"] is None
     assert command.recipient_email not in job["last_error"]
-    admin = {"Authorization": f"Bearer {keys.token('kb_admin')}"}
+    admin = keys.auth("kb_admin")
     retry = await api.post(f"/api/notifier/emails/{job['id']}/retry", headers=admin)
     assert retry.status_code == 409
     assert retry.headers["content-type"].startswith("application/problem+json")

@@ -182,7 +182,7 @@ async def test_invitation_goes_to_the_survey_contact_else_the_primary_contact(
     ]
     # Nobody to send to: a distinct status a kb_admin finds, with the organisation's id.
     missing = await jobs.wait_status(f"invitation:{event.survey_id}:{nobody}", "no_recipient")
-    admin = {"Authorization": f"Bearer {keys.token('kb_admin')}"}
+    admin = keys.auth("kb_admin")
     listed = await api.get("/api/notifier/emails", params={"status": "no_recipient"}, headers=admin)
     assert listed.status_code == 200
     (item,) = [i for i in listed.json()["items"] if i["id"] == str(missing["id"])]
