@@ -193,6 +193,25 @@ class Reviewer:
         return await self.client.get(f"{API}/surveys/{survey_id}/progress", headers=self.headers)
 
 
+async def publish_as_surveys(
+    broker: Broker,
+    message: Message,
+    *,
+    at: datetime | None = None,
+    message_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Publish `message` on the broker as the surveys service's relay would; its id."""
+    envelope = to_envelope(message, source="bibmon-surveys-test", id=message_id, time=at)
+    await broker.publish(
+        message.exchange,
+        message.type,
+        envelope.to_bytes(),
+        message_id=str(envelope.id),
+        headers={},
+    )
+    return envelope.id
+
+
 class Surveys:
     """Plays the surveys service: its events, handled by the real consumer handlers."""
 
@@ -211,15 +230,7 @@ class Surveys:
         self, message: Message, *, at: datetime | None = None, message_id: uuid.UUID | None = None
     ) -> uuid.UUID:
         """Publish `message` on the broker as the surveys service's relay would."""
-        envelope = to_envelope(message, source="bibmon-surveys-test", id=message_id, time=at)
-        await self.broker.publish(
-            message.exchange,
-            message.type,
-            envelope.to_bytes(),
-            message_id=str(envelope.id),
-            headers={},
-        )
-        return envelope.id
+        return await publish_as_surveys(self.broker, message, at=at, message_id=message_id)
 
     def published(
         self,

@@ -28,13 +28,13 @@ from bibmon_common.demo import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
+from bibmon_common.events import EVENTS_EXCHANGE, Message
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_responses import consumers
 from bibmon_responses.config import ResponsesSettings
 
-from .conftest import Events, Org, Reviewer
+from .conftest import Events, Org, Reviewer, publish_as_surveys
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -50,15 +50,7 @@ class Demo:
         self.events = events
 
     async def publish(self, message: Message, *, message_id: uuid.UUID | None = None) -> uuid.UUID:
-        envelope = to_envelope(message, source="bibmon-surveys-test", id=message_id)
-        await self.broker.publish(
-            message.exchange,
-            message.type,
-            envelope.to_bytes(),
-            message_id=str(envelope.id),
-            headers={},
-        )
-        return envelope.id
+        return await publish_as_surveys(self.broker, message, message_id=message_id)
 
     async def processed(self, *message_ids: uuid.UUID, within: float = 10.0) -> None:
         """Wait until both consumers took these messages (their inbox rows)."""
