@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bibmon_common.contracts import all_messages
-from bibmon_common.events import CloudEvent
+from bibmon_common.events import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from bibmon_common.messaging.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def build() -> dict[str, str]:
             "title": cls.__name__,
             "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else cls.type,
             "description": (cls.__doc__ or "").strip(),
-            "contentType": "application/cloudevents+json",
+            "contentType": CLOUDEVENTS_CONTENT_TYPE,
             "payload": {
                 "allOf": [
                     {"$ref": "#/components/schemas/CloudEvent"},
@@ -103,7 +103,7 @@ def build() -> dict[str, str]:
                 "scripts/generate_schemas.py from bibmon_common.contracts; do not edit."
             ),
         },
-        "defaultContentType": "application/cloudevents+json",
+        "defaultContentType": CLOUDEVENTS_CONTENT_TYPE,
         "servers": {
             "development": {
                 "host": "127.0.0.1:5672",
