@@ -20,6 +20,17 @@ Row = asyncpg.Record
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 
+def _assignments(fields: dict[str, Any], allowed: frozenset[str]) -> str:
+    """`column = $2, …` of an UPDATE whose $1 is the row id; names come from code, not input."""
+    assert set(fields) <= allowed
+    return ", ".join(f"{column} = ${i}" for i, column in enumerate(fields, start=2))
+
+
+def _affected(status: str) -> int:
+    """The row count of asyncpg's command status (`DELETE 3` -> 3)."""
+    return int(status.split()[-1])
+
+
 async def advisory_xact_lock(conn: Conn, key: int) -> None:
     """Wait for a transaction-scoped advisory lock (one replica at a time does the work)."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
@@ -30,6 +41,17 @@ async def advisory_xact_lock(conn: Conn, key: int) -> None:
 ORG_COLUMNS = (
     "id, name, province, municipalities, inhabitants, size_class, source, "
     "primary_contact_user_id, created_at, updated_at"
+)
+_ORG_UPDATABLE = frozenset(
+    {
+        "name",
+        "province",
+        "municipalities",
+        "inhabitants",
+        "size_class",
+        "source",
+        "primary_contact_user_id",
+    }
 )
 
 
@@ -84,19 +106,9 @@ async def update_organisation(
     conn: Conn, organisation_id: uuid.UUID, fields: dict[str, Any]
 ) -> Row | None:
     """Update the given columns (names come from code, never from input)."""
-    allowed = {
-        "name",
-        "province",
-        "municipalities",
-        "inhabitants",
-        "size_class",
-        "source",
-        "primary_contact_user_id",
-    }
-    assert set(fields) <= allowed
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(fields, start=2))
     return await conn.fetchrow(
-        f"UPDATE organisations SET {assignments}, updated_at = now() WHERE id = $1 "
+        f"UPDATE organisations SET {_assignments(fields, _ORG_UPDATABLE)}, updated_at = now() "
+        "WHERE id = $1 "
         f"RETURNING {ORG_COLUMNS}",
         organisation_id,
         *fields.values(),
@@ -151,6 +163,24 @@ USER_COLUMNS = (
     "u.last_login_at, u.locale, o.name AS organisation_name"
 )
 _USER_FROM = "users u LEFT JOIN organisations o ON o.id = u.organisation_id"
+_USER_UPDATABLE = frozenset(
+    {
+        "name",
+        "email",
+        "roles",
+        "organisation_id",
+        "disabled",
+        "locale",
+        "password_hash",
+        "password_changed_at",
+        "totp_secret",
+        "totp_confirmed_at",
+        "totp_last_step",
+        "mfa_failures",
+        "mfa_locked_until",
+        "last_login_at",
+    }
+)
 
 
 async def insert_user(
@@ -233,27 +263,10 @@ async def list_users(
 
 async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) -> None:
     """Update the given columns (names come from code, never from input)."""
-    allowed = {
-        "name",
-        "email",
-        "roles",
-        "organisation_id",
-        "disabled",
-        "locale",
-        "password_hash",
-        "password_changed_at",
-        "totp_secret",
-        "totp_confirmed_at",
-        "totp_last_step",
-        "mfa_failures",
-        "mfa_locked_until",
-        "last_login_at",
-    }
     assert fields
-    assert set(fields) <= allowed
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(fields, start=2))
     await conn.execute(
-        f"UPDATE users SET {assignments}, updated_at = now() WHERE id = $1",
+        f"UPDATE users SET {_assignments(fields, _USER_UPDATABLE)}, updated_at = now() "
+        "WHERE id = $1",
         user_id,
         *fields.values(),
     )
@@ -786,20 +799,14 @@ async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime
         "login_throttle": "DELETE FROM login_throttle WHERE last_failure_at < now() - "
         "interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
     }
-    counts: dict[str, int] = {}
-    for table, sql in statements.items():
-        counts[table] = int((await conn.execute(sql)).split()[-1])
-    counts["account_requests"] = int(
-        (
-            await conn.execute(
-                "DELETE FROM account_requests WHERE status = 'rejected' AND decided_at < $1",
-                rejected_before,
-            )
-        ).split()[-1]
+    counts = {table: _affected(await conn.execute(sql)) for table, sql in statements.items()}
+    counts["account_requests"] = _affected(
+        await conn.execute(
+            "DELETE FROM account_requests WHERE status = 'rejected' AND decided_at < $1",
+            rejected_before,
+        )
     )
-    counts["audit_log"] = int(
-        (await conn.execute("DELETE FROM audit_log WHERE occurred_at < $1", audit_before)).split()[
-            -1
-        ]
+    counts["audit_log"] = _affected(
+        await conn.execute("DELETE FROM audit_log WHERE occurred_at < $1", audit_before)
     )
     return counts
