@@ -22,6 +22,7 @@ from bibmon_common.contracts.responses import (
 )
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
 from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_common.testing.wait import eventually
 from bibmon_notifier.recipients import IdentityClient, RecipientUnavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -460,9 +461,7 @@ async def test_identity_down_is_retried_and_delivered_when_it_comes_back(
             job = await jobs.by_key(key)
             return job if job is not None and job["attempts"] >= 1 else None
 
-        from .conftest import wait_until
-
-        job = await wait_until(first_attempt_failed)
+        job = await eventually(first_attempt_failed)
         assert job["status"] == "pending"
         assert "identity unreachable" in job["last_error"]
 
@@ -569,15 +568,13 @@ async def test_a_close_that_overtakes_its_publication_is_not_lost(
     await publish(SurveyClosed(survey_id=event.survey_id, closed_at=clock.now(), by_hand=True))
     await deliver(event)
 
-    deadline = asyncio.get_running_loop().time() + 30
-    while (
-        await jobs.pool.fetchval(
+    async def closed() -> bool:
+        closed_at = await jobs.pool.fetchval(
             "SELECT closed_at FROM survey WHERE survey_id = $1", event.survey_id
         )
-        is None
-    ):
-        assert asyncio.get_running_loop().time() < deadline, "the close was lost"
-        await asyncio.sleep(0.2)
+        return closed_at is not None
+
+    await eventually(closed, within=30)  # else the close was lost
     clock.set(event.closes_at - timedelta(hours=12))
     assert await _reminders(ctx) == 0
 
