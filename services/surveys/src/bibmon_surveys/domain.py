@@ -71,12 +71,9 @@ class OrganisationFilter(_Spec):
     size_classes: list[SizeClass] = Field(default_factory=list, max_length=4)
 
 
-Participants = Annotated[
-    AllOrganisations | OrganisationList | OrganisationFilter, Field(discriminator="mode")
-]
-PARTICIPANTS: TypeAdapter[AllOrganisations | OrganisationList | OrganisationFilter] = TypeAdapter(
-    Participants
-)
+ParticipantSpec = AllOrganisations | OrganisationList | OrganisationFilter
+Participants = Annotated[ParticipantSpec, Field(discriminator="mode")]
+PARTICIPANTS: TypeAdapter[ParticipantSpec] = TypeAdapter(Participants)
 
 
 def no_participants() -> OrganisationList:
@@ -84,9 +81,7 @@ def no_participants() -> OrganisationList:
     return OrganisationList(mode="list", organisation_ids=[])
 
 
-def normalise_participants(
-    spec: AllOrganisations | OrganisationList | OrganisationFilter,
-) -> tuple[AllOrganisations | OrganisationList | OrganisationFilter, list[dict[str, str]]]:
+def normalise_participants(spec: ParticipantSpec) -> tuple[ParticipantSpec, list[dict[str, str]]]:
     """The spec with provinces spelt officially and duplicates removed, and its field errors."""
     errors: list[dict[str, str]] = []
     if isinstance(spec, OrganisationList):
@@ -132,7 +127,7 @@ def matches(spec: OrganisationFilter, organisation: Mapping[str, Any]) -> bool:
 
 
 def resolve(
-    spec: AllOrganisations | OrganisationList | OrganisationFilter,
+    spec: ParticipantSpec,
     organisations: Iterable[Mapping[str, Any]],
 ) -> list[UUID]:
     """The ids of the participating organisations, in read-model order (list: as given)."""
@@ -143,9 +138,7 @@ def resolve(
     return [o["id"] for o in organisations]
 
 
-def unknown_organisations(
-    spec: AllOrganisations | OrganisationList | OrganisationFilter, known: Iterable[UUID]
-) -> list[dict[str, str]]:
+def unknown_organisations(spec: ParticipantSpec, known: Iterable[UUID]) -> list[dict[str, str]]:
     """Field errors for listed organisation ids that the register does not know."""
     if not isinstance(spec, OrganisationList):
         return []

@@ -102,9 +102,7 @@ def _invalid(errors: list[dict[str, str]]) -> InvalidInput:
     return InvalidInput(detail, errors=errors)
 
 
-async def _participant_errors(
-    conn: Conn, spec: domain.AllOrganisations | domain.OrganisationList | domain.OrganisationFilter
-) -> list[dict[str, str]]:
+async def _participant_errors(conn: Conn, spec: domain.ParticipantSpec) -> list[dict[str, str]]:
     if not isinstance(spec, domain.OrganisationList) or not spec.organisation_ids:
         return []
     known = await repo.known_organisation_ids(conn, spec.organisation_ids)
@@ -123,7 +121,7 @@ def _stored(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]
     return values, errors
 
 
-def _spec(stored: dict[str, Any]) -> Any:
+def _spec(stored: dict[str, Any]) -> domain.ParticipantSpec:
     return domain.PARTICIPANTS.validate_python(stored)
 
 
