@@ -42,25 +42,19 @@ def token_response(rt: Runtime, body: dict[str, Any], pair: auth.TokenPair) -> J
     """Tokens in the body and as httpOnly, SameSite=Strict cookies for browsers."""
     response = JSONResponse(body, headers=NO_STORE)
     refresh_name, access_name = _cookie_names(rt.settings)
-    secure = rt.settings.secure_cookies
-    response.set_cookie(
-        refresh_name,
-        pair.refresh_token,
-        max_age=pair.refresh_expires_in,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="strict",
-    )
-    response.set_cookie(
-        access_name,
-        pair.access_token,
-        max_age=pair.expires_in,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="strict",
-    )
+    for name, value, max_age in (
+        (refresh_name, pair.refresh_token, pair.refresh_expires_in),
+        (access_name, pair.access_token, pair.expires_in),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=rt.settings.secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
     return response
 
 
