@@ -1,6 +1,5 @@
 # Bibliotheekmonitor — the two commands: `make run` and `make test`.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install run migrate test test-unit lint typecheck deploy-check schemas bench clean
