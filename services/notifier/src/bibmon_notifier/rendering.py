@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import css_inline
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -146,11 +146,6 @@ def _number_filter(ctx: Context, value: int | float | Decimal | str) -> str:
     return format_decimal(value, locale=_locale(ctx))
 
 
-@pass_context
-def _long_datetime_filter(ctx: Context, value: datetime | str) -> str:
-    return format_datetime(_as_datetime(value), format="full", locale=_locale(ctx))
-
-
 class Renderer:
     """Renders the notifier's templates; one instance per process (templates are cached)."""
 
@@ -167,7 +162,6 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters["datetime"] = _datetime_filter
-        self.env.filters["full_datetime"] = _long_datetime_filter
         self.env.filters["date"] = _date_filter
         self.env.filters["number"] = _number_filter
         self._inliner = css_inline.CSSInliner(
