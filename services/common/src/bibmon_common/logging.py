@@ -62,12 +62,7 @@ def redact_sensitive(
 ) -> MutableMapping[str, Any]:
     """Replace sensitive keys' values and any e-mail address in strings."""
     for key in list(event_dict):
-        if key == "event":
-            event_dict[key] = _scrub(event_dict[key])
-        elif _is_sensitive(key):
-            event_dict[key] = REDACTED
-        else:
-            event_dict[key] = _scrub(event_dict[key])
+        event_dict[key] = REDACTED if _is_sensitive(key) else _scrub(event_dict[key])
     return event_dict
 
 
