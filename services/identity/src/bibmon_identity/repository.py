@@ -772,18 +772,6 @@ async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
     )
 
 
-async def list_audit(conn: Conn, *, limit: int, offset: int) -> list[Row]:
-    """Newest audit entries first."""
-    return list(
-        await conn.fetch(
-            "SELECT id, occurred_at, actor_user_id, action, object_type, object_id, result, "
-            "origin, details FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2",
-            limit,
-            offset,
-        )
-    )
-
-
 # --- retention -------------------------------------------------------------------------
 
 
