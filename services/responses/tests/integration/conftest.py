@@ -33,13 +33,11 @@ from bibmon_common.messaging.broker import Broker
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
-from bibmon_common.testing.tokens import TestKeys
+from bibmon_common.testing.tokens import TEST_ISSUER, TestKeys
 from bibmon_responses import consumers
 from bibmon_responses.config import ResponsesSettings
 from bibmon_responses.main import MIGRATIONS_DIR, create_app
 
-ISSUER = "bibmon-identity-test"
-KID = "test-key"
 API = "/api/responses"
 
 QUESTIONNAIRE: dict[str, Any] = {
@@ -89,13 +87,6 @@ QUESTIONNAIRE: dict[str, Any] = {
 VALID_ANSWERS = {"leden": 1000, "uitleningen": 600, "heeft_vestigingen": False}
 
 
-class Keys(TestKeys):
-    """Signs access tokens the way identity does; serves the JWKS."""
-
-    def __init__(self) -> None:
-        super().__init__("responses", issuer=ISSUER, kid=KID)
-
-
 class Events:
     """A test queue bound to `bibmon.events` for everything the responses service emits."""
 
@@ -123,11 +114,12 @@ class Events:
 class Org:
     """Staff of one library organisation, talking to the API with their own token."""
 
-    def __init__(self, client: httpx.AsyncClient, keys: Keys, organisation_id: uuid.UUID) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, keys: TestKeys, organisation_id: uuid.UUID
+    ) -> None:
         self.client = client
         self.id = organisation_id
-        token = keys.token("library_staff", organisation_id=organisation_id)
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = keys.auth("library_staff", organisation_id=organisation_id)
 
     async def get(self, survey_id: uuid.UUID) -> httpx.Response:
         return await self.client.get(f"{API}/surveys/{survey_id}/response", headers=self.headers)
@@ -167,9 +159,9 @@ class Org:
 class Reviewer:
     """A researcher (or kb_admin) reviewing responses."""
 
-    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
         self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = headers
 
     def _url(self, survey_id: uuid.UUID, organisation_id: uuid.UUID, action: str = "") -> str:
         return f"{API}/surveys/{survey_id}/responses/{organisation_id}{action}"
@@ -280,12 +272,13 @@ class Surveys:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def keys() -> Keys:
-    return Keys()
+async def keys() -> TestKeys:
+    """Signs access tokens the way identity does; serves the JWKS."""
+    return TestKeys("responses")
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def service(keys: Keys) -> AsyncIterator[tuple[Any, ServiceContext, str]]:
+async def service(keys: TestKeys) -> AsyncIterator[tuple[Any, ServiceContext, str]]:
     async with (
         fresh_database("bibmon_t_responses", migrations_dir=MIGRATIONS_DIR) as dsn,
         fresh_vhost("bibmon_t_resp") as amqp,
@@ -294,7 +287,7 @@ async def service(keys: Keys) -> AsyncIterator[tuple[Any, ServiceContext, str]]:
             environment="test",
             database_url=dsn,
             amqp_url=amqp,
-            jwt_issuer=ISSUER,
+            jwt_issuer=TEST_ISSUER,
             run_migrations_on_startup=False,
             log_json=False,
             log_level="WARNING",
@@ -364,16 +357,16 @@ async def surveys(pool: asyncpg.Pool, broker: Broker, clock: FrozenClock) -> Sur
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def org(client: httpx.AsyncClient, keys: Keys) -> Callable[[], Org]:
+async def org(client: httpx.AsyncClient, keys: TestKeys) -> Callable[[], Org]:
     """Factory: staff of a new organisation."""
     return lambda: Org(client, keys, uuid.uuid4())
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def researcher(client: httpx.AsyncClient, keys: Keys) -> Reviewer:
-    return Reviewer(client, keys.token("researcher"))
+async def researcher(client: httpx.AsyncClient, keys: TestKeys) -> Reviewer:
+    return Reviewer(client, keys.auth("researcher"))
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def kb_admin(client: httpx.AsyncClient, keys: Keys) -> Reviewer:
-    return Reviewer(client, keys.token("kb_admin"))
+async def kb_admin(client: httpx.AsyncClient, keys: TestKeys) -> Reviewer:
+    return Reviewer(client, keys.auth("kb_admin"))

@@ -161,7 +161,7 @@ async def test_the_demo_closed_survey_gets_a_submitted_response_from_every_parti
     assert first["answers"] == demo_answers(ORGANISATIONS[0], DEMO_CLOSED_YEAR)
 
     # As a researcher and the library see it.
-    researcher = Reviewer(client, keys.token("researcher"))
+    researcher = Reviewer(client, keys.auth("researcher"))
     progress = (await researcher.progress(DEMO_CLOSED_SURVEY_ID)).json()
     assert progress["counts"]["submitted"] == 6
     history = (await researcher.history(DEMO_CLOSED_SURVEY_ID, ORGANISATIONS[1])).json()

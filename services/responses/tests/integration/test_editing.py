@@ -185,10 +185,8 @@ async def test_library_staff_cannot_review_or_see_progress(surveys, org, client,
     )
     assert resp.status_code == 404
     # And a reviewer has no "own" response.
-    token = keys.token("researcher")
     resp = await client.get(
-        f"/api/responses/surveys/{survey_id}/response",
-        headers={"Authorization": f"Bearer {token}"},
+        f"/api/responses/surveys/{survey_id}/response", headers=keys.auth("researcher")
     )
     assert resp.status_code == 403
     assert (await client.get(f"/api/responses/surveys/{survey_id}/response")).status_code == 401
