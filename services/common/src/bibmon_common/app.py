@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import asyncpg
 import structlog
-from asgi_correlation_id import CorrelationIdMiddleware
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +24,8 @@ from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
 from bibmon_common.errors import install_error_handlers, problem
 from bibmon_common.logging import configure_logging
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.outbox import OutboxRelay
 from bibmon_common.settings import ServiceSettings
 from bibmon_common.telemetry import configure_telemetry, instrument_app
 
@@ -177,9 +179,6 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from bibmon_common.messaging.broker import Broker
-        from bibmon_common.messaging.outbox import OutboxRelay
-
         if settings.run_migrations_on_startup:
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
@@ -253,8 +252,6 @@ class _BindRequestContext:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            from asgi_correlation_id import correlation_id
-
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(
                 service=self.service, request_id=correlation_id.get(), path=scope.get("path")
