@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
+from bibmon_identity.domain.organisations import DEFAULT_SIZE_BOUNDS
 from bibmon_identity.domain.throttling import ThrottlePolicy
 
 # The development data key is derived from this text; production refuses it (it contains
@@ -66,7 +67,7 @@ class IdentitySettings(ServiceSettings):
     cookie_secure: bool | None = None  # default: public_base_url is https
 
     # Organisation size classes: upper bounds (exclusive) of small, medium, large.
-    size_class_bounds: tuple[int, int, int] = (30_000, 100_000, 250_000)
+    size_class_bounds: tuple[int, int, int] = DEFAULT_SIZE_BOUNDS
 
     # argon2id (RFC 9106 low-memory profile). Lower only in tests: production refuses
     # anything below the OWASP minimum (m=19 MiB, t=2).
