@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,11 +293,12 @@ class Stack:
                 f"PostgreSQL does not answer on {c.pg_host}:{c.pg_port}. Start it with: "
                 "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
             )
-        amqp_host = c.amqp_url.split("@")[-1].split("/")[0]
-        host, _, port = amqp_host.partition(":")
-        if not port_open(host or "127.0.0.1", int(port or 5672)):
+        amqp = urllib.parse.urlsplit(c.amqp_url)
+        amqp_host, amqp_port = amqp.hostname or "127.0.0.1", amqp.port or 5672
+        if not port_open(amqp_host, amqp_port):
             raise StackError(
-                f"RabbitMQ does not answer on {amqp_host}. Start it with: rabbitmq-server -detached"
+                f"RabbitMQ does not answer on {amqp_host}:{amqp_port}. Start it with:"
+                " rabbitmq-server -detached"
             )
         if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
             raise StackError(
