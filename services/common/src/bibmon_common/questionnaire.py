@@ -27,6 +27,14 @@ The questionnaire's own texts (labels, help, titles, descriptions, units) are
 only when the earlier question it names is visible and its answer equals the given
 value (for multiple choice: contains it); a hidden question is never required.
 Messages are Dutch (the users' language); `message_en` carries the English text.
+
+Reporting reads three more settings. `publication` says whether a question's answers go
+into the open dataset (`public`), only into the benchmarks (`internal`) or nowhere outside
+responses (`never`); unset, numbers, choices, yes/no and dates are public and free text is
+never published, because free text may name people. `per_inhabitant` (numeric only) asks
+for benchmarks per 1,000 inhabitants as well, the only fair comparison between libraries
+of different sizes. The questionnaire's `key_figures` names up to six numeric questions
+for the infographic (default: its first six numeric questions).
 """
 
 from __future__ import annotations
@@ -57,6 +65,9 @@ QuestionType = Literal[
 NUMERIC_TYPES: frozenset[str] = frozenset({"integer", "decimal", "percentage", "amount"})
 CHOICE_TYPES: frozenset[str] = frozenset({"single_choice", "multiple_choice"})
 TEXT_LIMITS: dict[str, int] = {"short_text": 255, "long_text": 10_000}
+TEXT_TYPES: frozenset[str] = frozenset(TEXT_LIMITS)
+Publication = Literal["public", "internal", "never"]
+MAX_KEY_FIGURES = 6
 # The largest magnitude of a numeric answer (or show_if value): far above any figure a
 # library reports, small enough that float() never overflows and stays exact for integers.
 MAX_MAGNITUDE = 10**15
@@ -97,6 +108,16 @@ class Question(_Model):
     unit: PlainText = Field(default="", max_length=40)
     options: tuple[Option, ...] = ()
     show_if: ShowIf | None = None
+    publication: Publication | None = Field(
+        default=None,
+        description=(
+            "public: in the open dataset; internal: benchmarks only; never: stays in "
+            "responses. Unset: never for free text, public for everything else."
+        ),
+    )
+    per_inhabitant: bool = Field(
+        default=False, description="Numeric only: benchmark per 1,000 inhabitants as well."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
@@ -115,7 +136,20 @@ class Question(_Model):
                 raise ValueError(f"question {self.key!r}: min and max must be finite")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"question {self.key!r}: min is greater than max")
+        if self.per_inhabitant and self.type not in NUMERIC_TYPES:
+            raise ValueError(f"question {self.key!r}: per_inhabitant applies to numeric questions")
         return self
+
+    @property
+    def effective_publication(self) -> Publication:
+        """The publication setting, with the default for the question's type filled in."""
+        if self.publication is not None:
+            return self.publication
+        return "never" if self.type in TEXT_TYPES else "public"
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
 
     @property
     def lower(self) -> float | None:
@@ -139,6 +173,11 @@ class Section(_Model):
 
 class Questionnaire(_Model):
     sections: tuple[Section, ...] = Field(min_length=1)
+    key_figures: tuple[str, ...] = Field(
+        default=(),
+        max_length=MAX_KEY_FIGURES,
+        description="Up to six numeric question keys for the infographic.",
+    )
 
     @model_validator(mode="after")
     def _keys_and_conditions(self) -> Questionnaire:
@@ -161,7 +200,19 @@ class Questionnaire(_Model):
                         f"question {parent.key!r}"
                     )
             seen[question.key] = question
+        if len(set(self.key_figures)) != len(self.key_figures):
+            raise ValueError("key_figures must not name a question twice")
+        for key in self.key_figures:
+            if key not in seen or not seen[key].numeric:
+                raise ValueError(f"key figure {key!r} must name a numeric question")
         return self
+
+    def effective_key_figures(self) -> tuple[Question, ...]:
+        """The infographic's questions: the named key figures, else the first six numbers."""
+        by_key = self.by_key()
+        if self.key_figures:
+            return tuple(by_key[k] for k in self.key_figures)
+        return tuple(q for q in self.questions() if q.numeric)[:MAX_KEY_FIGURES]
 
     def questions(self) -> Iterator[Question]:
         for section in self.sections:

@@ -423,3 +423,44 @@ def test_unknown_questions_are_always_named(form: Questionnaire, extra: dict[str
 @given(questionnaires())
 def test_a_questionnaire_survives_a_trip_through_json(form: Questionnaire) -> None:
     assert Questionnaire.model_validate_json(form.model_dump_json()) == form
+
+
+# -- settings reporting reads -----------------------------------------------------------
+
+
+def test_free_text_is_never_published_unless_marked_and_everything_else_is_public() -> None:
+    by_key = BRANCHES.by_key()
+    assert by_key["remarks"].effective_publication == "never"
+    assert by_key["visitors"].effective_publication == "public"
+    assert by_key["kind"].effective_publication == "public"
+    assert by_key["has_branches"].effective_publication == "public"
+    marked = questionnaire(q("story", "long_text", publication="public"))
+    assert marked.by_key()["story"].effective_publication == "public"
+
+
+def test_per_inhabitant_applies_to_numeric_questions_only() -> None:
+    loans = questionnaire(q("loans", "integer", per_inhabitant=True)).by_key()["loans"]
+    assert loans.per_inhabitant
+    with pytest.raises(ValidationError, match="per_inhabitant applies to numeric questions"):
+        questionnaire(q("kind", "yes_no", per_inhabitant=True))
+
+
+def test_key_figures_default_to_the_first_six_numeric_questions() -> None:
+    form = questionnaire(*(q(f"n{i}", "integer") for i in range(8)), q("remarks", "long_text"))
+    assert [x.key for x in form.effective_key_figures()] == [f"n{i}" for i in range(6)]
+    assert [x.key for x in BRANCHES.effective_key_figures()] == [
+        "branch_count",
+        "visitors",
+        "budget",
+        "share_online",
+    ]
+
+
+def test_named_key_figures_must_be_numeric_distinct_and_at_most_six() -> None:
+    base = [q(f"n{i}", "integer") for i in range(8)] + [q("remarks", "long_text")]
+    sections = [{"key": "algemeen", "title": "Algemeen", "questions": base}]
+    named = Questionnaire.model_validate({"sections": sections, "key_figures": ["n7", "n2"]})
+    assert [x.key for x in named.effective_key_figures()] == ["n7", "n2"]
+    for wrong in (["remarks"], ["nope"], ["n1", "n1"], [f"n{i}" for i in range(7)]):
+        with pytest.raises(ValidationError):
+            Questionnaire.model_validate({"sections": sections, "key_figures": wrong})
