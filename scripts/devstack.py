@@ -345,6 +345,9 @@ class Stack:
                 f"{prefix}PUBLIC_BASE_URL": c.gateway_url,
                 f"{prefix}SERVICE_TOKEN_SECRET": self.secrets["SERVICE_TOKEN_SECRET"],
                 f"{prefix}LOG_JSON": "true",
+                # uvicorn believes X-Forwarded-For only from the gateway (and the web
+                # service), both on 127.0.0.1 here: per-address limits see the client.
+                "FORWARDED_ALLOW_IPS": "127.0.0.1",
             }
         )
         if service == "identity":
@@ -437,6 +440,8 @@ class Stack:
             {
                 "GATEWAY_PORT": str(c.gateway_port),
                 "WEB_ROOT": str(ROOT / "deploy/web"),
+                # Clients connect to this gateway directly: no proxy in front to trust.
+                "TRUSTED_PROXY_CIDR": "127.0.0.1/32",
                 **upstreams,
             },
         )

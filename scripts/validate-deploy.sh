@@ -62,7 +62,7 @@ check "secrets generator covers every secret compose mounts" \
 # ---------------------------------------------------------------- nginx templates
 GATEWAY_PORT="$(free_port)"
 # The server template's placeholders (NAME=VALUE), given alike to both renderers below.
-SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" WEB_ROOT="$ROOT/deploy/web")
+SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" WEB_ROOT="$ROOT/deploy/web" TRUSTED_PROXY_CIDR=127.0.0.1/32)
 declare -A UPSTREAM_PORT
 for svc in identity surveys responses reporting notifier; do
     UPSTREAM_PORT[$svc]="$(free_port)"
@@ -201,6 +201,31 @@ security_headers() {
     [ "$(header "$h" Server)" = nginx ] || { echo "Server: $(header "$h" Server) (server_tokens?)"; return 1; }
 }
 check "security headers present; no HSTS over plain HTTP; server_tokens off" security_headers
+
+client_address() {
+    # From the trusted proxy (127.0.0.1 here): its X-Forwarded-For and -Proto are believed.
+    curl -sS -D "$TMP/hp1" -o "$TMP/bp1" -H 'X-Forwarded-For: 198.51.100.9, 203.0.113.7' \
+        -H 'X-Forwarded-Proto: https' "$GW/api/surveys/surveys" || return 1
+    assert_json "$TMP/bp1" 'b["headers"]["x-forwarded-for"] == "203.0.113.7" and b["headers"]["x-forwarded-proto"] == "https"' || return 1
+    [ -n "$(header "$TMP/hp1" Strict-Transport-Security)" ] || { echo "no HSTS behind a TLS-terminating proxy"; return 1; }
+    # From anyone else (127.0.0.2): their own address, whatever they claim; no HSTS.
+    curl -sS -D "$TMP/hp2" -o "$TMP/bp2" --interface 127.0.0.2 -H 'X-Forwarded-For: 203.0.113.7' \
+        -H 'X-Forwarded-Proto: https' "$GW/api/surveys/surveys" || return 1
+    assert_json "$TMP/bp2" 'b["headers"]["x-forwarded-for"] == "127.0.0.2" and b["headers"]["x-forwarded-proto"] == "http"' || return 1
+    [ -z "$(header "$TMP/hp2" Strict-Transport-Security)" ] || { echo "HSTS on a spoofed X-Forwarded-Proto"; return 1; }
+}
+check "client address and scheme from the trusted proxy only (set_real_ip_from); HSTS behind TLS" client_address
+
+internal_paths() {
+    local path code
+    for path in /metrics /metrics/ /health/ready /health/live; do
+        code="$(curl -sS -D "$TMP/hi" -o "$TMP/bi" -w '%{http_code}' "$GW$path")" || return 1
+        [ "$code" = 404 ] || { echo "$path answered $code"; return 1; }
+        header "$TMP/hi" Content-Type | grep -q '^application/problem+json' || { echo "$path: not problem+json"; return 1; }
+    done
+    ! grep -q '"service"' "$TMP/bi" || { echo "$path reached an upstream"; return 1; }
+}
+check "/metrics and /health/ are not routed publicly (404 problem+json)" internal_paths
 
 payload_too_large() {
     head -c 2097152 /dev/zero | tr '\0' 'a' >"$TMP/2mb.json"

@@ -23,6 +23,7 @@ SERVER_PLACEHOLDERS = frozenset(
         "REPORTING_UPSTREAM",
         "NOTIFIER_UPSTREAM",
         "WEB_ROOT",
+        "TRUSTED_PROXY_CIDR",
     }
 )
 MAIN_PLACEHOLDERS = frozenset({"VAR_DIR", "SERVER_CONF", "MIME_TYPES"})
