@@ -18,7 +18,7 @@ from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bibmon_common import health
+from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
@@ -233,12 +233,14 @@ def create_service_app(
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in routers:
         app.include_router(router, prefix=prefix)
     # Starlette runs the last-added middleware first: request id, then log context, then size.
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(_BindRequestContext, service=service)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(metrics.HTTPMetrics)
     instrument_app(app)
     return app
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from bibmon_common import metrics
 from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
-from bibmon_notifier import consumers
+from bibmon_notifier import consumers, repository
 from bibmon_notifier.api.routes import router
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.mail import SmtpSender
@@ -25,6 +26,15 @@ from bibmon_notifier.worker import ReminderScheduler, SenderWorker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SERVICE = "notifier"
+
+
+async def email_gauges(ctx: ServiceContext) -> None:
+    """E-mails waiting and failed, read from the job table when Prometheus scrapes."""
+    async with ctx.pool.acquire() as conn:
+        state = await repository.delivery_state(conn)
+    metrics.EMAILS_WAITING.set(state["waiting"])
+    metrics.EMAILS_OLDEST_WAITING.set(state["oldest_waiting"])
+    metrics.EMAILS_FAILED_STORED.set(state["failed"])
 
 
 def create_app(
@@ -50,6 +60,7 @@ def create_app(
         worker = SenderWorker(delivery)
         reminders = ReminderScheduler(ctx, settings)
         ctx.extras.update(delivery=delivery, sender=worker, reminders=reminders, identity=identity)
+        metrics.add_scrape_hook(ctx, email_gauges)
         if settings.start_background_workers:
             await worker.start()
             reminders.start()

@@ -416,3 +416,19 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
             offsets,
         )
     )
+
+
+async def delivery_state(conn: Conn) -> asyncpg.Record:
+    """Pending jobs, age of the oldest pending one, and failed jobs (for /metrics)."""
+    row = await conn.fetchrow(
+        """
+        SELECT count(*) FILTER (WHERE status = 'pending')::bigint AS waiting,
+               coalesce(extract(epoch FROM now() - min(created_at)
+                        FILTER (WHERE status = 'pending')), 0)::float8 AS oldest_waiting,
+               count(*) FILTER (WHERE status = 'failed')::bigint AS failed
+        FROM email_job
+        WHERE status IN ('pending', 'failed')
+        """
+    )
+    assert row is not None
+    return row

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from bibmon_common import metrics
 from bibmon_common.clock import Clock, SystemClock
 from bibmon_common.contracts.notifier import EmailFailed, EmailSent, SendEmail
 from bibmon_common.errors import Conflict, NotFound
@@ -151,6 +152,7 @@ class Delivery:
                 conn, job_id, "no contact person and no primary contact for the organisation"
             )
             await _emit_failed(conn, job_id, job["template"], None)
+            metrics.EMAILS_FAILED.labels(job["template"]).inc()
             bound.warning("email.no_recipient")
             return None
         return recipient
@@ -167,6 +169,7 @@ class Delivery:
         if job["expires_at"] is not None and job["expires_at"] <= datetime.now(UTC):
             await repository.mark_expired(conn, job_id, "expired before it could be delivered")
             await _emit_failed(conn, job_id, template, user)
+            metrics.EMAILS_FAILED.labels(template).inc()
             bound.warning("email.expired")
             return
         if job["recipient_organisation_id"] is not None:
@@ -210,6 +213,7 @@ class Delivery:
         except (TemplateError, ValueError, TypeError, email.errors.MessageError) as exc:
             await repository.mark_failed(conn, job_id, _short(str(exc)), keep_recipient=False)
             await _emit_failed(conn, job_id, template, user)
+            metrics.EMAILS_FAILED.labels(template).inc()
             bound.error("email.render_failed", error=_short(str(exc)))
             return
         try:
@@ -219,6 +223,7 @@ class Delivery:
             return
         await repository.mark_sent(conn, job_id)
         await _enqueue(conn, EmailSent(email_id=job_id, template=template, subject_user_id=user))
+        metrics.EMAILS_SENT.labels(template).inc()
         bound.info("email.sent")
 
     async def _after_failure(
@@ -233,10 +238,12 @@ class Delivery:
             keep = not exc.permanent and self.settings.failed_recipient_retention_hours > 0
             await repository.mark_failed(conn, job_id, error, keep_recipient=keep)
             await _emit_failed(conn, job_id, job["template"], user or job["subject_user_id"])
+            metrics.EMAILS_FAILED.labels(job["template"]).inc()
             bound.error("email.failed", error=error, permanent=exc.permanent)
             return
         delay = self.settings.retry_delays_seconds[attempts - 1]
         await repository.schedule_retry(conn, job_id, error, delay)
+        metrics.EMAILS_RETRIED.labels(job["template"]).inc()
         bound.warning("email.retry_scheduled", error=error, retry_in=delay)
 
     async def purge(self) -> tuple[int, int]:

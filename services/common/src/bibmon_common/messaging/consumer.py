@@ -22,6 +22,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
+from bibmon_common import metrics
 from bibmon_common.events import (
     CloudEvent,
     Message,
@@ -202,6 +203,7 @@ class Consumer:
         if expires_at is not None and expires_at <= datetime.now(UTC):
             log.warning("message.expired")
             await self._ack(message)
+            metrics.MESSAGES_CONSUMED.labels(self.queue_name, "expired").inc()
             return
 
         try:
@@ -217,6 +219,8 @@ class Consumer:
         if first is not None:
             log.info("message.processed")
         await self._ack(message)
+        outcome = "processed" if first is not None else "duplicate"
+        metrics.MESSAGES_CONSUMED.labels(self.queue_name, outcome).inc()
 
     async def _retry(
         self, message: AbstractIncomingMessage, headers: dict[str, Any], exc: Exception
@@ -241,6 +245,7 @@ class Consumer:
             error_type=type(exc).__name__,
             exc_info=exc,
         )
+        metrics.MESSAGES_RETRIED.labels(self.queue_name, str(transient).lower()).inc()
         retry_headers = {**_plain(headers), ATTEMPT_HEADER: next_attempt}
         await self._republish(
             message, DEFAULT_EXCHANGE, retry_queue_name(self.queue_name, delay), retry_headers
@@ -254,6 +259,7 @@ class Consumer:
         error: str | None = None,
     ) -> None:
         log.warning("message.parked", reason=reason, error_type=error)
+        metrics.MESSAGES_PARKED.labels(self.queue_name, reason).inc()
         parked = {**_plain(headers), PARKING_REASON_HEADER: reason}
         if error is not None:
             parked[ERROR_HEADER] = error

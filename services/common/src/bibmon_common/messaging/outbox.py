@@ -21,6 +21,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common import metrics
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
     Broker,
@@ -238,6 +239,7 @@ class OutboxRelay:
                 published = len(done)
             if dropped:
                 await conn.execute(_MARK_PUBLISHED, dropped, "expired before publish")
+        metrics.OUTBOX_PUBLISHED.inc(published)
         if published:
             log.debug("outbox.published", count=published)
         return published
@@ -263,9 +265,13 @@ class OutboxRelay:
                 message_type=row["type"],
             )
         except BrokerUnavailable as exc:
+            metrics.OUTBOX_PUBLISH_FAILURES.labels("broker_unavailable").inc()
             log.warning("outbox.broker_unavailable", message_id=str(row["id"]), error=str(exc))
             return "unavailable"
         except PublishFailed as exc:
+            metrics.OUTBOX_PUBLISH_FAILURES.labels(
+                "unroutable" if isinstance(exc, Unroutable) else "refused"
+            ).inc()
             attempts = row["attempts"] + 1
             if (
                 isinstance(exc, Unroutable)
