@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health, metrics
-from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
+from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
 from bibmon_common.errors import install_error_handlers, problem
@@ -189,7 +189,7 @@ def create_service_app(
         ctx.consumer_factory = consumers
         app.state.ctx = ctx
         app.state.jwt_verifier = JWTVerifier(
-            jwks_provider or http_jwks_provider(settings.jwks_url),
+            jwks_provider or jwks_provider_for(settings.jwks_url),
             issuer=settings.jwt_issuer,
             audience=f"bibmon-{service}",
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 import httpx
@@ -67,6 +70,38 @@ def http_jwks_provider(url: str, *, ttl: float = 300.0, timeout: float = 5.0) ->
             return dict(cache["jwks"])
 
     return provider
+
+
+def file_jwks_provider(path: str, *, ttl: float = 60.0) -> JwksProvider:
+    """Read identity's JWKS from a mounted file (a Secret or ConfigMap), reread after `ttl`.
+
+    Kubernetes updates a mounted file in place when its object changes, so a new key
+    reaches the services without a restart; an unknown `kid` rereads at once.
+    """
+    cache: dict[str, Any] = {"at": 0.0, "jwks": None}
+
+    async def provider(force: bool = False) -> dict[str, Any]:
+        if force or cache["jwks"] is None or time.monotonic() - cache["at"] > ttl:
+            text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+            jwks = json.loads(text)
+            if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+                raise ValueError(f"{path} holds no JWKS (an object with a `keys` list)")
+            cache["jwks"], cache["at"] = jwks, time.monotonic()
+        return dict(cache["jwks"])
+
+    return provider
+
+
+def jwks_provider_for(url: str) -> JwksProvider:
+    """The provider for `jwks_url`: https:// or http:// (in-cluster), or file:///path."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"jwks_url {url!r}: a file URL names no host (file:///path)")
+        return file_jwks_provider(unquote(parts.path))
+    if parts.scheme in ("http", "https"):
+        return http_jwks_provider(url)
+    raise ValueError(f"jwks_url {url!r}: use https://, http:// or file:///")
 
 
 class JWTVerifier:

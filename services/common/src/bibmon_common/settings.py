@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Hosts only this machine reaches: a plain-HTTP public URL is harmless there (the compose
+# demo runs in production mode on http://localhost).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Values that betray a copied example file; refused outside development
 # (full-stack-fastapi-template's "changethis" check).
@@ -53,6 +58,7 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholders_in_production(self) -> ServiceSettings:
         if self.environment == "production":
             self.check_secrets()
+            self.check_public_base_url()
             if self.clock_offset_file:
                 raise ValueError("clock_offset_file is for tests; it is refused in production")
             if self.load_demo_data:
@@ -78,6 +84,16 @@ class ServiceSettings(BaseSettings):
             for name in type(self).model_fields
             if isinstance(value := getattr(self, name), SecretStr)
         }
+
+    def check_public_base_url(self) -> None:
+        """Refuse an http:// public URL: links in e-mails carry tokens (ASVS 12.2.1)."""
+        url = urlsplit(self.public_base_url)
+        if url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS):
+            return
+        raise ValueError(
+            f"public_base_url must be https:// in production, not {url.scheme}://"
+            " (the links in e-mails carry tokens; TLS ends at the Ingress)"
+        )
 
     def check_secrets(self) -> None:
         """Fail fast on a missing or placeholder secret (ASVS 13.3.1)."""
