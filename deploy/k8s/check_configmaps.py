@@ -1,4 +1,4 @@
-"""Keep deploy/k8s/10-configmaps.yaml equal to the files it embeds.
+"""Keep deploy/k8s/base/10-configmaps.yaml equal to the files it embeds.
 
     python deploy/k8s/check_configmaps.py           # fail when the manifest drifted
     python deploy/k8s/check_configmaps.py --write   # regenerate it from the files
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFEST = REPO / "deploy" / "k8s" / "10-configmaps.yaml"
+MANIFEST = REPO / "deploy" / "k8s" / "base" / "10-configmaps.yaml"
 NAMESPACE = "bibliotheekmonitor"
 
 CONFIGMAPS: dict[str, tuple[str, dict[str, str]]] = {
