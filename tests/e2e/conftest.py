@@ -25,6 +25,7 @@ import httpx
 import pyotp
 import pytest
 from tests.e2e.helpers import auth
+from tests.e2e.otlp import OTLPReceiver
 
 from bibmon_common.clock import write_clock_offset
 from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
@@ -87,9 +88,15 @@ class Platform:
     """What a journey test needs: the gateway URL, the SMTP inbox, the broker switch."""
 
     def __init__(
-        self, stack: Any, smtp: SMTPCatcher, broker: BrokerSwitch, clock_file: Path
+        self,
+        stack: Any,
+        smtp: SMTPCatcher,
+        broker: BrokerSwitch,
+        clock_file: Path,
+        traces: OTLPReceiver,
     ) -> None:
         self.stack = stack
+        self.traces = traces  # every service's spans (OTLP/HTTP), for trace tests
         self.smtp = smtp
         self.broker = broker
         self.clock_file = clock_file
@@ -134,6 +141,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     vhost_cm = fresh_vhost("bibmon_e2e")
     amqp_url = bg.run(vhost_cm.__aenter__())
     smtp = SMTPCatcher().start()
+    traces = OTLPReceiver().start()
     tag = uuid.uuid4().hex[:8]
     var_dir = tmp_path_factory.mktemp("platform")
     os.chmod(var_dir, 0o755)
@@ -161,16 +169,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "BIBMON_SURVEYS_CLOCK_OFFSET_FILE": str(clock_file),
             "BIBMON_RESPONSES_CLOCK_OFFSET_FILE": str(clock_file),
             "BIBMON_NOTIFIER_CLOCK_OFFSET_FILE": str(clock_file),
+            # Every service exports its spans to the receiver in this process.
+            **{f"BIBMON_{svc.upper()}_OTLP_ENDPOINT": traces.endpoint for svc in devstack.SERVICES},
         },
     )
     stack = devstack.Stack(config)
     try:
         stack.start()
-        yield Platform(stack, smtp, broker, clock_file)
+        yield Platform(stack, smtp, broker, clock_file, traces)
     finally:
         stack.stop()
         stack.drop_databases()
         smtp.stop()
+        traces.stop()
         broker.close()
         bg.run(vhost_cm.__aexit__(None, None, None))
         bg.close()
