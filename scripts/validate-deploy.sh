@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validate everything under deploy/ without Docker, a cluster or any network beyond
-# loopback: compose schema, yamllint, the secrets generator, both nginx templates
-# (nginx -t, and a live gateway against stand-in upstreams checked with curl), and the
+# loopback: compose schema, yamllint, the secrets generator, Prometheus' config and
+# alert rules (promtool when installed), both nginx templates (nginx -t, and a live
+# gateway against stand-in upstreams checked with curl), and every kustomization of the
 # Kubernetes manifests. One line per check; exits non-zero when any check fails.
 # Usage: scripts/validate-deploy.sh            (from anywhere; ~5 s)
 set -uo pipefail
@@ -58,6 +59,20 @@ check "yamllint (compose, k8s, deploy)" \
 
 check "secrets generator covers every secret compose mounts" \
     "${UV_RUN[@]}" python deploy/secrets/generate.py --check-compose docker-compose.yml --out "$TMP/secrets"
+
+# ---------------------------------------------------------------- Prometheus
+check "alert rules: shape, severities, runbooks in docs/operations.md, metrics the services export" \
+    "${UV_RUN[@]}" python deploy/prometheus/check_rules.py
+# promtool comes with Debian's `prometheus` package (apt-get install prometheus).
+PROMTOOL="${PROMTOOL:-$(command -v promtool || true)}"
+if [ -n "$PROMTOOL" ]; then
+    check "promtool check config deploy/prometheus/prometheus.yml (and its rule file)" \
+        "$PROMTOOL" check config deploy/prometheus/prometheus.yml
+    check "promtool test rules deploy/prometheus/alerts.test.yml" \
+        "$PROMTOOL" test rules deploy/prometheus/alerts.test.yml
+else
+    printf 'skip  promtool not installed (apt-get install prometheus): PromQL not checked\n'
+fi
 
 # ---------------------------------------------------------------- nginx templates
 GATEWAY_PORT="$(free_port)"
