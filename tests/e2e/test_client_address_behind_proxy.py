@@ -61,3 +61,18 @@ def test_one_address_exhausting_the_login_limit_does_not_throttle_another(platfo
         again = wrong_login(guesser, {"X-Forwarded-For": BYSTANDER})
         assert again.status_code == 429
         assert again.json()["detail"] == IDENTITY_TOO_MANY
+
+
+def test_metrics_are_served_on_the_internal_port_but_not_through_the_gateway(platform):
+    ports = platform.stack.config.ports
+    with platform.client() as c:
+        public = c.get("/metrics")
+        assert public.status_code == 404
+        assert public.headers["content-type"].startswith("application/problem+json")
+        assert "bibmon_" not in public.text
+        for service in ("identity", "surveys", "responses", "reporting", "notifier"):
+            internal = httpx.get(f"http://127.0.0.1:{ports[service]}/metrics", timeout=10)
+            assert internal.status_code == 200, service
+            assert "bibmon_outbox_lag_seconds" in internal.text
+            assert "bibmon_http_requests_total" in internal.text
+            assert c.get(f"/api/{service}/metrics").status_code == 404
