@@ -46,8 +46,6 @@ async def ready(request: Request) -> JSONResponse:
             checks["consumers"] = "starting"
         elif not all(consumer.is_consuming for consumer in ctx.consumers):
             checks["consumers"] = "not consuming"
-        else:
-            checks["consumers"] = "ok"
         drift = sorted(q for c in ctx.consumers for q in getattr(c, "argument_drift", ()))
         if drift:
             checks["queue_arguments_differ"] = drift
