@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bibmon_common import health
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
-from bibmon_common.db import create_pool, migrate
+from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
 from bibmon_common.errors import install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
@@ -238,6 +238,7 @@ def create_service_app(
         if settings.run_migrations_on_startup:
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
+        reserve_for_requests(pool)
         ctx = ServiceContext(
             service=service, settings=settings, pool=pool, clock=clock_from_settings(settings)
         )
@@ -274,6 +275,7 @@ def create_service_app(
                     await ctx.relay.stop()
             with contextlib.suppress(Exception):
                 await ctx.broker.close()
+            forget_reservation(pool)
             await pool.close()
             log.info("service.stopped")
 

@@ -289,3 +289,51 @@ async def test_publisher_only_service_exits_when_its_publishing_channel_stays_cl
             return svc.exits == ["exit"]
 
         await wait_until(gave_up)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_http_gets_a_connection_while_consumers_hold_theirs(
+    database_dsn: str,
+    amqp_url: str,
+    broker: Broker,
+    queue_name: str,
+    wait_until: Callable[..., Awaitable[Any]],
+) -> None:
+    release = asyncio.Event()
+    holding: list[UUID] = []
+
+    async def slow(conn: asyncpg.Connection, message: Message, env: CloudEvent) -> None:
+        holding.append(env.id)
+        await release.wait()  # keeps its pooled connection, as a burst of slow handlers does
+        await conn.execute(
+            "INSERT INTO effects (consumer, message_id) VALUES ($1, $2)", queue_name, env.id
+        )
+
+    async with running_service(
+        database_dsn, amqp_url, consumers=consumer_of(queue_name, slow, prefetch=16)
+    ) as svc:
+        await wait_until(lambda: consumers_running(svc))
+        sent = [await publish_gadget(broker) for _ in range(20)]
+
+        async def saturated() -> bool:
+            return len(holding) >= 5
+
+        await wait_until(saturated)
+        await asyncio.sleep(0.5)  # let every prefetched message reach the pool
+        try:
+            async with asyncio.timeout(20):
+                ready = await svc.client.get("/health/ready")
+                read = await svc.client.get("/api/kerneltest/effects")
+        finally:
+            release.set()
+        assert ready.status_code == 200
+        assert read.status_code == 200
+
+        async def all_handled() -> bool:
+            async with svc.ctx.pool.acquire() as conn:
+                n = await conn.fetchval(
+                    "SELECT count(*) FROM effects WHERE consumer = $1", queue_name
+                )
+            return int(n) == len(sent)
+
+        await wait_until(all_handled, within=30)

@@ -26,6 +26,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
+from bibmon_common.db import background_connection
 from bibmon_common.events import (
     CloudEvent,
     Message,
@@ -244,7 +245,7 @@ class Consumer:
             return
 
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with background_connection(self.pool) as conn, conn.transaction():
                 first = await conn.fetchval(_INBOX_INSERT, self.queue_name, envelope.id)
                 if first is None:
                     log.info("message.duplicate_skipped")

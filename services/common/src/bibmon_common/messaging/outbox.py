@@ -21,6 +21,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.db import background_connection
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
     Broker,
@@ -236,7 +237,7 @@ class OutboxRelay:
         if not self.broker.is_connected:
             return 0
         published = 0
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with background_connection(self.pool) as conn, conn.transaction():
             rows = await conn.fetch(_CLAIM, self.batch_size)
             done: list[UUID] = []
             dropped: list[UUID] = []
