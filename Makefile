@@ -2,12 +2,13 @@
 SHELL := /bin/bash
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run migrate test test-unit lint typecheck deploy-check schemas bench clean
+.PHONY: help install run migrate reset test test-unit lint typecheck deploy-check schemas bench clean
 
 help:
 	@echo "make run      start the whole platform (services, gateway on :8080, mail catcher)"
 	@echo "make test     lint, type-check, validate deploy files, run every test"
 	@echo "make migrate  create the databases and apply every service's migrations"
+	@echo "make reset    remove the development databases and var/ (next make run starts afresh)"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -21,6 +22,9 @@ run: install
 
 migrate: install
 	@uv run --frozen python scripts/devstack.py migrate
+
+reset: install
+	@uv run --frozen python scripts/devstack.py reset
 
 lint: install
 	uv run --frozen ruff check .

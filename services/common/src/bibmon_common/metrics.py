@@ -56,7 +56,12 @@ OUTBOX_UNPUBLISHED = Gauge(
 )
 OUTBOX_LAG = Gauge(
     "bibmon_outbox_lag_seconds",
-    "Age of the oldest unpublished outbox row; 0 when none (read at scrape).",
+    "Age of the oldest unpublished outbox row not waiting for a queue binding; 0 when none"
+    " (read at scrape).",
+)
+OUTBOX_UNROUTABLE = Gauge(
+    "bibmon_outbox_unroutable_events",
+    "Outbox events waiting because no queue is bound for them yet (read at scrape).",
 )
 
 # --- consumers ------------------------------------------------------------------------
@@ -116,9 +121,13 @@ ScrapeHook = Callable[[Any], Awaitable[None]]
 SCRAPE_HOOKS_KEY = "metrics_scrape_hooks"
 SCRAPE_TIMEOUT = 2.0
 
+# The lag leaves out events waiting for a queue binding, as the relay's lag_seconds does:
+# an event type nobody consumes yet would otherwise hold it up for a day.
 _OUTBOX_STATE = """
 SELECT count(*)::bigint AS unpublished,
-       coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS lag
+       count(*) FILTER (WHERE last_error = $1)::bigint AS unroutable,
+       coalesce(extract(epoch FROM now() - min(created_at)
+                FILTER (WHERE last_error IS DISTINCT FROM $1)), 0)::float8 AS lag
 FROM outbox WHERE published_at IS NULL
 """
 
@@ -129,9 +138,13 @@ def add_scrape_hook(ctx: Any, hook: ScrapeHook) -> None:
 
 
 async def _outbox_gauges(ctx: Any) -> None:
+    # Imported here: the outbox module imports this one for its counters.
+    from bibmon_common.messaging.outbox import UNROUTABLE_ERROR
+
     async with ctx.pool.acquire() as conn:
-        row = await conn.fetchrow(_OUTBOX_STATE)
+        row = await conn.fetchrow(_OUTBOX_STATE, UNROUTABLE_ERROR)
     OUTBOX_UNPUBLISHED.set(row["unpublished"])
+    OUTBOX_UNROUTABLE.set(row["unroutable"])
     OUTBOX_LAG.set(row["lag"])
 
 

@@ -21,7 +21,7 @@ from bibmon_common.app import create_service_app
 from bibmon_common.events import Event, register, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.outbox import enqueue
+from bibmon_common.messaging.outbox import UNROUTABLE_ERROR, enqueue
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 from bibmon_common.settings import ServiceSettings
 
@@ -130,6 +130,20 @@ async def test_outbox_backlog_and_lag_are_read_at_scrape(client, pool, clean_out
     backlog = await scrape(client)
     assert backlog[("bibmon_outbox_unpublished_messages", ())] == 3
     assert 90 <= backlog[("bibmon_outbox_lag_seconds", ())] < 120
+    assert backlog[("bibmon_outbox_unroutable_events", ())] == 0
+
+    # An old event no queue is bound for is counted apart and does not hold the lag up.
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, GadgetMade(gadget_id=uuid.uuid4()), source="metricstest")
+        await conn.execute(
+            "UPDATE outbox SET created_at = now() - interval '3 hours', last_error = $1"
+            " WHERE created_at > now() - interval '1 minute'",
+            UNROUTABLE_ERROR,
+        )
+    waiting = await scrape(client)
+    assert waiting[("bibmon_outbox_unpublished_messages", ())] == 4
+    assert waiting[("bibmon_outbox_unroutable_events", ())] == 1
+    assert 90 <= waiting[("bibmon_outbox_lag_seconds", ())] < 120
 
 
 @pytest.mark.asyncio(loop_scope="session")
