@@ -92,23 +92,37 @@ def parking_queue_arguments() -> dict[str, Any]:
     }
 
 
-async def declare_topology(channel: AbstractChannel) -> None:
-    """Declare the shared exchanges (idempotent; every service does it at start)."""
-    await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-    await channel.declare_exchange(COMMANDS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+async def declare_topology(channel: AbstractChannel, *, passive: bool = False) -> None:
+    """Declare the shared exchanges (idempotent; every service does it at start).
+
+    `passive` only checks they exist: a least-privilege user may not configure them, and
+    the broker's definitions declare them (bibmon_common.messaging.permissions).
+    """
+    topic, direct = aio_pika.ExchangeType.TOPIC, aio_pika.ExchangeType.DIRECT
+    await channel.declare_exchange(EVENTS_EXCHANGE, topic, durable=True, passive=passive)
+    await channel.declare_exchange(COMMANDS_EXCHANGE, topic, durable=True, passive=passive)
     # Dead letters keep their routing key = the work queue's name (x-dead-letter-routing-key).
-    await channel.declare_exchange(DLX, aio_pika.ExchangeType.DIRECT, durable=True)
-    await channel.declare_exchange(EXPORTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    await channel.declare_exchange(DLX, direct, durable=True, passive=passive)
+    await channel.declare_exchange(EXPORTS_EXCHANGE, topic, durable=True, passive=passive)
 
 
 async def declare_consumer_queues(
-    channel: AbstractChannel, queue: str, retry_delays: Iterable[float]
+    channel: AbstractChannel,
+    queue: str,
+    retry_delays: Iterable[float],
+    *,
+    bind_parking: bool = True,
 ) -> AbstractQueue:
-    """Declare `queue`, its retry queues and its parking queue; return `queue`."""
+    """Declare `queue`, its retry queues and its parking queue; return `queue`.
+
+    Without `bind_parking` the broker's definitions hold the DLX binding: reading the
+    DLX would let a service bind a queue of its own to any other queue's parked messages.
+    """
     parking = await channel.declare_queue(
         parking_queue_name(queue), durable=True, arguments=parking_queue_arguments()
     )
-    await parking.bind(DLX, routing_key=queue)
+    if bind_parking:
+        await parking.bind(DLX, routing_key=queue)
     for delay in retry_delays:
         await channel.declare_queue(
             retry_queue_name(queue, delay),
