@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ from bibmon_common.errors import install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
+from bibmon_common.projections import is_session_revoked
 from bibmon_common.settings import ServiceSettings
 from bibmon_common.telemetry import configure_telemetry, instrument_app
 
@@ -192,6 +194,7 @@ def create_service_app(
             jwks_provider or http_jwks_provider(settings.jwks_url),
             issuer=settings.jwt_issuer,
             audience=f"bibmon-{service}",
+            revoked=functools.partial(is_session_revoked, pool),
         )
         if settings.start_background_workers:
             ctx.relay = OutboxRelay(pool, ctx.broker)
