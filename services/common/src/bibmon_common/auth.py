@@ -58,14 +58,23 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-def http_jwks_provider(url: str, *, ttl: float = 300.0, timeout: float = 5.0) -> JwksProvider:
-    """Fetch identity's JWKS over HTTP, cached for `ttl` seconds (refetched on unknown kid)."""
+def http_jwks_provider(
+    url: str, *, ttl: float = 300.0, timeout: float = 5.0, min_refresh_interval: float = 30.0
+) -> JwksProvider:
+    """Fetch identity's JWKS over HTTP, cached for `ttl` seconds (refetched on unknown kid).
+
+    A forced refetch (unknown `kid`: a rotation) happens at most once per
+    `min_refresh_interval`, so a flood of tokens with made-up kids cannot make every
+    service hammer identity (ASVS 9.1.x; RFC 8725 3.10).
+    """
     cache: dict[str, Any] = {"at": 0.0, "jwks": None}
     lock = asyncio.Lock()
 
     async def provider(force: bool = False) -> dict[str, Any]:
         async with lock:
-            if force or cache["jwks"] is None or time.monotonic() - cache["at"] > ttl:
+            age = time.monotonic() - cache["at"]
+            stale = cache["jwks"] is None or age > ttl
+            if stale or (force and age >= min_refresh_interval):
                 async with httpx.AsyncClient(timeout=timeout) as client:
                     resp = await client.get(url)
                     resp.raise_for_status()
