@@ -37,7 +37,8 @@ class RunningService:
         return dict(self.app.openapi())
 
 
-def _settings(service: str, dsn: str) -> Any:
+def settings_for(service: str, dsn: str) -> Any:
+    """The service's settings for a test on `dsn`: no broker, no demo, test keys' issuer."""
     config = importlib.import_module(f"bibmon_{service}.config")
     cls = next(
         getattr(config, name)
@@ -65,7 +66,7 @@ async def running(service: str) -> AsyncIterator[RunningService]:
     """The service's app, started (lifespan) on a fresh, migrated database."""
     main = importlib.import_module(f"bibmon_{service}.main")
     async with fresh_database(f"bibmon_sec_{service}", migrations_dir=main.MIGRATIONS_DIR) as dsn:
-        app = main.create_app(_settings(service, dsn))
+        app = main.create_app(settings_for(service, dsn))
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
             keys = TestKeys(service)
             # The app's own verifier would fetch identity's JWKS over HTTP.

@@ -23,7 +23,7 @@ from bibmon_common import health
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
-from bibmon_common.errors import install_error_handlers, problem
+from bibmon_common.errors import document_problems, install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
@@ -243,6 +243,7 @@ def create_service_app(
     app.add_middleware(_BindRequestContext, service=service)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     instrument_app(app)
+    document_problems(app)
     return app
 
 
