@@ -38,6 +38,7 @@ deploy-check: install
 
 schemas: install
 	uv run --frozen python scripts/generate_schemas.py
+	uv run --frozen python scripts/generate_rabbitmq_definitions.py
 
 test-unit: install
 	uv run --frozen pytest -q -m "not integration and not e2e"

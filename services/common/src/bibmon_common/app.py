@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -22,10 +23,11 @@ from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
-from bibmon_common.errors import install_error_handlers, problem
+from bibmon_common.errors import document_problems, install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
+from bibmon_common.projections import is_session_revoked
 from bibmon_common.settings import ServiceSettings
 from bibmon_common.telemetry import configure_telemetry, instrument_app
 
@@ -249,6 +251,7 @@ def create_service_app(
             jwks_provider or jwks_provider_for(settings.jwks_url),
             issuer=settings.jwt_issuer,
             audience=f"bibmon-{service}",
+            revoked=functools.partial(is_session_revoked, pool),
         )
         if settings.start_background_workers:
             ctx.relay = OutboxRelay(pool, ctx.broker)
@@ -300,6 +303,7 @@ def create_service_app(
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.add_middleware(metrics.HTTPMetrics)
     instrument_app(app)
+    document_problems(app)
     return app
 
 

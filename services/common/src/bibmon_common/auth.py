@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
@@ -35,6 +36,11 @@ AUDIENCES = tuple(
 
 # provider(force_refresh) -> JWKS dict; force_refresh is True after an unknown `kid` (rotation).
 JwksProvider = Callable[[bool], Awaitable[dict[str, Any]]]
+# revoked(session_id) -> True when identity ended the session (bibmon_common.projections).
+RevocationCheck = Callable[[UUID], Awaitable[bool]]
+# How long a service remembers an ended session: longer than any access token lives
+# (identity's access_token_minutes is at most 60).
+REVOCATION_KEPT = timedelta(minutes=65)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Principal:
     scope: str = SCOPE_FULL
     mfa: bool = False
     token_id: str | None = None
+    session_id: UUID | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has_role(self, *roles: str) -> bool:
@@ -54,14 +61,23 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-def http_jwks_provider(url: str, *, ttl: float = 300.0, timeout: float = 5.0) -> JwksProvider:
-    """Fetch identity's JWKS over HTTP, cached for `ttl` seconds (refetched on unknown kid)."""
+def http_jwks_provider(
+    url: str, *, ttl: float = 300.0, timeout: float = 5.0, min_refresh_interval: float = 30.0
+) -> JwksProvider:
+    """Fetch identity's JWKS over HTTP, cached for `ttl` seconds (refetched on unknown kid).
+
+    A forced refetch (unknown `kid`: a rotation) happens at most once per
+    `min_refresh_interval`, so a flood of tokens with made-up kids cannot make every
+    service hammer identity (ASVS 9.1.x; RFC 8725 3.10).
+    """
     cache: dict[str, Any] = {"at": 0.0, "jwks": None}
     lock = asyncio.Lock()
 
     async def provider(force: bool = False) -> dict[str, Any]:
         async with lock:
-            if force or cache["jwks"] is None or time.monotonic() - cache["at"] > ttl:
+            age = time.monotonic() - cache["at"]
+            stale = cache["jwks"] is None or age > ttl
+            if stale or (force and age >= min_refresh_interval):
                 async with httpx.AsyncClient(timeout=timeout) as client:
                     resp = await client.get(url)
                     resp.raise_for_status()
@@ -107,10 +123,18 @@ def jwks_provider_for(url: str) -> JwksProvider:
 class JWTVerifier:
     """Checks signature (kid from the JWKS), typ, iss, aud, exp/nbf; builds a Principal."""
 
-    def __init__(self, jwks_provider: JwksProvider, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        jwks_provider: JwksProvider,
+        *,
+        issuer: str,
+        audience: str,
+        revoked: RevocationCheck | None = None,
+    ) -> None:
         self._jwks = jwks_provider
         self.issuer = issuer
         self.audience = audience
+        self._revoked = revoked
 
     async def _key_for(self, kid: str) -> Any:
         for force in (False, True):
@@ -140,7 +164,7 @@ class JWTVerifier:
                 algorithms=ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "sid"]},
                 leeway=5,
             )
         except jwt.ExpiredSignatureError as exc:
@@ -149,17 +173,24 @@ class JWTVerifier:
             raise Unauthorized("Invalid token.") from exc
         try:
             org = claims.get("org")
-            return Principal(
+            principal = Principal(
                 user_id=UUID(claims["sub"]),
                 roles=frozenset(claims.get("roles", [])),
                 organisation_id=UUID(org) if org else None,
                 scope=str(claims.get("scope", SCOPE_FULL)),
                 mfa="otp" in claims.get("amr", []),
                 token_id=claims.get("jti"),
+                session_id=UUID(str(claims["sid"])),
                 claims=claims,
             )
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise Unauthorized("Invalid token claims.") from exc
+        # Logout, a disabled account or changed roles end the session at once (ASVS 7.4.1),
+        # not when its last access token expires.
+        assert principal.session_id is not None
+        if self._revoked is not None and await self._revoked(principal.session_id):
+            raise Unauthorized("The session has ended; log in again.", type_="session-ended")
+        return principal
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -262,3 +262,67 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", path=request.url.path)
         return _internal_error(request)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` lists invalid input field by field.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what every error answer is: problem+json.
+
+    FastAPI documents its own `HTTPValidationError` for 422, which this app never sends
+    (install_error_handlers); every 4xx and 5xx is a `Problem`, so clients and the
+    security suite's schema checks (schemathesis) hold the API to that.
+    """
+    build = app.openapi
+    done: list[dict[str, Any]] = []
+
+    def openapi() -> dict[str, Any]:
+        if done:
+            return done[0]
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for item in spec.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.get("responses") if isinstance(operation, dict) else None
+                if responses is None:
+                    continue
+                for code, answer in responses.items():
+                    if code[:1] in ("4", "5"):
+                        answer["content"] = content
+                responses.setdefault(
+                    "4XX", {"description": "Problem (RFC 9457)", "content": content}
+                )
+        done.append(spec)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

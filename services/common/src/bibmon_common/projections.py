@@ -1,17 +1,27 @@
-"""Read models that several services keep of identity's public organisation master data.
+"""Read models that several services keep of identity's facts.
 
-Each service keeps its own copy in its own database (created by its own migration: table
-`organisation`); this module holds the one way to fill it from the events.
+Identity's public organisation master data: each service keeps its own copy in its own
+database (created by its own migration: table `organisation`); this module holds the one
+way to fill it from the events. And the sessions identity ended early (table
+`revoked_session`, DDL `SESSION_REVOCATION_DDL`), whose access tokens `bibmon_common.auth`
+refuses until they expire.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
+from bibmon_common.contracts.identity import (
+    OrganisationRegistered,
+    OrganisationUpdated,
+    SessionRevoked,
+)
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
@@ -62,12 +72,61 @@ async def list_organisations(
     return [dict(r) for r in rows]
 
 
+# For each service's migration (identity's too: it records its own revocations).
+SESSION_REVOCATION_DDL = """
+CREATE TABLE revoked_session (
+    session_id  uuid PRIMARY KEY,
+    -- after this every access token of the session has expired: the row may go
+    expires_at  timestamptz NOT NULL
+);
+CREATE INDEX revoked_session_expires_at_idx ON revoked_session (expires_at);
+"""
+
+_RECORD_REVOKED = """
+INSERT INTO revoked_session (session_id, expires_at)
+SELECT unnest($1::uuid[]), $2
+ON CONFLICT (session_id) DO UPDATE
+    SET expires_at = GREATEST(revoked_session.expires_at, EXCLUDED.expires_at)
+"""
+
+
+async def record_revoked_sessions(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    session_ids: Iterable[UUID],
+    expires_at: datetime,
+) -> None:
+    """Remember sessions whose access tokens must be refused; forget expired ones."""
+    await conn.execute("DELETE FROM revoked_session WHERE expires_at < now()")
+    await conn.execute(_RECORD_REVOKED, list(session_ids), expires_at)
+
+
+async def is_session_revoked(pool: asyncpg.Pool, session_id: UUID) -> bool:
+    """True when identity ended the session (and its tokens may still be unexpired)."""
+    async with pool.acquire() as conn:
+        found = await conn.fetchval(
+            "SELECT 1 FROM revoked_session WHERE session_id = $1 AND expires_at >= now()",
+            session_id,
+        )
+    return found is not None
+
+
+async def on_session_revoked(
+    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+) -> None:
+    """Record the ended sessions of an `identity.session.revoked.v1`."""
+    assert isinstance(message, SessionRevoked)
+    await record_revoked_sessions(conn, message.session_ids, message.expires_at)
+
+
+SESSION_HANDLERS = {SessionRevoked.type: on_session_revoked}
+
+
 def organisation_consumer(ctx: Any, queue: str) -> Consumer:
-    """The consumer of a service whose only events are identity's organisation facts."""
+    """The consumer of a service whose only events are identity's organisations and sessions."""
     return Consumer(
         ctx.broker,
         ctx.pool,
         queue=queue,
         exchange=EVENTS_EXCHANGE,
-        handlers=dict(ORGANISATION_HANDLERS),
+        handlers={**ORGANISATION_HANDLERS, **SESSION_HANDLERS},
     )

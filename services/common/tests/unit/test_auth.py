@@ -40,6 +40,7 @@ def token(key=KEY, *, typ="at+jwt", kid="k1", **overrides):
         "nbf": now,
         "exp": now + 600,
         "jti": "j1",
+        "sid": str(uuid.uuid4()),
     }
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"typ": typ, "kid": kid})

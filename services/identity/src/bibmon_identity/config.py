@@ -58,7 +58,8 @@ class IdentitySettings(ServiceSettings):
     recipient_token_secret: SecretStr = SecretStr(DEVELOPMENT_RECIPIENT_TOKEN_SECRET)
 
     # Tokens (docs/reliability.md 5.4-5.6).
-    access_token_minutes: int = 10
+    # At most 60: services remember an ended session for bibmon_common.auth.REVOCATION_KEPT.
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
     refresh_idle_minutes: int = 30
     refresh_absolute_hours: int = 12
     mfa_token_minutes: int = 5

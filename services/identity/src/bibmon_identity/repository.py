@@ -15,9 +15,16 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.auth import REVOCATION_KEPT
+from bibmon_common.contracts.identity import SessionRevoked
+from bibmon_common.messaging import outbox
+from bibmon_common.projections import record_revoked_sessions
+from bibmon_identity.clock import utcnow
+
 Row = asyncpg.Record
 # A plain connection or one borrowed from the pool; both behave the same.
 Conn = asyncpg.Connection | PoolConnectionProxy
+OUTBOX_SOURCE = "identity"  # as services.runtime.SOURCE (which imports this module)
 
 
 def _assignments(fields: dict[str, Any], allowed: frozenset[str]) -> str:
@@ -379,18 +386,42 @@ async def mark_refresh_rotated(conn: Conn, token_id: uuid.UUID) -> None:
 
 
 async def revoke_family(conn: Conn, family_id: uuid.UUID) -> None:
-    """End one login session (all tokens of the family)."""
-    await conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+    """End one login session (all tokens of the family), its access tokens included."""
+    rows = await conn.fetch(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL"
+        " RETURNING user_id, family_id",
         family_id,
     )
+    await _sessions_ended(conn, rows)
 
 
 async def revoke_user_sessions(conn: Conn, user_id: uuid.UUID) -> None:
-    """End every session of a user (ASVS 7.4.3)."""
-    await conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    """End every session of a user (ASVS 7.4.3), their access tokens included."""
+    rows = await conn.fetch(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL"
+        " RETURNING user_id, family_id",
         user_id,
+    )
+    await _sessions_ended(conn, rows)
+
+
+async def _sessions_ended(conn: Conn, rows: Sequence[Row]) -> None:
+    """Refuse the sessions' access tokens here at once, and tell every other service.
+
+    Done here, where sessions end, so that no path that ends one can forget its access
+    tokens (which would stay valid for up to access_token_minutes).
+    """
+    if not rows:
+        return
+    sessions = sorted({row["family_id"] for row in rows})
+    expires_at = utcnow() + REVOCATION_KEPT
+    await record_revoked_sessions(conn, sessions, expires_at)
+    await outbox.enqueue(
+        conn,
+        SessionRevoked(
+            user_id=rows[0]["user_id"], session_ids=tuple(sessions), expires_at=expires_at
+        ),
+        source=OUTBOX_SOURCE,
     )
 
 

@@ -20,6 +20,7 @@ from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, Surve
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
+from bibmon_common.projections import SESSION_HANDLERS
 from bibmon_notifier import services, survey_mail
 from bibmon_notifier.config import NotifierSettings
 
@@ -105,7 +106,11 @@ def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) 
             ctx.pool,
             queue=EVENTS_QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers={UserErased.type: on_user_erased, **survey_handlers(ctx)},
+            handlers={
+                UserErased.type: on_user_erased,
+                **SESSION_HANDLERS,
+                **survey_handlers(ctx),
+            },
             retry_delays=retry_delays,
         ),
     ]

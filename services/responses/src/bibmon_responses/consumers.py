@@ -18,6 +18,7 @@ from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer, Handler
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.projections import SESSION_HANDLERS
 from bibmon_responses import demo, services
 from bibmon_responses.config import ResponsesSettings
 
@@ -61,6 +62,7 @@ HANDLERS: dict[str, Handler] = {
     SurveyUpdated.type: on_survey_updated,
     QuestionnairePublished.type: on_questionnaire_published,
     SurveyClosed.type: on_survey_closed,
+    **SESSION_HANDLERS,
 }
 
 

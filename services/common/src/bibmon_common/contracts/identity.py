@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from bibmon_common.events import Event, register
 
@@ -102,3 +102,21 @@ class ContactPersonAssigned(Event):
     survey_id: UUID
     organisation_id: UUID
     user_id: UUID
+
+
+@register
+class SessionRevoked(Event):
+    """Sent when login sessions end before their time.
+
+    On logout, refresh-token reuse, a disabled account, changed roles or organisation, a
+    reset password or second factor. `session_ids` are the sessions' ids, the `sid` claim
+    of their access tokens; `user_id` is the person's pseudonym. A consumer must refuse
+    access tokens with one of these `sid`s until `expires_at`, after which every access
+    token of the sessions has expired anyway (so the record may be dropped).
+    """
+
+    type: ClassVar[str] = "identity.session.revoked.v1"
+
+    user_id: UUID
+    session_ids: tuple[UUID, ...] = Field(min_length=1)
+    expires_at: AwareDatetime

@@ -24,6 +24,7 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
+from yarl import URL
 
 from bibmon_common.events import CLOUDEVENTS_CONTENT_TYPE
 from bibmon_common.messaging.topology import DEFAULT_EXCHANGE, declare_topology
@@ -70,6 +71,11 @@ class Broker:
     ) -> None:
         self.url = url
         self.connection_name = connection_name
+        # Every message carries it as `user_id`; RabbitMQ refuses any other value, so
+        # consumers can trust it as the sender (bibmon_common.messaging.permissions).
+        self.user = URL(url).user or "guest"
+        # False for a least-privilege user: the broker's definitions declare the exchanges.
+        self.declares_exchanges = True
         self.heartbeat = heartbeat
         self.reconnect_interval = reconnect_interval
         self.connect_timeout = connect_timeout
@@ -99,7 +105,14 @@ class Broker:
             # Confirms + on_return_raises: a publish only succeeds once the broker has
             # routed and stored it; unroutable mandatory messages raise, never vanish.
             publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            await declare_topology(publisher)
+            try:
+                await declare_topology(publisher)
+                self.declares_exchanges = True
+            except aiormq.exceptions.ChannelAccessRefused:
+                # A service user may configure only its own queues; the exchanges exist.
+                self.declares_exchanges = False
+                publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                await declare_topology(publisher, passive=True)
             consume_connection = await self._open("consume")
         except BaseException:
             # connect() is retried by the caller; do not leak a half-open connection.
@@ -219,6 +232,7 @@ class Broker:
             message_id=message_id,
             type=message_type,
             app_id=self.connection_name,
+            user_id=self.user,
             # The default is NOT_PERSISTENT: a broker restart would drop the message.
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             expiration=expiration,

@@ -38,6 +38,7 @@ from bibmon_common.events import (
 )
 from bibmon_common.messaging.broker import Broker, PublishFailed
 from bibmon_common.messaging.outbox import expires_at_from_headers
+from bibmon_common.messaging.permissions import sender_allowed
 from bibmon_common.messaging.topology import (
     DEFAULT_EXCHANGE,
     DLX,
@@ -128,9 +129,14 @@ class Consumer:
         self.argument_drift = sorted(drift)
         channel = await self.broker.channel(prefetch=self.prefetch)
         self._channel = channel
-        await declare_topology(channel)
+        own_exchanges = self.broker.declares_exchanges
+        await declare_topology(channel, passive=not own_exchanges)
         queue = await declare_consumer_queues(
-            channel, self.queue_name, self.retry_delays, passive=drift
+            channel,
+            self.queue_name,
+            self.retry_delays,
+            passive=drift,
+            bind_parking=own_exchanges,
         )
         for type_ in self.handlers:
             await queue.bind(self.exchange, routing_key=type_)
@@ -233,6 +239,12 @@ class Consumer:
             return
         except ValidationError:
             await self._park(message, headers, "invalid")
+            return
+        if not sender_allowed(envelope.type, message.user_id, own_user=self.broker.user):
+            # user_id is checked by RabbitMQ; anything else here is a forgery (or a replay
+            # by hand without a user_id), so it waits for an operator, never runs.
+            log.warning("message.forbidden_sender", sender=message.user_id)
+            await self._park(message, headers, "forbidden_sender")
             return
         handler = self.handlers.get(envelope.type)
         if handler is None:

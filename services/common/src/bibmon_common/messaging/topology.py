@@ -96,13 +96,18 @@ def parking_queue_arguments() -> dict[str, Any]:
     }
 
 
-async def declare_topology(channel: AbstractChannel) -> None:
-    """Declare the shared exchanges (idempotent; every service does it at start)."""
-    await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-    await channel.declare_exchange(COMMANDS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+async def declare_topology(channel: AbstractChannel, *, passive: bool = False) -> None:
+    """Declare the shared exchanges (idempotent; every service does it at start).
+
+    `passive` only checks they exist: a least-privilege user may not configure them, and
+    the broker's definitions declare them (bibmon_common.messaging.permissions).
+    """
+    topic, direct = aio_pika.ExchangeType.TOPIC, aio_pika.ExchangeType.DIRECT
+    await channel.declare_exchange(EVENTS_EXCHANGE, topic, durable=True, passive=passive)
+    await channel.declare_exchange(COMMANDS_EXCHANGE, topic, durable=True, passive=passive)
     # Dead letters keep their routing key = the work queue's name (x-dead-letter-routing-key).
-    await channel.declare_exchange(DLX, aio_pika.ExchangeType.DIRECT, durable=True)
-    await channel.declare_exchange(EXPORTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    await channel.declare_exchange(DLX, direct, durable=True, passive=passive)
+    await channel.declare_exchange(EXPORTS_EXCHANGE, topic, durable=True, passive=passive)
 
 
 def consumer_queue_specs(
@@ -122,10 +127,13 @@ async def declare_consumer_queues(
     retry_delays: Iterable[float],
     *,
     passive: Collection[str] = (),
+    bind_parking: bool = True,
 ) -> AbstractQueue:
     """Declare `queue`, its retry queues and its parking queue; return `queue`.
 
     Queues named in `passive` exist with other arguments: they are used as they are.
+    Without `bind_parking` the broker's definitions hold the DLX binding: reading the
+    DLX would let a service bind a queue of its own to any other queue's parked messages.
     """
     declared: dict[str, AbstractQueue] = {}
     for name, arguments in consumer_queue_specs(queue, retry_delays):
@@ -133,5 +141,6 @@ async def declare_consumer_queues(
             declared[name] = await channel.declare_queue(name, passive=True)
         else:
             declared[name] = await channel.declare_queue(name, durable=True, arguments=arguments)
-    await declared[parking_queue_name(queue)].bind(DLX, routing_key=queue)
+    if bind_parking:
+        await declared[parking_queue_name(queue)].bind(DLX, routing_key=queue)
     return declared[queue]

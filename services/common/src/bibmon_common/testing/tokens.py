@@ -42,6 +42,7 @@ class TestKeys:
         scope: str = "full",
         amr: tuple[str, ...] = ("pwd", "otp"),
         lifetime: int = 600,
+        session_id: uuid.UUID | None = None,
     ) -> str:
         now = int(time.time())
         claims = {
@@ -56,6 +57,7 @@ class TestKeys:
             "nbf": now,
             "exp": now + lifetime,
             "jti": uuid.uuid4().hex,
+            "sid": str(session_id or uuid.uuid4()),
         }
         return jwt.encode(
             claims, self.private, algorithm="EdDSA", headers={"kid": self.kid, "typ": "at+jwt"}

@@ -100,9 +100,10 @@ def issue_access_token(
     amr: Sequence[str],
     now: datetime,
     lifetime: timedelta,
+    session_id: uuid.UUID,
     audiences: Sequence[str] = AUDIENCES,
 ) -> str:
-    """Sign an access token for a user."""
+    """Sign an access token for a user's session (`sid`: the refresh-token family)."""
     issued = int(now.timestamp())
     claims = {
         "iss": issuer,
@@ -116,6 +117,7 @@ def issue_access_token(
         "nbf": issued,
         "exp": issued + int(lifetime.total_seconds()),
         "jti": str(uuid.uuid4()),
+        "sid": str(session_id),
     }
     return jwt.encode(
         claims,

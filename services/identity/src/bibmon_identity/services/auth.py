@@ -105,9 +105,10 @@ async def issue_session(
     family_expires_at = family_expires_at or now + timedelta(hours=settings.refresh_absolute_hours)
     refresh = new_token()
     idle_expires_at = min(now + idle, family_expires_at)
+    family_id = family_id or uuid.uuid4()
     await repo.insert_refresh_token(
         conn,
-        family_id=family_id or uuid.uuid4(),
+        family_id=family_id,
         user_id=user["id"],
         token_hash=hash_token(refresh),
         scope=scope,
@@ -126,6 +127,7 @@ async def issue_session(
         amr=amr,
         now=now,
         lifetime=lifetime,
+        session_id=family_id,
     )
     return TokenPair(
         access_token=access,

@@ -1,0 +1,23 @@
+"""Sessions identity ended early, whose access tokens this service refuses until they expire.
+
+Revision ID: 0050
+Revises: 0003
+Create Date: 2026-11-29
+"""
+
+from alembic import op
+
+from bibmon_common.projections import SESSION_REVOCATION_DDL
+
+revision = "0050"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(SESSION_REVOCATION_DDL)
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE revoked_session")
