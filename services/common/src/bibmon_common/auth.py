@@ -88,16 +88,20 @@ def http_jwks_provider(
     return provider
 
 
-def file_jwks_provider(path: str, *, ttl: float = 60.0) -> JwksProvider:
+def file_jwks_provider(
+    path: str, *, ttl: float = 60.0, min_refresh_interval: float = 1.0
+) -> JwksProvider:
     """Read identity's JWKS from a mounted file (a Secret or ConfigMap), reread after `ttl`.
 
     Kubernetes updates a mounted file in place when its object changes, so a new key
-    reaches the services without a restart; an unknown `kid` rereads at once.
+    reaches the services without a restart; an unknown `kid` rereads it, at most once per
+    `min_refresh_interval`, so a flood of made-up kids costs no file read each.
     """
-    cache: dict[str, Any] = {"at": 0.0, "jwks": None}
+    cache: dict[str, Any] = {"at": float("-inf"), "jwks": None}
 
     async def provider(force: bool = False) -> dict[str, Any]:
-        if force or cache["jwks"] is None or time.monotonic() - cache["at"] > ttl:
+        age = time.monotonic() - cache["at"]
+        if cache["jwks"] is None or age > ttl or (force and age >= min_refresh_interval):
             text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
             jwks = json.loads(text)
             if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
