@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from bibmon_common.db import run_migrations
@@ -75,9 +75,28 @@ def run_cli(
         proxy_headers=True,
         # Trust X-Forwarded-For only from the gateway; otherwise anyone reaching a service
         # directly could pick the client address that login throttling counts.
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=forwarded_allow_ips(settings.environment, os.environ),
         timeout_graceful_shutdown=20,
     )
+
+
+def forwarded_allow_ips(environment: str, environ: Mapping[str, str]) -> str:
+    """Who may set X-Forwarded-For: `FORWARDED_ALLOW_IPS`, which production must state.
+
+    Behind a gateway in another pod or container the default (127.0.0.1) is wrong in a
+    way nobody notices: every request seems to come from the gateway, and one client's
+    failed logins throttle all. `*` would let any caller choose its own address.
+    """
+    value = environ.get("FORWARDED_ALLOW_IPS", "").strip()
+    if environment == "production":
+        if not value:
+            raise SystemExit(
+                "FORWARDED_ALLOW_IPS is not set: give the gateway's (and web service's)"
+                ' addresses or network (docs/operations.md, "Client address")'
+            )
+        if "*" in value.replace(" ", "").split(","):
+            raise SystemExit("FORWARDED_ALLOW_IPS=* lets any caller choose its client address")
+    return value or "127.0.0.1"
 
 
 async def replay_parked_command(
