@@ -53,7 +53,19 @@ def with_unit(value: float, unit: str, locale: Locale) -> str:
         return text
     if unit in _PREFIX_UNITS:
         return f"€ {text}"
+    if unit == "%":
+        return f"{text}%"
     return f"{text} {unit}"
+
+
+def inline_unit(unit: str) -> str:
+    """The unit if it is short enough to repeat with every figure (€, %), else ""."""
+    return unit if unit in _PREFIX_UNITS or unit == "%" else ""
+
+
+def unit_label(unit: str) -> str:
+    """The unit as a table caption names it ("€" for "EUR")."""
+    return "€" if unit in _PREFIX_UNITS else unit
 
 
 def percent(value: float, locale: Locale) -> str:

@@ -30,8 +30,8 @@ from bibmon_reporting.report_model import (
 
 MAX_KEY_FIGURES = 6
 PANEL_WIDTH = 250
-ROW_HEIGHT = 26
-AXIS_WIDTH = 180
+ROW_HEIGHT = 28
+AXIS_WIDTH = 190
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,13 @@ def _key_figure(question: QuestionBenchmark, locale: fmt.Locale) -> KeyFigure | 
         if question.numeric is not None and question.numeric.own is not None:
             total = fmt.with_unit(question.numeric.own, question.unit, locale)
             subtitle = t.per_inhabitant_total.format(total=total)
-        return _numeric(question.label, subtitle, question.unit, question.per_inhabitant, locale)
+        unit = fmt.inline_unit(question.unit)
+        return _numeric(question.label, subtitle, unit, question.per_inhabitant, locale)
     if question.numeric is not None:
-        return _numeric(question.label, question.unit, question.unit, question.numeric, locale)
+        # A short unit (€, %) goes with every figure; a word ("uur") once, as subtitle.
+        unit = fmt.inline_unit(question.unit)
+        subtitle = "" if unit else question.unit
+        return _numeric(question.label, subtitle, unit, question.numeric, locale)
     if question.choice is not None and question.own_choice:
         return _choice(question, question.choice, question.own_choice, locale)
     return None
@@ -125,7 +129,7 @@ def _numeric(
                 in_sentence=inline,
             )
         )
-    detail = "" if subtitle == unit else subtitle.split(" · ")[0]
+    detail = subtitle.split(" · ")[0]
     return KeyFigure(label, subtitle, tuple(rows), measure=t.median, detail=detail)
 
 
@@ -271,7 +275,7 @@ def _panel(figure: KeyFigure) -> alt.LayerChart:
                 maxExtent=AXIS_WIDTH,
                 labelLimit=AXIS_WIDTH - 10,
                 labelPadding=8,
-                labelFontSize=12,
+                labelFontSize=13,
             ),
         )
     )
@@ -288,20 +292,20 @@ def _panel(figure: KeyFigure) -> alt.LayerChart:
     }
     own_label = (
         base.transform_filter("datum.order == 0")
-        .mark_text(align="left", baseline="middle", dx=5, fontSize=13, fontWeight="bold")
+        .mark_text(align="left", baseline="middle", dx=5, fontSize=14, fontWeight="bold")
         .encode(**text_encoding)
     )
     group_labels = (
         base.transform_filter("datum.order > 0")
-        .mark_text(align="left", baseline="middle", dx=5, fontSize=12)
+        .mark_text(align="left", baseline="middle", dx=5, fontSize=13)
         .encode(**text_encoding)
     )
     title = alt.TitleParams(
         text=_wrap(figure.title, 46),
         subtitle=figure.subtitle or " ",
-        fontSize=14,
+        fontSize=15,
         fontWeight="bold",
-        subtitleFontSize=12,
+        subtitleFontSize=13,
         anchor="start",
         color=vega.INK,
         subtitleColor=vega.MUTED,

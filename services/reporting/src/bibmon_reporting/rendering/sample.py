@@ -282,3 +282,54 @@ def sample_report(
         counted=123,
         sections=(use, organisation, activities),
     )
+
+
+def large_report(
+    *, sections: int = 12, questions_per_section: int = 25, seed: int = 7
+) -> OrganisationReport:
+    """A report the size of the national library statistics (default 300 questions).
+
+    Every fifth question is a yes/no question, every third numeric one is per inhabitant
+    and the first six numeric ones are key figures; for the rendering bench.
+    """
+    rng = random.Random(seed)
+    base = sample_report()
+    inhabitants = base.organisation.inhabitants or 100_000
+    built: list[SectionBenchmark] = []
+    key_figures = 0
+    for s in range(sections):
+        questions: list[QuestionBenchmark] = []
+        for q in range(questions_per_section):
+            key = f"s{s + 1}_q{q + 1}"
+            if q % 5 == 4:
+                yes = round(rng.uniform(40, 95), 1)
+                questions.append(
+                    _choice(
+                        key,
+                        f"Vraag {s + 1}.{q + 1}: biedt de bibliotheek deze dienst aan?",
+                        "yes_no",
+                        [("true", "Ja"), ("false", "Nee")],
+                        (rng.choice(["true", "false"]),),
+                        {kind: [yes, round(100 - yes, 1)] for kind, _ in GROUPS},
+                        base.min_group_size,
+                        GROUP_SIZES,
+                    )
+                )
+                continue
+            centre = rng.choice([12, 150, 2_400, 48_000, 1_250_000])
+            questions.append(
+                _numeric(
+                    rng,
+                    key,
+                    f"Vraag {s + 1}.{q + 1}: aantal (onderdeel {q + 1} van sectie {s + 1})",
+                    round(centre * rng.uniform(0.6, 1.5)),
+                    centre,
+                    inhabitants=inhabitants if q % 3 == 0 else None,
+                    key_figure=key_figures < 6,
+                )
+            )
+            key_figures += 1
+        built.append(
+            SectionBenchmark(key=f"s{s + 1}", title=f"Sectie {s + 1}", questions=tuple(questions))
+        )
+    return base.model_copy(update={"sections": tuple(built)})
