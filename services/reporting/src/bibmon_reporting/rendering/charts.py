@@ -28,16 +28,10 @@ _OPTION_COLOURS = ("#00587a", "#6f9fb3", "#b35900", "#e0b080", "#5b3f8c", "#a895
 def section_chart_spec(section: SectionBenchmark, locale: fmt.Locale) -> dict[str, Any] | None:
     """The section's chart as a Vega-Lite spec, or None when it has nothing to plot."""
     ranks = _rank_rows(section, locale)
-    if ranks:
-        chart: alt.TopLevelMixin = _rank_chart(ranks, locale)
-    else:
-        choice = _choice_charts(section, locale)
-        if choice is None:
-            return None
-        chart = choice
-    spec = chart.to_dict(validate=False)
-    spec["config"] = dict(vega.BASE_CONFIG)
-    return spec
+    spec = _rank_chart(ranks, locale) if ranks else _choice_charts(section, locale)
+    if spec is None:
+        return None
+    return {"$schema": vega.SCHEMA, **spec, "config": dict(vega.BASE_CONFIG)}
 
 
 def render_section_chart_svg(section: SectionBenchmark, locale: fmt.Locale) -> str | None:
@@ -72,7 +66,7 @@ def _rank_rows(section: SectionBenchmark, locale: fmt.Locale) -> list[dict[str, 
     return rows
 
 
-def _rank_chart(rows: list[dict[str, Any]], locale: fmt.Locale) -> alt.LayerChart:
+def _rank_chart(rows: list[dict[str, Any]], locale: fmt.Locale) -> dict[str, Any]:
     t = fmt.texts(locale)
     questions = list(dict.fromkeys(r["question"] for r in rows))
     groups = list(dict.fromkeys(r["group"] for r in sorted(rows, key=lambda r: r["groupIndex"])))
@@ -121,17 +115,18 @@ def _rank_chart(rows: list[dict[str, Any]], locale: fmt.Locale) -> alt.LayerChar
         .mark_rule(color=vega.MUTED, strokeDash=[4, 3])
         .encode(x=alt.X("rank:Q", scale=alt.Scale(domain=[0, 100])))
     )
+    # Composed as a dict: altair's layer deep-copies its subcharts, which is slow.
     # A fixed height per question: a step would apply to the groups' offsets too.
-    return alt.LayerChart(
-        layer=[middle, points],
-        width=CHART_WIDTH,
-        height=len(questions) * (12 * max(1, len(groups)) + 14),
-    )
+    return {
+        "layer": [vega.unit(middle), vega.unit(points)],
+        "width": CHART_WIDTH,
+        "height": len(questions) * (12 * max(1, len(groups)) + 14),
+    }
 
 
-def _choice_charts(section: SectionBenchmark, locale: fmt.Locale) -> alt.VConcatChart | None:
+def _choice_charts(section: SectionBenchmark, locale: fmt.Locale) -> dict[str, Any] | None:
     t = fmt.texts(locale)
-    charts = []
+    charts: list[dict[str, Any]] = []
     for question in section.questions:
         if not question.choice:
             continue
@@ -140,7 +135,8 @@ def _choice_charts(section: SectionBenchmark, locale: fmt.Locale) -> alt.VConcat
         for group in question.choice:
             if group.too_few:
                 continue
-            name = f"{fmt.group_label(group.kind, group.label, locale)} (n = {group.n})"
+            label = fmt.group_label(group.kind, group.label, locale)
+            name = f"{label} (n = {fmt.count(group.n, locale)})"
             for share in group.shares:
                 option = fmt.option_label(share.value, share.label, locale)
                 if option not in options:
@@ -197,7 +193,7 @@ def _choice_charts(section: SectionBenchmark, locale: fmt.Locale) -> alt.VConcat
                 ),
             )
         )
-        charts.append(chart)
+        charts.append(vega.unit(chart))
     if not charts:
         return None
-    return alt.vconcat(*charts, spacing=24).resolve_scale(color="independent")
+    return {"vconcat": charts, "spacing": 24, "resolve": {"scale": {"color": "independent"}}}

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
+import altair as alt
 import vl_convert as vlc
 
 FONT_FAMILY = "DejaVu Sans"
@@ -56,6 +57,17 @@ def register_fonts() -> None:
         if directory is not None:
             vlc.register_font_directory(str(directory))
         _registered = True
+
+
+SCHEMA = alt.SCHEMA_URL
+
+
+def unit(chart: alt.Chart) -> dict[str, Any]:
+    """One altair unit chart as a dict to nest in a composition."""
+    spec = chart.to_dict(validate=False)
+    spec.pop("$schema", None)
+    spec.pop("config", None)
+    return spec
 
 
 BASE_CONFIG: dict[str, Any] = {
