@@ -7,8 +7,11 @@ Measures, in one process and one run, so the ratios hold even on a busy machine:
 2. The infographic (SVG, PNG) of the sample report.
 3. The report PDF ("first render": nothing cached between renders, as on the first
    request after a correction) of the sample report (three sections, ten questions) and
-   of a report the size of the national library statistics (300 questions); the time of
-   the very first render in the process (fonts, V8, Pango warming up) is kept apart.
+   of a report the size of the national library statistics (300 questions); the warm-up
+   of a fresh process (V8, fonts, Pango) is timed apart.
+
+Each figure is given as wall-clock and as CPU time of the process: on a machine shared
+with other work the wall-clock time grows with the load average, the CPU time hardly.
 
 Goal (issue 8): first render of one organisation's PDF p95 under 3 s. Writes
 bench/results/<UTC date>-rendering.json and prints a summary.
@@ -38,6 +41,7 @@ from bibmon_reporting.rendering import (
     render_infographic_png,
     render_infographic_svg,
     render_report_pdf,
+    warm_up,
 )
 from bibmon_reporting.rendering.sample import large_report, sample_report
 from bibmon_reporting.rendering.vega import register_fonts
@@ -58,21 +62,26 @@ def _trivial_chart() -> dict[str, Any]:
 
 
 def _time(fn: Callable[[], object], runs: int) -> dict[str, Any]:
-    samples = []
+    """Wall-clock and CPU time (all threads of the process) of `runs` calls."""
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        samples.append(time.perf_counter() - start)
-    return _summary(samples)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {**_summary(wall), "cpu": _summary(cpu)}
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
 
 
 def _summary(samples: list[float]) -> dict[str, Any]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     return {
         "runs": len(samples),
         "median_s": round(statistics.median(samples), 4),
-        "p95_s": round(p95, 4),
+        "p95_s": round(_p95(samples), 4),
         "max_s": round(max(samples), 4),
     }
 
@@ -101,10 +110,14 @@ def main() -> None:
     report = sample_report()
     large = large_report()
 
-    # Cold start: the first render in a fresh process pays for V8, fonts and Pango.
+    # Cold start: a fresh process pays once for V8, fonts and Pango; the service does so
+    # at startup with warm_up(), so the first request does not.
+    start = time.perf_counter()
+    warm_up()
+    warm_up_s = time.perf_counter() - start
     start = time.perf_counter()
     first_pdf = render_report_pdf(report)
-    cold_pdf_s = time.perf_counter() - start
+    first_pdf_s = time.perf_counter() - start
     sample_pages = len(PdfReader(io.BytesIO(first_pdf)).pages)
 
     register_fonts()
@@ -133,7 +146,8 @@ def main() -> None:
         ),
     }
     result["report_pdf"] = {
-        "first_in_process_s": round(cold_pdf_s, 3),
+        "warm_up_s": round(warm_up_s, 3),
+        "first_after_warm_up_s": round(first_pdf_s, 3),
         "sample": {
             "questions": sum(len(s.questions) for s in report.sections),
             "pages": sample_pages,
@@ -141,7 +155,9 @@ def main() -> None:
             **pdf_sample,
             "vs_trivial_pdf": _ratio(pdf_sample, baseline["weasyprint_trivial_pdf"]),
             "goal_p95_s": GOAL_P95_SECONDS,
-            "goal_met": pdf_sample["p95_s"] < GOAL_P95_SECONDS,
+            "goal_met_wall_clock": pdf_sample["p95_s"] < GOAL_P95_SECONDS,
+            # CPU time is what an idle machine would see as wall-clock time.
+            "goal_met_cpu": pdf_sample["cpu"]["p95_s"] < GOAL_P95_SECONDS,
         },
         "large": {
             "questions": sum(len(s.questions) for s in large.sections),
@@ -173,16 +189,23 @@ def main() -> None:
         f"p95 {infographic['svg']['p95_s']} s; PNG median "
         f"{infographic['png_scale_2']['median_s']} s p95 {infographic['png_scale_2']['p95_s']} s"
     )
-    print(f"report PDF, first in process: {result['report_pdf']['first_in_process_s']} s")
+    report_pdf = result["report_pdf"]
+    print(
+        f"warm-up {report_pdf['warm_up_s']} s, then first report PDF "
+        f"{report_pdf['first_after_warm_up_s']} s"
+    )
     print(
         f"report PDF, {sample['questions']} questions / {sample['pages']} pages: median "
-        f"{sample['median_s']} s, p95 {sample['p95_s']} s (goal < {GOAL_P95_SECONDS} s: "
-        f"{'met' if sample['goal_met'] else 'NOT met'}), {sample['vs_trivial_pdf']}× trivial"
+        f"{sample['median_s']} s, p95 {sample['p95_s']} s wall-clock; CPU p95 "
+        f"{sample['cpu']['p95_s']} s (goal < {GOAL_P95_SECONDS} s: wall-clock "
+        f"{'met' if sample['goal_met_wall_clock'] else 'NOT met'}, CPU "
+        f"{'met' if sample['goal_met_cpu'] else 'NOT met'}), {sample['vs_trivial_pdf']}x trivial"
     )
-    big = result["report_pdf"]["large"]
+    big = report_pdf["large"]
     print(
         f"report PDF, {big['questions']} questions / {big['pages']} pages: median "
-        f"{big['median_s']} s, p95 {big['p95_s']} s, {big['vs_trivial_pdf']}× trivial"
+        f"{big['median_s']} s, p95 {big['p95_s']} s wall-clock, CPU median "
+        f"{big['cpu']['median_s']} s, {big['vs_trivial_pdf']}x trivial"
     )
     print(f"written to {out}")
 

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from bibmon_reporting.rendering import render_report_html, render_report_pdf
+from bibmon_reporting.rendering import render_infographic_svg, render_report_html, render_report_pdf
 from bibmon_reporting.rendering.report import report_css
 from bibmon_reporting.rendering.sample import sample_report
 from bibmon_reporting.report_model import OrganisationReport
@@ -184,3 +184,19 @@ def test_pdf_is_tagged_for_screen_readers(pdf: bytes) -> None:
     assert bool(catalog["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in catalog
     assert catalog["/Lang"] == "nl"
+
+
+def test_report_without_sections_still_renders_with_a_clear_message() -> None:
+    empty = sample_report().model_copy(update={"sections": ()})
+    svg = render_infographic_svg(empty)
+    assert b"Voor deze vragenlijst zijn geen kerncijfers aangewezen." in svg
+    pdf = render_report_pdf(empty, infographic_svg=svg)
+    text = _pdf_text(pdf)
+    assert "Bibliotheek Rivierenland" in text
+    assert "Verantwoording" in text
+
+
+def test_unanswered_question_reads_niet_ingevuld(html: str) -> None:
+    # Volunteers: the sample organisation left it empty; the groups still show figures.
+    text = _visible_text(html)
+    assert "Aantal vrijwilligers Uw waarde: niet ingevuld" in text

@@ -5,7 +5,12 @@ from bibmon_reporting.rendering.infographic import (
     render_infographic_png,
     render_infographic_svg,
 )
-from bibmon_reporting.rendering.report import render_report_html, render_report_pdf
+from bibmon_reporting.rendering.report import (
+    render_report_html,
+    render_report_pdf,
+    report_css,
+    warm_up,
+)
 
 __all__ = [
     "infographic_text_alternative",
@@ -13,4 +18,6 @@ __all__ = [
     "render_infographic_svg",
     "render_report_html",
     "render_report_pdf",
+    "report_css",
+    "warm_up",
 ]

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from bibmon_reporting.rendering import formatting as fmt
+from bibmon_reporting.rendering import vega
 from bibmon_reporting.rendering.charts import render_section_chart_svg
 from bibmon_reporting.rendering.infographic import (
     infographic_text_alternative,
@@ -169,6 +170,17 @@ def render_report_pdf(
     return out.getvalue()
 
 
+def warm_up() -> None:
+    """Load V8, the fonts and Pango once, so the first real request does not pay for them.
+
+    For the service's startup (in a worker thread: it blocks for about a second).
+    """
+    from weasyprint import HTML
+
+    vega.to_svg({"mark": "text", "encoding": {"text": {"value": "1.234,5"}}})
+    HTML(string="<p lang='nl'>Bibliotheek</p>").write_pdf()
+
+
 def _section(section: SectionBenchmark, locale: fmt.Locale, as_images: bool) -> _Section:
     t = fmt.texts(locale)
     svg = render_section_chart_svg(section, locale)
@@ -240,6 +252,3 @@ def _share(group: ChoiceGroup, value: str, locale: fmt.Locale) -> str:
         if share.value == value:
             return fmt.percent(share.percent, locale)
     return fmt.percent(0.0, locale)
-
-
-__all__ = ["render_report_html", "render_report_pdf", "report_css"]
