@@ -48,6 +48,7 @@ test: install lint typecheck deploy-check
 bench: install
 	uv run --frozen python bench/run.py
 	uv run --frozen python bench/survey.py
+	uv run --frozen python bench/rendering.py
 
 clean:
 	rm -rf var/log var/nginx-* .pytest_cache
