@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jsonschema
@@ -204,3 +205,35 @@ def test_infographic_matches_the_golden_rendering(svg: bytes) -> None:
     assert rendered == GOLDEN.read_text(encoding="utf-8"), (
         "the infographic changed; if intended, regenerate with BIBMON_UPDATE_GOLDEN=1"
     )
+
+
+def test_key_figure_without_own_answer_reads_niet_ingevuld(report: OrganisationReport) -> None:
+    first = report.key_figures()[0]
+    assert first.per_inhabitant is not None
+    blank = first.model_copy(
+        update={"per_inhabitant": first.per_inhabitant.model_copy(update={"own": None})}
+    )
+    section = report.sections[0]
+    questions = (blank, *section.questions[1:])
+    changed = report.model_copy(
+        update={
+            "sections": (
+                section.model_copy(update={"questions": questions}),
+                *report.sections[1:],
+            )
+        }
+    )
+    assert "Niet ingevuld" not in infographic_text_alternative(changed)
+    assert "Aantal leden (per 1.000 inwoners): uw bibliotheek niet ingevuld;" in (
+        infographic_text_alternative(changed)
+    )
+    assert "niet ingevuld" in _texts(render_infographic_svg(changed))
+
+
+def test_renders_in_parallel_threads_give_the_same_svg(
+    report: OrganisationReport, svg: bytes
+) -> None:
+    # The API renders in a thread pool; vl-convert and the font registration are shared.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: render_infographic_svg(report), range(4)))
+    assert results == [svg] * 4
