@@ -63,7 +63,7 @@ class KeyFigure:
     subtitle: str
     rows: tuple[Row, ...]
     measure: str = ""
-    # What the text alternative adds to the title; the unit is already in every value.
+    # What the text alternative adds after the title: a unit word or "per 1.000 inwoners".
     detail: str = ""
 
 
@@ -85,19 +85,25 @@ def _key_figure(question: QuestionBenchmark, locale: fmt.Locale) -> KeyFigure | 
             total = fmt.with_unit(question.numeric.own, question.unit, locale)
             subtitle = t.per_inhabitant_total.format(total=total)
         unit = fmt.inline_unit(question.unit)
-        return _numeric(question.label, subtitle, unit, question.per_inhabitant, locale)
+        figures = question.per_inhabitant
+        return _numeric(question.label, subtitle, t.per_inhabitant, unit, figures, locale)
     if question.numeric is not None:
         # A short unit (€, %) goes with every figure; a word ("uur") once, as subtitle.
         unit = fmt.inline_unit(question.unit)
         subtitle = "" if unit else question.unit
-        return _numeric(question.label, subtitle, unit, question.numeric, locale)
+        return _numeric(question.label, subtitle, subtitle, unit, question.numeric, locale)
     if question.choice is not None and question.own_choice:
         return _choice(question, question.choice, question.own_choice, locale)
     return None
 
 
 def _numeric(
-    label: str, subtitle: str, unit: str, figures: NumericFigures, locale: fmt.Locale
+    label: str,
+    subtitle: str,
+    detail: str,
+    unit: str,
+    figures: NumericFigures,
+    locale: fmt.Locale,
 ) -> KeyFigure:
     t = fmt.texts(locale)
     own_text = t.no_answer if figures.own is None else fmt.with_unit(figures.own, unit, locale)
@@ -129,7 +135,6 @@ def _numeric(
                 in_sentence=inline,
             )
         )
-    detail = subtitle.split(" · ")[0]
     return KeyFigure(label, subtitle, tuple(rows), measure=t.median, detail=detail)
 
 
