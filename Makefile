@@ -15,6 +15,10 @@ install:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
 	  echo "nginx is missing: installing nginx-light from Debian"; \
 	  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+	@{ /sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 && /sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+	  && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || { \
+	  echo "Pango or the DejaVu fonts (reporting's PDF and infographics) are missing: installing them from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 	@uv sync --frozen --quiet
 
 run: install
@@ -49,6 +53,7 @@ test: install lint typecheck deploy-check
 bench: install
 	uv run --frozen python bench/run.py
 	uv run --frozen python bench/survey.py
+	uv run --frozen python bench/rendering.py
 
 clean:
 	rm -rf var/log var/nginx-* .pytest_cache
