@@ -21,7 +21,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
-from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
+from bibmon_common.events import EVENTS_EXCHANGE, EXPORTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
     Broker,
     BrokerUnavailable,
@@ -105,7 +105,10 @@ FROM outbox WHERE published_at IS NULL
 
 # An event nobody has bound a queue for yet is retried for a few minutes (a consumer
 # may be starting), then given up; commands always retry: they must reach their service.
+# Exports count as events: no KB system bound to bibmon.exports is no reason to retry
+# forever (the catalogue and the files stay available to poll).
 UNROUTABLE_EVENT_ATTEMPTS = 8
+_GIVE_UP_EXCHANGES = frozenset({EVENTS_EXCHANGE, EXPORTS_EXCHANGE})
 MAX_BACKOFF = 300.0
 
 
@@ -269,7 +272,7 @@ class OutboxRelay:
             attempts = row["attempts"] + 1
             if (
                 isinstance(exc, Unroutable)
-                and row["exchange"] == EVENTS_EXCHANGE
+                and row["exchange"] in _GIVE_UP_EXCHANGES
                 and attempts >= UNROUTABLE_EVENT_ATTEMPTS
             ):
                 log.warning(
