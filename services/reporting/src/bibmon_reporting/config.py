@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
@@ -13,3 +14,7 @@ class ReportingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BIBMON_REPORTING_", extra="ignore")
 
     database_url: str = "postgresql://bibmon_reporting@127.0.0.1:5432/bibmon_reporting"
+    # A comparison group with fewer counted organisations shows "te weinig deelnemers".
+    min_group_size: int = Field(default=3, ge=1)
+    # How often the benchmark worker looks for surveys whose figures are out of date.
+    benchmark_poll_seconds: float = Field(default=0.5, gt=0)
