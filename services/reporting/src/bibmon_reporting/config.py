@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
+from bibmon_reporting.opendata.licence import DEFAULT_LICENCE, LicenceId
 
 
 class ReportingSettings(ServiceSettings):
@@ -18,3 +19,13 @@ class ReportingSettings(ServiceSettings):
     min_group_size: int = Field(default=3, ge=1)
     # How often the benchmark worker looks for surveys whose figures are out of date.
     benchmark_poll_seconds: float = Field(default=0.5, gt=0)
+
+    # --- open data (Woo) ---
+    # Licence of newly published datasets (SPDX id); a published version keeps its own.
+    open_data_licence: LicenceId = DEFAULT_LICENCE
+    # The publisher and contact point the DCAT-AP catalogue names.
+    open_data_publisher_name: str = "KB, nationale bibliotheek"
+    open_data_publisher_uri: str = "https://www.kb.nl/"
+    open_data_contact_email: str = "bibliotheekmonitor@kb.nl"
+    # How often the open-data worker looks for closed surveys whose dataset is due.
+    open_data_poll_seconds: float = Field(default=1.0, gt=0)

@@ -12,6 +12,8 @@ from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
 from bibmon_reporting import api, benchmarks, consumers
 from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.opendata import api as opendata_api
+from bibmon_reporting.opendata import worker as opendata_worker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -32,10 +34,10 @@ def create_app(
         service="reporting",
         title="Bibliotheekmonitor — reporting",
         description="Benchmarks, infographics, reports and open data (library level only).",
-        routers=[api.router],
+        routers=[api.router, opendata_api.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=build_consumers,
-        on_startup=[benchmarks.start_worker],
+        on_startup=[benchmarks.start_worker, opendata_worker.start_worker],
         jwks_provider=jwks_provider,
     )
 

@@ -1,0 +1,53 @@
+"""Open datasets of closed surveys, every published version kept.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-29
+"""
+
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        -- Every published version of a survey's open dataset, with its files as published
+        -- (the bytes whose SHA-256 the export event and the catalogue give). Not a read
+        -- model: a rebuild keeps what was published, so a version is never published twice.
+        CREATE TABLE open_dataset (
+            survey_id          uuid NOT NULL,
+            version            integer NOT NULL CHECK (version >= 1),
+            schema_version     integer NOT NULL,
+            licence            text NOT NULL,
+            row_count          integer NOT NULL,
+            -- over the CSV and the dictionary: an unchanged dataset is not published again
+            fingerprint        text NOT NULL,
+            csv                bytea NOT NULL,
+            json               bytea NOT NULL,
+            dictionary         bytea NOT NULL,
+            csv_sha256         text NOT NULL,
+            json_sha256        text NOT NULL,
+            dictionary_sha256  text NOT NULL,
+            published_at       timestamptz NOT NULL,
+            PRIMARY KEY (survey_id, version)
+        );
+
+        -- Per closed survey: the benchmark_state.changed_at its dataset was last checked
+        -- against. A survey is due while the two differ (a rebuild refills
+        -- benchmark_state with new times, so a rebuilt survey is checked again).
+        CREATE TABLE open_data_state (
+            survey_id        uuid PRIMARY KEY,
+            seen_changed_at  timestamptz NOT NULL,
+            checked_at       timestamptz NOT NULL
+        );
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE open_data_state, open_dataset")
