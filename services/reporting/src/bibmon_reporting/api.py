@@ -17,7 +17,9 @@ from bibmon_reporting.report_model import OrganisationReport
 
 router = APIRouter()
 
-_NOT_FOUND = {404: {"description": "No such report for the caller (problem+json)."}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such report for the caller (problem+json)."}
+}
 
 
 class ReportListItem(BaseModel):

@@ -331,7 +331,8 @@ async def dirty_surveys(conn: Conn, limit: int = 10) -> list[UUID]:
 async def try_lock_survey(conn: Conn, survey_id: UUID) -> bool:
     """One computation per survey at a time across replicas (until the transaction ends)."""
     locked: bool = await conn.fetchval(
-        "SELECT pg_try_advisory_xact_lock(hashtextextended('reporting.benchmark:' || $1::text, 0))",
+        "SELECT pg_try_advisory_xact_lock("
+        "hashtextextended('reporting.benchmark:' || $1::uuid::text, 0))",
         survey_id,
     )
     return locked
