@@ -27,6 +27,7 @@ from bibmon_common.contracts.surveys import (
 )
 from bibmon_common.questionnaire import CHOICE_TYPES, TEXT_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.opendata.pii import must_withhold
 from bibmon_reporting.repository import Conn
 
 log = structlog.get_logger(__name__)
@@ -123,8 +124,16 @@ def kept_answers(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict[
     return {
         key: value
         for key, value in answers.items()
-        if value is not None and key in by_key and kept(by_key[key])
+        if value is not None
+        and key in by_key
+        and kept(by_key[key])
+        and not _names_a_person(by_key[key], value)
     }
+
+
+def _names_a_person(question: Question, value: Any) -> bool:
+    """Published free text that looks like an e-mail, phone number or name is not kept."""
+    return question.type in TEXT_TYPES and (not isinstance(value, str) or must_withhold(value))
 
 
 def normalise(

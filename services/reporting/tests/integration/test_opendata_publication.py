@@ -416,3 +416,51 @@ async def test_publication_killed_halfway_leaves_nothing_and_the_rerun_publishes
             await locker.close()
             await admin.close()
             await pool.close()
+
+
+# --- no personal data -------------------------------------------------------------------------
+
+
+async def test_no_personal_data_in_any_dataset_or_in_reportings_database(
+    running: Running,
+) -> None:
+    survey_id, _ = await _setup_survey(running, 4, REMARKS)
+    await running.publish(closed(survey_id))
+    await _wait_exports(running, survey_id, 1)
+    secrets = (EMAIL, PHONE, NAME)
+
+    # Every file of every published dataset, every version, and the catalogue.
+    published = [await running.client.get(f"{API}/catalog.jsonld")]
+    for dataset in (await running.client.get(f"{API}/surveys")).json():
+        for version in range(1, dataset["dataset_version"] + 1):
+            for path in (".csv", ".json", "/dictionary.json"):
+                url = f"{API}/surveys/{dataset['survey_id']}{path}?version={version}"
+                published.append(await running.client.get(url))
+    assert len(published) > 3
+    for response in published:
+        assert response.status_code == 200
+        for secret in secrets:
+            assert secret not in response.text, response.url
+
+    # Every text-like column of every table in reporting's database.
+    columns = await running.fetch(
+        """
+        SELECT table_name, column_name, data_type FROM information_schema.columns
+        WHERE table_schema = 'public'
+          AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea', 'ARRAY')
+        """
+    )
+    assert {c["table_name"] for c in columns} >= {"counted_response", "open_dataset", "outbox"}
+    for column in columns:
+        as_text = (
+            f"convert_from(\"{column['column_name']}\", 'UTF8')"
+            if column["data_type"] == "bytea"
+            else f'"{column["column_name"]}"::text'
+        )
+        for secret in secrets:
+            hits = await running.fetch(
+                f'SELECT count(*) AS n FROM "{column["table_name"]}"'
+                f" WHERE strpos({as_text}, $1) > 0",
+                secret,
+            )
+            assert hits[0]["n"] == 0, (column["table_name"], column["column_name"], secret)
