@@ -49,6 +49,8 @@ def test_dutch_phone_numbers_are_found(text: str) -> None:
         "Fatima El Amrani leidde het project.",
         "Roos Jansen telde de bezoekers.",
         "De telling klopt. Piet heeft het nagekeken.",
+        "Jan-Willem Bakker telde mee.",
+        "Overleg met Anne-Marie over de cijfers.",
     ],
 )
 def test_person_names_are_found(text: str) -> None:
@@ -66,6 +68,7 @@ def test_person_names_are_found(text: str) -> None:
         "N.B. De cijfers zijn voorlopig.",
         "Ca. 300 activiteiten met Stichting Lezen.",
         "Postcode 1234 AB, budget 1.234.567 euro.",
+        "Vestigingen in Zuid-Holland en Noord-Brabant.",
     ],
 )
 def test_ordinary_library_remarks_are_kept(text: str) -> None:

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from bibmon_common.questionnaire import TEXT_TYPES, Question, Questionnaire, is_answered
+from bibmon_common.questionnaire import NUMERIC_TYPES, TEXT_TYPES, Question, Questionnaire
 from bibmon_reporting.opendata.licence import Licence
 from bibmon_reporting.opendata.pii import must_withhold
 
@@ -220,6 +220,19 @@ def _publishable_keys(
     return allowed
 
 
+def _kind(question: Question) -> str:
+    """How a column's values are checked and written."""
+    if question.type in NUMERIC_TYPES:
+        return "number"
+    if question.type in TEXT_TYPES:
+        return "text"
+    if question.type == "yes_no":
+        return "bool"
+    if question.type == "multiple_choice":
+        return "list"
+    return "string"  # single choice (an option key) and date (YYYY-MM-DD)
+
+
 def build_dataset(
     survey: SurveyInfo,
     questionnaires: Mapping[int, Questionnaire],
@@ -235,6 +248,13 @@ def build_dataset(
         q for q in latest.questions() if q.effective_publication == "public"
     ]
     allowed = _publishable_keys(latest, questionnaires)
+    # Per questionnaire version: (key, kind) per column, kind None where the version's
+    # answer may not be published. Built once, so the loop over the cells stays small.
+    plans = {
+        version: [(q.key, _kind(q) if q.key in keys else None) for q in questions]
+        for version, keys in allowed.items()
+    }
+    unknown = [(q.key, None) for q in questions]
     withheld = 0
     keyed: list[tuple[str, str, list[Any]]] = []
     for submission in submissions:
@@ -247,31 +267,33 @@ def build_dataset(
             list(org.municipalities) if org else [],
             org.size_class if org else None,
         ]
-        keys = allowed.get(submission.questionnaire_version, frozenset())
-        answers = submission.answers
-        for question in questions:
-            value = answers.get(question.key) if question.key in keys else None
-            if not is_answered(value):
+        get = submission.answers.get
+        for key, kind in plans.get(submission.questionnaire_version, unknown):
+            value = get(key) if kind is not None else None
+            if value is None:
+                pass
+            elif kind == "number":
+                # Validated answers are numbers; anything else never reaches a cell.
+                if type(value) not in (int, float):
+                    value = None
+            elif kind == "text":
+                if not isinstance(value, str) or not value.strip():
+                    value = None
+                elif must_withhold(value):
+                    value = None
+                    withheld += 1
+            elif kind == "bool":
+                if type(value) is not bool:
+                    value = None
+            elif kind == "list":
+                if not isinstance(value, list) or not value:
+                    value = None
+            elif not isinstance(value, str) or not value:
                 value = None
-            elif question.type in TEXT_TYPES and (
-                not isinstance(value, str) or must_withhold(value)
-            ):
-                value = None
-                withheld += 1
             row.append(value)
         keyed.append(((org.name if org else "").casefold(), row[0], row))
     keyed.sort(key=lambda item: (item[0], item[1]))
     return Dataset(survey, columns, [row for _, _, row in keyed], withheld)
-
-
-def _number_text(value: int | float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    text = repr(value)
-    if "e" in text or "E" in text:
-        # No exponent in a CSV cell: 1e-05 becomes 0.00001.
-        text = format(Decimal(text), "f")
-    return text
 
 
 def neutralise(cell: str) -> str:
@@ -281,16 +303,44 @@ def neutralise(cell: str) -> str:
     return cell
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return _number_text(value)
-    if isinstance(value, list):
-        return neutralise(LIST_SEPARATOR.join(str(v) for v in value))
+def _float_text(value: Any) -> Any:
+    if type(value) is float:
+        text = repr(value)
+        if "e" in text:
+            # No exponent in a CSV cell: 1e-05 becomes 0.00001.
+            return format(Decimal(text), "f")
+    return value
+
+
+def _bool_text(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def _list_text(value: Any) -> str:
+    return neutralise(LIST_SEPARATOR.join(str(v) for v in value))
+
+
+def _text(value: Any) -> str:
     return neutralise(str(value))
+
+
+def _csv_converters(dataset: Dataset) -> list[tuple[int, Any]]:
+    """The columns whose values csv.writer cannot write as they are, with their converter.
+
+    Integer columns need none: build_dataset lets only numbers into them, and csv.writer
+    writes None as an empty cell and a number as its digits.
+    """
+    converters: list[tuple[int, Any]] = []
+    for index, column in enumerate(dataset.columns):
+        if column.type in ("decimal", "percentage", "amount"):
+            converters.append((index, _float_text))
+        elif column.type == "yes_no":
+            converters.append((index, _bool_text))
+        elif column.type in ("multiple_choice", "list"):
+            converters.append((index, _list_text))
+        elif column.type in ("string", "uuid", "short_text", "long_text", "single_choice", "date"):
+            converters.append((index, _text))
+    return converters
 
 
 def render_csv(dataset: Dataset) -> bytes:
@@ -298,8 +348,14 @@ def render_csv(dataset: Dataset) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(dataset.keys)
-    cell = _csv_cell
-    writer.writerows([cell(v) for v in row] for row in dataset.rows)
+    converters = _csv_converters(dataset)
+    for row in dataset.rows:
+        cells = row.copy()
+        for index, convert in converters:
+            value = cells[index]
+            if value is not None:
+                cells[index] = convert(value)
+        writer.writerow(cells)
     return buffer.getvalue().encode()
 
 

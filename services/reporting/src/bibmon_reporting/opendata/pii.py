@@ -47,6 +47,11 @@ FIRST_NAMES: frozenset[str] = frozenset(
     if line.strip() and not line.startswith("#")
 )
 
+# Cheap pre-checks: an e-mail address needs an at-sign (or a spelled-out one), a Dutch
+# phone number at least seven digits with little between them.
+_AT_HINT = re.compile(r"@|\[at\]|\(at\)|\sat\s", re.IGNORECASE)
+_DIGITS_HINT = re.compile(r"\d(?:\D{0,3}\d){6}")
+
 # Tussenvoegsels: the lowercase particles between a first name and a Dutch surname.
 _PARTICLE = r"(?:van|de|der|den|het|ter|ten|te|in|op|'t|el|al|la|le|du|da|von)"
 _SURNAME = r"[A-Z][a-zà-ÿ'\-]+(?:-[A-Z][a-zà-ÿ'\-]+)?"
@@ -62,7 +67,14 @@ _ABBREVIATIONS = frozenset({"N.B.", "P.S.", "B.V.", "N.V.", "C.V.", "V.O.F.", "E
 _ALSO_WORDS = frozenset(
     {"Ben", "Bas", "Els", "Fleur", "Floor", "Iris", "Jet", "Lieve", "Max", "Roos", "Ton", "Wil"}
 )
-_WORD = re.compile(r"[A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ'\-]*")
+_TITLE_WORDS = frozenset(
+    {"dhr", "mevr", "mw", "mr", "dr", "drs", "ir", "ing", "prof", "heer", "meneer", "mevrouw"}
+    | {"juffrouw"}
+)
+_LOWER_WORD = re.compile(r"[a-z]+")
+# Hyphens split words, so "Jan-Willem" yields two first names to look up.
+_CAPITALISED_WORD = re.compile(r"[A-ZÀ-Þ][A-Za-zÀ-ÿ']*")
+_WORD = re.compile(r"[A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ']*")
 _SENTENCE_END = re.compile(r"(?:[.!?:;]|\n)\s*$")
 
 
@@ -71,6 +83,15 @@ def _capitalised(word: str) -> bool:
 
 
 def _names_a_person(text: str) -> bool:
+    # Cheap pre-checks first: most library remarks hold no title and no first name.
+    lowered_words = set(_LOWER_WORD.findall(text.lower()))
+    capitalised = _CAPITALISED_WORD.findall(text)
+    if (
+        lowered_words.isdisjoint(_TITLE_WORDS)
+        and FIRST_NAMES.isdisjoint(capitalised)
+        and not _INITIALS.search(text)
+    ):
+        return False
     # The title pattern is case-insensitive for the title only: the surname must still
     # start with a capital, which the regex cannot express case-insensitively.
     for match in _TITLE.finditer(text):
@@ -98,9 +119,9 @@ def _names_a_person(text: str) -> bool:
 def findings(text: str) -> list[Finding]:
     """What in `text` looks like personal data: e-mail, phone number, a person's name."""
     found: list[Finding] = []
-    if _EMAIL.search(text):
+    if _AT_HINT.search(text) and _EMAIL.search(text):
         found.append("email")
-    if any(True for _ in phonenumbers.PhoneNumberMatcher(text, "NL")):
+    if _DIGITS_HINT.search(text) and any(True for _ in phonenumbers.PhoneNumberMatcher(text, "NL")):
         found.append("phone")
     if _names_a_person(text):
         found.append("person_name")
