@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import hashlib
+import importlib.util
 import io
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -23,6 +26,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
@@ -49,8 +53,19 @@ from bibmon_reporting.opendata.services import OpenDataConfig, publish_survey
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 API = "/api/reporting/open-data"
-BASE = "http://t"
-KB_QUEUE = "kb-export.datasets"
+KB_QUEUE = "kb-export.test-collector"
+EXAMPLE = Path(__file__).resolve().parents[4] / "docs/examples/kb_dataset_consumer/consumer.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# Reporting also serves on a real port, so the public URLs in the events resolve.
+BASE = f"http://127.0.0.1:{_free_port()}"
 EMAIL, PHONE, NAME = "j.jansen@bibliotheek-aa.nl", "06-12345678", "Jan de Vries"
 
 # The demo questionnaire with its remark published: free text the scanner must guard.
@@ -137,6 +152,7 @@ class Running:
     client: httpx.AsyncClient
     broker: Broker
     dsn: str
+    amqp: str
     exports: list[DatasetPublished]
 
     async def publish(self, message: Message) -> CloudEvent:
@@ -182,6 +198,9 @@ async def running() -> AsyncIterator[Running]:
                 exports.append(DatasetPublished.model_validate(envelope.data))
 
         await queue.consume(on_message)
+        # The example consumer's queue (docs/examples), bound before anything is published.
+        example_queue = await channel.declare_queue("kb-export.datasets", durable=True)
+        await example_queue.bind(EXPORTS_EXCHANGE, routing_key=DatasetPublished.type)
         settings = ReportingSettings(
             database_url=dsn,
             amqp_url=amqp,
@@ -192,13 +211,22 @@ async def running() -> AsyncIterator[Running]:
         )
         app = create_app(settings, consumer_retry_delays=(0.2, 0.5))
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+            port = int(BASE.rsplit(":", 1)[1])
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+                )
+            )
+            serving = asyncio.create_task(server.serve())
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
             for _ in range(200):
-                if app.state.ctx.consumers_started:
+                if app.state.ctx.consumers_started and server.started:
                     break
                 await asyncio.sleep(0.05)
-            yield Running(app, client, broker, dsn, exports)
+            yield Running(app, client, broker, dsn, amqp, exports)
             await client.aclose()
+            server.should_exit = True
+            await serving
         await kb.close()
         await broker.close()
 
@@ -464,3 +492,23 @@ async def test_no_personal_data_in_any_dataset_or_in_reportings_database(
                 secret,
             )
             assert hits[0]["n"] == 0, (column["table_name"], column["column_name"], secret)
+
+
+async def test_the_example_kb_consumer_verifies_every_published_file(running: Running) -> None:
+    survey_id, _ = await _setup_survey(running, 2)
+    await running.publish(closed(survey_id))
+    await _wait_exports(running, survey_id, 1)
+    spec = importlib.util.spec_from_file_location("kb_dataset_consumer", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+
+    # The example downloads over real HTTP: keep the event loop free for the server.
+    results = await example.run(running.amqp, once=True)
+
+    assert len(results) == len(running.exports)
+    assert all(r["verified"] for r in results), results
+    assert {(r["survey_id"], r["dataset_version"]) for r in results} == {
+        (str(e.survey_id), e.dataset_version) for e in running.exports
+    }
