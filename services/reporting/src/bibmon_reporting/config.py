@@ -29,3 +29,6 @@ class ReportingSettings(ServiceSettings):
     open_data_contact_email: str = "bibliotheekmonitor@kb.nl"
     # How often the open-data worker looks for closed surveys whose dataset is due.
     open_data_poll_seconds: float = Field(default=1.0, gt=0)
+    # A survey's dataset is published once its data has not changed for this long, so a
+    # close or a burst of corrections gives one version, not one per event.
+    open_data_settle_seconds: float = Field(default=5.0, ge=0)

@@ -208,6 +208,7 @@ async def running() -> AsyncIterator[Running]:
             public_base_url=BASE,
             benchmark_poll_seconds=0.1,
             open_data_poll_seconds=0.1,
+            open_data_settle_seconds=0.3,
         )
         app = create_app(settings, consumer_retry_delays=(0.2, 0.5))
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):

@@ -29,6 +29,8 @@ _MEDIA = {
     "json": "application/json",
     "dictionary": "application/json",
 }
+# Open data may be read by any web page, not only the web client.
+_OPEN = {"Access-Control-Allow-Origin": "*"}
 Version = Annotated[
     int | None, Query(ge=1, description="A published version; default: the latest.")
 ]
@@ -71,6 +73,7 @@ async def _file(conn: DbConn, survey_id: UUID, kind: str, version: int | None) -
             "Cache-Control": cache,
             "Content-Disposition": f'inline; filename="{name}{suffix}"',
             "X-Dataset-Version": str(published_version),
+            **_OPEN,
         },
     )
 
@@ -148,5 +151,5 @@ async def catalog(conn: DbConn, ctx: Ctx) -> Response:
     return Response(
         json.dumps(document, ensure_ascii=False, indent=1).encode(),
         media_type="application/ld+json",
-        headers={"Cache-Control": "public, max-age=300"},
+        headers={"Cache-Control": "public, max-age=300", **_OPEN},
     )

@@ -18,8 +18,9 @@ Row = asyncpg.Record
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 
-async def due_surveys(conn: Conn, limit: int = 10) -> list[UUID]:
-    """Closed surveys whose data changed since their dataset was last checked."""
+async def due_surveys(conn: Conn, settle_seconds: float, limit: int = 10) -> list[UUID]:
+    """Closed surveys whose data changed since the last check and then stayed unchanged
+    for `settle_seconds` (a burst of corrections makes one version, not one each)."""
     rows = await conn.fetch(
         """
         SELECT s.id
@@ -28,10 +29,12 @@ async def due_surveys(conn: Conn, limit: int = 10) -> list[UUID]:
         LEFT JOIN open_data_state o ON o.survey_id = s.id
         WHERE s.closed_at IS NOT NULL
           AND o.seen_changed_at IS DISTINCT FROM b.changed_at
+          AND b.changed_at <= now() - make_interval(secs => $2)
         ORDER BY b.changed_at
         LIMIT $1
         """,
         limit,
+        settle_seconds,
     )
     return [r["id"] for r in rows]
 
