@@ -27,6 +27,8 @@ class ReportingSettings(ServiceSettings):
     open_data_publisher_name: str = "KB, nationale bibliotheek"
     open_data_publisher_uri: str = "https://www.kb.nl/"
     open_data_contact_email: str = "bibliotheekmonitor@kb.nl"
+    # False pauses publication (e.g. while the read models are rebuilt); the rest runs.
+    open_data_publish: bool = True
     # How often the open-data worker looks for closed surveys whose dataset is due.
     open_data_poll_seconds: float = Field(default=1.0, gt=0)
     # A survey's dataset is published once its data has not changed for this long, so a

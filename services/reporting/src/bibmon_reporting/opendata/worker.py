@@ -28,5 +28,5 @@ async def run_worker(ctx: ServiceContext) -> None:
 
 async def start_worker(ctx: ServiceContext) -> None:
     """Startup hook: run the worker next to the consumers and the benchmark worker."""
-    if ctx.settings.start_background_workers:
+    if ctx.settings.start_background_workers and ctx.settings.open_data_publish:
         ctx.spawn(run_worker(ctx), name="reporting-opendata")
