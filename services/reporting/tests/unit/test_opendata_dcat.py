@@ -116,6 +116,12 @@ def test_the_dataset_names_publisher_licence_and_dates() -> None:
     assert title is not None
     assert "Wsob-gegevenslevering 2025" in str(title)
     assert graph.value(dataset, ns.DCTERMS.description) is not None
+    assert graph.value(dataset, ns.DCAT.theme) == URIRef(
+        "http://publications.europa.eu/resource/authority/data-theme/EDUC"
+    )
+    assert graph.value(dataset, ns.DCTERMS.accessRights) == URIRef(
+        "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
+    )
     contact = graph.value(dataset, ns.DCAT.contactPoint)
     assert contact is not None
 

@@ -75,7 +75,7 @@ class DatasetPublished(Export):
 
     survey_id: UUID
     series_key: str | None
-    year: int
+    year: int = Field(description="Calendar year (Netherlands time) in which the survey opened.")
     title: str
     dataset_version: int = Field(ge=1)
     schema_version: int = Field(ge=1)

@@ -144,6 +144,10 @@ def dataset_node(
             "vcard:hasEmail": {"@id": f"mailto:{publisher.contact_email}"},
         },
         "dct:license": licence_node,
+        "dct:accessRights": {
+            "@id": "http://publications.europa.eu/resource/authority/access-right/PUBLIC"
+        },
+        "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/EDUC"},
         "dct:issued": _literal(published.issued),
         "dct:modified": _literal(published.modified),
         "owl:versionInfo": str(published.version),
