@@ -193,6 +193,19 @@ async def mark_returned(
     )
 
 
+async def lock_response(conn: Conn, survey_id: UUID, organisation_id: UUID) -> None:
+    """Serialise changes to one organisation's counted submission (until the transaction ends).
+
+    Two events of one response handled at once would each see only their own submission.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock("
+        "hashtextextended('reporting.response:' || $1::uuid::text || $2::uuid::text, 0))",
+        survey_id,
+        organisation_id,
+    )
+
+
 async def counted_candidate(conn: Conn, survey_id: UUID, organisation_id: UUID) -> Row | None:
     """The submission that counts: the latest one with answers that was not returned."""
     return await conn.fetchrow(

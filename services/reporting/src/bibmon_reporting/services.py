@@ -167,6 +167,7 @@ async def _questionnaire(conn: Conn, survey_id: UUID, version: int) -> Questionn
 
 async def _recount(conn: Conn, survey_id: UUID, organisation_id: UUID) -> None:
     """Make the latest submission that was not returned the counted one, if it changed."""
+    await repo.lock_response(conn, survey_id, organisation_id)
     candidate = await repo.counted_candidate(conn, survey_id, organisation_id)
     current = await repo.get_counted(conn, survey_id, organisation_id)
     same = (candidate is None and current is None) or (

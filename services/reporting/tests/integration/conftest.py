@@ -124,7 +124,9 @@ async def reporting() -> AsyncIterator[Reporting]:
             jwt_issuer=TEST_ISSUER,
             benchmark_poll_seconds=0.1,
         )
-        app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.2, 0.5))
+        app = create_app(
+            settings, jwks_provider=keys.provider, consumer_retry_delays=(0.2, 0.5, 1, 2)
+        )
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
             broker = Broker(amqp, connection_name="test-publisher")
