@@ -176,14 +176,16 @@ async def published_datasets(conn: Conn) -> list[Row]:
     """Each survey's latest dataset version, its first publication time and file sizes."""
     return await conn.fetch(
         """
-        SELECT d.survey_id, d.version, d.schema_version, d.licence, d.row_count,
-               d.published_at AS modified, f.first_published AS issued,
-               octet_length(d.csv) AS csv_size, octet_length(d.json) AS json_size,
-               octet_length(d.dictionary) AS dictionary_size,
-               d.csv_sha256, d.json_sha256, d.dictionary_sha256,
+        SELECT d.*, f.first_published AS issued,
                s.id, s.title, s.series_key, s.opens_at
         FROM (
-            SELECT DISTINCT ON (survey_id) * FROM open_dataset
+            -- octet_length reads a stored value's size without loading it
+            SELECT DISTINCT ON (survey_id) survey_id, version, schema_version, licence,
+                   row_count, published_at AS modified,
+                   octet_length(csv) AS csv_size, octet_length(json) AS json_size,
+                   octet_length(dictionary) AS dictionary_size,
+                   csv_sha256, json_sha256, dictionary_sha256
+            FROM open_dataset
             ORDER BY survey_id, version DESC
         ) d
         JOIN (
