@@ -390,7 +390,7 @@ def render_json(
 ) -> bytes:
     """The dataset as one JSON document: metadata, then one object per organisation."""
     keys = dataset.keys
-    return _dumps(
+    head = _dumps(
         {
             "schema_version": SCHEMA_VERSION,
             "survey": _survey_json(dataset.survey),
@@ -399,9 +399,11 @@ def render_json(
             "licence": licence.as_json(),
             "row_count": len(dataset.rows),
             "columns": keys,
-            "rows": [dict(zip(keys, row, strict=True)) for row in dataset.rows],
         }
     )
+    # Row by row: one object per organisation at a time, not all of them at once.
+    rows = b",".join(_dumps(dict(zip(keys, row, strict=True))) for row in dataset.rows)
+    return head[:-1] + b',"rows":[' + rows + b"]}"
 
 
 def render_files(
