@@ -343,6 +343,18 @@ async def test_a_correction_after_closing_publishes_the_next_version_once(
     assert {r["organisation_id"]: r["visits"] for r in latest["rows"]}[str(orgs[0])] == 123_456
     pinned = await running.client.get(f"{API}/surveys/{survey_id}.json?version=1")
     assert json.loads(pinned.content)["dataset_version"] == 1
+    assert "immutable" in pinned.headers["cache-control"]
+    again = await running.client.get(
+        f"{API}/surveys/{survey_id}.json?version=1",
+        headers={"If-None-Match": pinned.headers["etag"]},
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    changed = await running.client.get(
+        f"{API}/surveys/{survey_id}.json", headers={"If-None-Match": pinned.headers["etag"]}
+    )
+    assert changed.status_code == 200
+    assert changed.headers["x-dataset-version"] == "2"
     stored = await running.fetch(
         "SELECT version FROM open_dataset WHERE survey_id = $1 ORDER BY version", survey_id
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from bibmon_common.app import Ctx, DbConn
@@ -56,7 +56,9 @@ class DatasetSummary(BaseModel):
     files: list[DatasetFileLink]
 
 
-async def _file(conn: DbConn, survey_id: UUID, kind: str, version: int | None) -> Response:
+async def _file(
+    request: Request, conn: DbConn, survey_id: UUID, kind: str, version: int | None
+) -> Response:
     found = await published_file(conn, survey_id, kind, version)
     if found is None:
         raise NotFound("Voor deze vragenlijst is (nog) geen open dataset gepubliceerd.")
@@ -65,16 +67,20 @@ async def _file(conn: DbConn, survey_id: UUID, kind: str, version: int | None) -
     cache = "public, max-age=31536000, immutable" if version else "public, max-age=300"
     name = f"bibliotheekmonitor-{survey_id}-v{published_version}"
     suffix = "-woordenboek.json" if kind == "dictionary" else f".{kind}"
+    etag = f'"{sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "X-Dataset-Version": str(published_version),
+        **_OPEN,
+    }
+    # A harvester that has this version already gets no body again.
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
     return Response(
         content,
         media_type=_MEDIA[kind],
-        headers={
-            "ETag": f'"{sha256}"',
-            "Cache-Control": cache,
-            "Content-Disposition": f'inline; filename="{name}{suffix}"',
-            "X-Dataset-Version": str(published_version),
-            **_OPEN,
-        },
+        headers={**headers, "Content-Disposition": f'inline; filename="{name}{suffix}"'},
     )
 
 
@@ -112,9 +118,11 @@ async def list_datasets(conn: DbConn, ctx: Ctx) -> list[DatasetSummary]:
     responses={**_NOT_FOUND, 200: {"content": {"text/csv": {}}}},
     response_class=Response,
 )
-async def dataset_csv(survey_id: UUID, conn: DbConn, version: Version = None) -> Response:
+async def dataset_csv(
+    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+) -> Response:
     """The dataset as CSV: one row per organisation, the public questions as columns."""
-    return await _file(conn, survey_id, "csv", version)
+    return await _file(request, conn, survey_id, "csv", version)
 
 
 @router.get(
@@ -122,9 +130,11 @@ async def dataset_csv(survey_id: UUID, conn: DbConn, version: Version = None) ->
     responses={**_NOT_FOUND, 200: {"content": {"application/json": {}}}},
     response_class=Response,
 )
-async def dataset_json(survey_id: UUID, conn: DbConn, version: Version = None) -> Response:
+async def dataset_json(
+    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+) -> Response:
     """The dataset as JSON: metadata and one object per organisation."""
-    return await _file(conn, survey_id, "json", version)
+    return await _file(request, conn, survey_id, "json", version)
 
 
 @router.get(
@@ -132,9 +142,11 @@ async def dataset_json(survey_id: UUID, conn: DbConn, version: Version = None) -
     responses={**_NOT_FOUND, 200: {"content": {"application/json": {}}}},
     response_class=Response,
 )
-async def dictionary(survey_id: UUID, conn: DbConn, version: Version = None) -> Response:
+async def dictionary(
+    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+) -> Response:
     """The data dictionary: key, label, type, unit, section and series of every column."""
-    return await _file(conn, survey_id, "dictionary", version)
+    return await _file(request, conn, survey_id, "dictionary", version)
 
 
 @router.get(
