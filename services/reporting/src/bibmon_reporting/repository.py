@@ -406,7 +406,9 @@ INSERT INTO benchmark_numeric (survey_id, question_key, measure, group_kind, gro
                                n, mean, median, q1, q3, min, max)
 SELECT $1, question_key, measure, group_kind, group_key, n, mean, p[2], p[1], p[3], lo, hi
 FROM (
-    SELECT question_key, measure, group_kind, group_key, count(*) AS n, avg(x) AS mean,
+    SELECT question_key, measure, group_kind, group_key, count(*) AS n,
+           -- summed in value order: the same figures whatever order the rows arrived in
+           avg(x ORDER BY x) AS mean,
            percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY x) AS p,
            min(x) AS lo, max(x) AS hi
     FROM bm_values GROUP BY question_key, measure, group_kind, group_key
