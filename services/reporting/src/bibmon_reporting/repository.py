@@ -93,6 +93,12 @@ async def mark_survey_closed(conn: Conn, survey_id: UUID, closed_at: datetime) -
     return previous is None
 
 
+async def survey_count(conn: Conn) -> int:
+    """How many surveys reporting knows."""
+    count: int = await conn.fetchval("SELECT count(*) FROM survey")
+    return count
+
+
 async def insert_questionnaire_version(
     conn: Conn, survey_id: UUID, version: int, questionnaire: dict[str, Any]
 ) -> None:

@@ -238,3 +238,24 @@ async def request_rebuild(pool: asyncpg.Pool) -> UUID:
         )
     log.info("rebuild.requested", replay_id=str(replay_id))
     return replay_id
+
+
+async def catch_up_in_development(pool: asyncpg.Pool) -> UUID | None:
+    """With demo data on: ask for a replay when reporting knows no survey yet.
+
+    A development database made before reporting followed surveys and responses (or one
+    reset on its own) then fills from what the other services already hold, so `make run`
+    shows the demo reports. Nothing is emptied; a replay of facts already known changes
+    nothing. Returns the replay id, or None when reporting already knows surveys.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.survey_count(conn) > 0:
+            return None
+        replay_id = uuid.uuid4()
+        await enqueue(
+            conn,
+            ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),
+            source="bibmon-reporting",
+        )
+    log.info("rebuild.catch_up_requested", replay_id=str(replay_id))
+    return replay_id
