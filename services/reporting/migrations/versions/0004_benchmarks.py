@@ -51,16 +51,14 @@ def upgrade() -> None:
             PRIMARY KEY (survey_id, question_key, measure, group_kind, group_key)
         );
 
-        -- Each organisation's percentile rank (0-100, ties count half) in its three groups.
+        -- Each organisation's percentile ranks (0-100, ties count half) in its three groups:
+        -- {"<question_key>|<measure>": [national, province, size_class]}. One row per
+        -- organisation, so a computation writes thousands of rows, not millions.
         CREATE TABLE benchmark_rank (
             survey_id        uuid NOT NULL,
             organisation_id  uuid NOT NULL,
-            question_key     text NOT NULL,
-            measure          text NOT NULL,
-            national         double precision NULL,
-            province         double precision NULL,
-            size_class       double precision NULL,
-            PRIMARY KEY (survey_id, organisation_id, question_key, measure)
+            ranks            jsonb NOT NULL,
+            PRIMARY KEY (survey_id, organisation_id)
         );
 
         -- Choice and yes/no answers per group: n organisations answered, count chose option.

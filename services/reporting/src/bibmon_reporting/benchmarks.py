@@ -42,12 +42,16 @@ async def compute_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> b
         # Read before computing: a change committed meanwhile leaves the survey marked.
         seq = state["change_seq"]
         survey = await repo.get_survey(conn, survey_id)
+        # Numeric keys of every version (answers count on the version they were given on);
+        # per inhabitant as the latest version says.
+        numeric: dict[str, None] = {}
         per_inhabitant: list[str] = []
-        if survey is not None and survey["questionnaire"] is not None:
-            questionnaire = Questionnaire.model_validate(survey["questionnaire"])
+        for raw in await repo.questionnaires(conn, survey_id):
+            questionnaire = Questionnaire.model_validate(raw)
+            numeric.update(dict.fromkeys(q.key for q in questionnaire.questions() if q.numeric))
             per_inhabitant = [q.key for q in questionnaire.questions() if q.per_inhabitant]
         computed_at = clock.now()
-        counted = await repo.compute_benchmarks(conn, survey_id, per_inhabitant)
+        counted = await repo.compute_benchmarks(conn, survey_id, list(numeric), per_inhabitant)
         await repo.mark_computed(conn, survey_id, seq, computed_at, counted)
         announced = 0
         if survey is not None and survey["closed_at"] is not None:

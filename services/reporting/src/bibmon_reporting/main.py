@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
-from bibmon_reporting import api, benchmarks, consumers
+from bibmon_reporting import api, benchmarks, consumers, services
 from bibmon_reporting.config import ReportingSettings
 from bibmon_reporting.opendata import api as opendata_api
 from bibmon_reporting.opendata import worker as opendata_worker
@@ -26,6 +26,10 @@ def create_app(
 ) -> FastAPI:
     """Build the reporting service."""
 
+    async def catch_up(ctx: ServiceContext) -> None:
+        if ctx.settings.demo_enabled and ctx.settings.start_background_workers:
+            await services.catch_up_in_development(ctx.pool)
+
     def build_consumers(ctx: ServiceContext) -> list[Any]:
         return consumers.build(ctx, retry_delays=consumer_retry_delays)
 
@@ -37,7 +41,7 @@ def create_app(
         routers=[api.router, opendata_api.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=build_consumers,
-        on_startup=[benchmarks.start_worker, opendata_worker.start_worker],
+        on_startup=[benchmarks.start_worker, catch_up, opendata_worker.start_worker],
         jwks_provider=jwks_provider,
     )
 

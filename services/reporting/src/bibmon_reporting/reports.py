@@ -74,12 +74,12 @@ def _numeric(
     measure: str,
     key: str,
     figures: dict[tuple[str, str, str], Row],
-    ranks: dict[tuple[str, str], Row],
+    ranks: dict[str, list[float | None]],
     groups: _Groups,
     min_group_size: int,
 ) -> NumericFigures:
     out = []
-    rank = ranks.get((key, measure))
+    rank = ranks.get(f"{key}|{measure}")
     for kind in GROUP_KINDS:
         label = groups.keys[kind][1]
         row = figures.get((key, measure, kind))
@@ -99,7 +99,9 @@ def _numeric(
                 q3=row["q3"],
                 min=row["min"],
                 max=row["max"],
-                percentile_rank=rank[kind] if rank is not None and own is not None else None,
+                percentile_rank=(
+                    rank[GROUP_KINDS.index(kind)] if rank is not None and own is not None else None
+                ),
             )
         )
     return NumericFigures(own=own, groups=tuple(out))
@@ -156,10 +158,7 @@ async def build_report(
         (r["question_key"], r["measure"], r["group_kind"]): r
         for r in await repo.report_numeric(conn, survey_id, province, size_class)
     }
-    ranks = {
-        (r["question_key"], r["measure"]): r
-        for r in await repo.report_ranks(conn, survey_id, organisation_id)
-    }
+    ranks = await repo.report_ranks(conn, survey_id, organisation_id)
     choice_rows: dict[tuple[str, str], list[Row]] = {}
     for r in await repo.report_choice(conn, survey_id, province, size_class):
         choice_rows.setdefault((r["question_key"], r["group_kind"]), []).append(r)

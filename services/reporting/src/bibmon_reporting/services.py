@@ -7,12 +7,15 @@ out of order (submission numbers and event times decide, never arrival order).
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 
+from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.contracts.responses import (
     ResponseReturned,
     ResponseSubmitted,
@@ -25,6 +28,7 @@ from bibmon_common.contracts.surveys import (
     SurveyReplayed,
     SurveyUpdated,
 )
+from bibmon_common.messaging.outbox import enqueue
 from bibmon_common.questionnaire import CHOICE_TYPES, TEXT_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
 from bibmon_reporting.opendata.pii import must_withhold
@@ -221,3 +225,46 @@ async def response_returned(conn: Conn, message: ResponseReturned) -> None:
         returned_at=message.returned_at,
     )
     await _recount(conn, message.survey_id, message.organisation_id)
+
+
+# --- rebuild -----------------------------------------------------------------------------------
+
+
+async def request_rebuild(pool: asyncpg.Pool) -> UUID:
+    """Empty every read model and ask the producers to replay (ADR 0012); the replay id.
+
+    One transaction: the read models are empty exactly when the request is in the outbox,
+    which the running service's relay publishes. `report_ready` stays, so no organisation
+    is told twice that its report is ready.
+    """
+    replay_id = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        await repo.empty_read_models(conn)
+        await enqueue(
+            conn,
+            ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),
+            source="bibmon-reporting",
+        )
+    log.info("rebuild.requested", replay_id=str(replay_id))
+    return replay_id
+
+
+async def catch_up_in_development(pool: asyncpg.Pool) -> UUID | None:
+    """With demo data on: ask for a replay when reporting knows no survey yet.
+
+    A development database made before reporting followed surveys and responses (or one
+    reset on its own) then fills from what the other services already hold, so `make run`
+    shows the demo reports. Nothing is emptied; a replay of facts already known changes
+    nothing. Returns the replay id, or None when reporting already knows surveys.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        if await repo.survey_count(conn) > 0:
+            return None
+        replay_id = uuid.uuid4()
+        await enqueue(
+            conn,
+            ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),
+            source="bibmon-reporting",
+        )
+    log.info("rebuild.catch_up_requested", replay_id=str(replay_id))
+    return replay_id

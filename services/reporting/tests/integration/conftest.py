@@ -6,7 +6,6 @@ Other services' facts arrive as their events, published through the broker.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bibmon_common.contracts.identity import OrganisationRegistered
+from bibmon_common.db import create_pool
 from bibmon_common.events import CloudEvent, Message, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.testing.amqp import fresh_vhost
@@ -42,6 +42,7 @@ class Reporting:
     keys: TestKeys
     dsn: str
     amqp: str
+    pool: asyncpg.Pool
 
     async def publish(
         self, message: Message, *, time: datetime | None = None, id: uuid.UUID | None = None
@@ -69,14 +70,7 @@ class Reporting:
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Read reporting's database directly (assertions only)."""
-        conn = await asyncpg.connect(self.dsn)
-        await conn.set_type_codec(
-            "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
+        return list(await self.pool.fetch(sql, *args))
 
     async def settled(self, survey_id: uuid.UUID, within: float = 30.0) -> None:
         """Wait until the survey's figures reflect every change received so far."""
@@ -135,6 +129,8 @@ async def reporting() -> AsyncIterator[Reporting]:
                 if app.state.ctx.consumers_started:
                     break
                 await asyncio.sleep(0.05)
-            yield Reporting(app, client, broker, keys, dsn, amqp)
+            pool = await create_pool(dsn, min_size=1, max_size=2)
+            yield Reporting(app, client, broker, keys, dsn, amqp, pool)
+            await pool.close()
             await broker.close()
             await client.aclose()

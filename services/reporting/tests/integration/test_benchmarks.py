@@ -13,10 +13,22 @@ from typing import Any
 
 import pytest
 
-from bibmon_common.contracts.responses import ResponseReturned, ResponseSubmitted
-from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
+from bibmon_common.contracts.identity import OrganisationUpdated
+from bibmon_common.contracts.responses import (
+    ResponseReturned,
+    ResponseSubmitted,
+    SubmissionReplayed,
+)
+from bibmon_common.contracts.surveys import (
+    QuestionnaireVersion,
+    SurveyClosed,
+    SurveyPublished,
+    SurveyReplayed,
+)
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.wait import eventually
+from bibmon_reporting.repository import READ_MODEL_TABLES
+from bibmon_reporting.services import request_rebuild
 
 from .conftest import API, Reporting
 from .expected import assert_numeric_group, expected_report, size_label
@@ -382,3 +394,102 @@ async def test_a_correction_after_close_updates_the_dated_figures(
     national = after["sections"][0]["questions"][0]["numeric"]["groups"][0]
     assert national["max"] == 123_456_789
     assert national["percentile_rank"] == pytest.approx((national["n"] - 0.5) / national["n"] * 100)
+
+
+async def _all_reports(reporting: Reporting, scenario: dict[str, Any]) -> dict[str, Any]:
+    admin = reporting.keys.auth("researcher")
+    out = {}
+    for org_id in scenario["orgs"]:
+        resp = await reporting.client.get(
+            f"{API}/surveys/{scenario['survey_id']}/benchmark",
+            params={"organisation_id": str(org_id)},
+            headers=admin,
+        )
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        del body["computed_at"]
+        out[str(org_id)] = body
+    return out
+
+
+async def test_rebuild_from_the_producers_replay_reproduces_every_figure(
+    reporting: Reporting, scenario: dict[str, Any]
+) -> None:
+    survey_id, orgs = scenario["survey_id"], scenario["orgs"]
+    before = await _all_reports(reporting, scenario)
+    counted = await reporting.fetch(
+        "SELECT * FROM counted_response WHERE survey_id = $1", survey_id
+    )
+    # What the producers hold: responses keeps the full answers, free text included.
+    full = {r["organisation_id"]: {**r["answers"], "remarks": PRIVATE_TEXT} for r in counted}
+    announced = await reporting.fetch("SELECT * FROM report_ready ORDER BY organisation_id")
+    survey = (await reporting.fetch("SELECT * FROM survey WHERE id = $1", survey_id))[0]
+
+    replay_id = await request_rebuild(reporting.app.state.ctx.pool)
+
+    for table in READ_MODEL_TABLES:
+        assert await reporting.fetch(f"SELECT 1 FROM {table} LIMIT 1") == [], table
+    outbox = await reporting.fetch(
+        "SELECT payload FROM outbox WHERE type = 'reporting.replay.requested.v1'"
+    )
+    assert [o["payload"]["data"]["replay_id"] for o in outbox] == [str(replay_id)]
+    # The producers' answers (ADR 0012), in an unhelpful order: submissions first.
+    for row in counted:
+        await reporting.publish(
+            SubmissionReplayed(
+                response_id=row["response_id"],
+                survey_id=survey_id,
+                organisation_id=row["organisation_id"],
+                submission=row["submission"],
+                submitted_at=row["submitted_at"],
+                questionnaire_version=row["questionnaire_version"],
+                answers=full[row["organisation_id"]],
+            )
+        )
+    await reporting.publish(
+        SurveyReplayed(
+            survey_id=survey_id,
+            series_key=survey["series_key"],
+            title=survey["title"],
+            mandatory=True,
+            legal_basis="wsob",
+            opens_at=survey["opens_at"],
+            closes_at=survey["closes_at"],
+            participants=tuple(survey["participants"]),
+            questionnaire_versions=(QuestionnaireVersion(version=1, questionnaire=QUESTIONNAIRE),),
+            closed_at=survey["closed_at"],
+        )
+    )
+    for org in orgs.values():
+        await reporting.publish(OrganisationUpdated(**org))
+
+    async def rebuilt() -> bool:
+        rows = await reporting.fetch(
+            "SELECT (SELECT count(*) FROM counted_response) AS c,"
+            " (SELECT count(*) FROM organisation) AS o"
+        )
+        return (rows[0]["c"], rows[0]["o"]) == (len(counted), len(orgs))
+
+    await eventually(rebuilt, within=30)
+    await reporting.settled(survey_id)
+    after = await _all_reports(reporting, scenario)
+    assert first_difference(after, before) is None
+    assert after == before
+    assert await reporting.fetch("SELECT * FROM report_ready ORDER BY organisation_id") == announced
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two JSON documents first differ (a readable failure), or None."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"
