@@ -57,9 +57,17 @@ def upgrade() -> None:
             seen_changed_at  timestamptz NOT NULL,
             checked_at       timestamptz NOT NULL
         );
+
+        -- One row once a rebuild was requested: when a replayed event last arrived.
+        -- Publication waits until the replay has been quiet for a while, so a read model
+        -- that is still filling is never published as a new version.
+        CREATE TABLE open_data_pause (
+            singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+            replay_seen_at  timestamptz NOT NULL
+        );
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE open_data_state, open_dataset")
+    op.execute("DROP TABLE open_data_pause, open_data_state, open_dataset")

@@ -34,3 +34,6 @@ class ReportingSettings(ServiceSettings):
     # A survey's dataset is published once its data has not changed for this long, so a
     # close or a burst of corrections gives one version, not one per event.
     open_data_settle_seconds: float = Field(default=5.0, ge=0)
+    # After a rebuild was requested, publication waits until no replayed event has
+    # arrived for this long: a read model that is still filling is never published.
+    open_data_replay_quiet_seconds: float = Field(default=120.0, ge=0)

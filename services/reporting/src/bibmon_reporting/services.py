@@ -31,6 +31,7 @@ from bibmon_common.contracts.surveys import (
 from bibmon_common.messaging.outbox import enqueue
 from bibmon_common.questionnaire import CHOICE_TYPES, TEXT_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.opendata import repository as opendata_repo
 from bibmon_reporting.opendata.pii import must_withhold
 from bibmon_reporting.repository import Conn
 
@@ -102,6 +103,7 @@ async def survey_replayed(conn: Conn, message: SurveyReplayed, at: datetime) -> 
     if message.closed_at is not None:
         await repo.mark_survey_closed(conn, message.survey_id, message.closed_at)
     await repo.mark_changed(conn, message.survey_id)
+    await opendata_repo.note_replay(conn)
 
 
 def _json(questionnaire: Questionnaire) -> dict[str, Any]:
@@ -212,6 +214,8 @@ async def response_submitted(conn: Conn, message: ResponseSubmitted | Submission
         answers=kept_answers(questionnaire, message.answers),
     )
     await _recount(conn, message.survey_id, message.organisation_id)
+    if isinstance(message, SubmissionReplayed):
+        await opendata_repo.note_replay(conn)
 
 
 async def response_returned(conn: Conn, message: ResponseReturned) -> None:
@@ -240,6 +244,8 @@ async def request_rebuild(pool: asyncpg.Pool) -> UUID:
     replay_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
         await repo.empty_read_models(conn)
+        # No open dataset is published from read models that are still filling.
+        await opendata_repo.pause_for_replay(conn)
         await enqueue(
             conn,
             ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),

@@ -31,10 +31,15 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bibmon_common.clock import SystemClock
-from bibmon_common.contracts.identity import OrganisationRegistered
+from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.contracts.reporting import DatasetPublished
-from bibmon_common.contracts.responses import ResponseSubmitted
-from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
+from bibmon_common.contracts.responses import ResponseSubmitted, SubmissionReplayed
+from bibmon_common.contracts.surveys import (
+    QuestionnaireVersion,
+    SurveyClosed,
+    SurveyPublished,
+    SurveyReplayed,
+)
 from bibmon_common.db import create_pool, migrate
 from bibmon_common.demo import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_common.events import CloudEvent, Message, parse_envelope, to_envelope
@@ -209,6 +214,7 @@ async def running() -> AsyncIterator[Running]:
             benchmark_poll_seconds=0.1,
             open_data_poll_seconds=0.1,
             open_data_settle_seconds=0.3,
+            open_data_replay_quiet_seconds=3.0,
         )
         app = create_app(settings, consumer_retry_delays=(0.2, 0.5))
         async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
@@ -525,3 +531,68 @@ async def test_the_example_kb_consumer_verifies_every_published_file(running: Ru
     assert {(r["survey_id"], r["dataset_version"]) for r in results} == {
         (str(e.survey_id), e.dataset_version) for e in running.exports
     }
+
+
+# --- a rebuild (last in this module: it empties every read model) ------------------------------
+
+
+async def test_a_rebuild_never_publishes_a_dataset_from_half_filled_read_models(
+    running: Running,
+) -> None:
+    orgs = [organisation(i) for i in range(3)]
+    for org in orgs:
+        await running.publish(org)
+    survey_id = uuid.uuid4()
+    ids = [o.organisation_id for o in orgs]
+    published = survey_published(survey_id, 2025, ids)
+    await running.publish(published)
+    submissions = [submitted(survey_id, org_id, None) for org_id in ids]
+    for submission in submissions:
+        await running.publish(submission)
+    close = closed(survey_id)
+    await running.publish(close)
+    await _wait_exports(running, survey_id, 1)
+
+    async def counted(n: int) -> bool:
+        rows = await running.fetch(
+            "SELECT count(*) AS n FROM counted_response WHERE survey_id = $1", survey_id
+        )
+        return rows[0]["n"] == n
+
+    await read_models.request_rebuild(running.app.state.ctx.pool)
+    # The replay trickles in: the organisations, the survey, one of three submissions.
+    for org in orgs:
+        await running.publish(OrganisationUpdated(**org.model_dump()))
+    facts = published.model_dump(exclude={"questionnaire", "questionnaire_version"})
+    await running.publish(
+        SurveyReplayed(
+            **facts,
+            questionnaire_versions=(QuestionnaireVersion(version=1, questionnaire=QUESTIONNAIRE),),
+            closed_at=close.closed_at,
+        )
+    )
+
+    def replayed(submission: ResponseSubmitted) -> SubmissionReplayed:
+        return SubmissionReplayed(**submission.model_dump(exclude={"explanations"}))
+
+    await running.publish(replayed(submissions[0]))
+    await eventually(lambda: counted(1), within=20)
+    await asyncio.sleep(2.0)  # well past the settle time, within the replay's quiet time
+    assert [e.dataset_version for e in running.exports_of(survey_id)] == [1]
+
+    for submission in submissions[1:]:
+        await running.publish(replayed(submission))
+    await eventually(lambda: counted(3), within=20)
+
+    async def checked_after_the_replay() -> bool:
+        rows = await running.fetch(
+            "SELECT o.seen_changed_at = b.changed_at AS done FROM open_data_state o"
+            " JOIN benchmark_state b USING (survey_id) WHERE survey_id = $1",
+            survey_id,
+        )
+        return bool(rows and rows[0]["done"])
+
+    await eventually(checked_after_the_replay, within=20)
+    await asyncio.sleep(1.0)
+    # The rebuilt read models give the very same dataset: nothing new is published.
+    assert [e.dataset_version for e in running.exports_of(survey_id)] == [1]

@@ -18,9 +18,15 @@ Row = asyncpg.Record
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 
-async def due_surveys(conn: Conn, settle_seconds: float, limit: int = 10) -> list[UUID]:
-    """Closed surveys whose data changed since the last check and then stayed unchanged
-    for `settle_seconds` (a burst of corrections makes one version, not one each)."""
+async def due_surveys(
+    conn: Conn, settle_seconds: float, replay_quiet_seconds: float, limit: int = 10
+) -> list[UUID]:
+    """Closed surveys whose data changed since the last check and is complete.
+
+    Complete: unchanged for `settle_seconds` (a burst of corrections makes one version),
+    no rebuild replay seen for `replay_quiet_seconds`, and every counted organisation
+    known (its facts may arrive after its submission).
+    """
     rows = await conn.fetch(
         """
         SELECT s.id
@@ -30,13 +36,38 @@ async def due_surveys(conn: Conn, settle_seconds: float, limit: int = 10) -> lis
         WHERE s.closed_at IS NOT NULL
           AND o.seen_changed_at IS DISTINCT FROM b.changed_at
           AND b.changed_at <= now() - make_interval(secs => $2)
+          AND NOT EXISTS (
+              SELECT 1 FROM open_data_pause
+              WHERE replay_seen_at > now() - make_interval(secs => $3)
+          )
+          AND NOT EXISTS (
+              SELECT 1 FROM counted_response c
+              LEFT JOIN organisation o ON o.id = c.organisation_id
+              WHERE c.survey_id = s.id AND o.id IS NULL
+          )
         ORDER BY b.changed_at
         LIMIT $1
         """,
         limit,
         settle_seconds,
+        replay_quiet_seconds,
     )
     return [r["id"] for r in rows]
+
+
+async def pause_for_replay(conn: Conn) -> None:
+    """A rebuild starts: hold publication until its replay has been quiet for a while."""
+    await conn.execute(
+        """
+        INSERT INTO open_data_pause (singleton, replay_seen_at) VALUES (true, now())
+        ON CONFLICT (singleton) DO UPDATE SET replay_seen_at = now()
+        """
+    )
+
+
+async def note_replay(conn: Conn) -> None:
+    """A replayed event arrived: a rebuild's replay is still coming in (no-op otherwise)."""
+    await conn.execute("UPDATE open_data_pause SET replay_seen_at = now()")
 
 
 async def try_lock(conn: Conn, survey_id: UUID) -> bool:

@@ -51,6 +51,7 @@ class OpenDataConfig:
     licence: Licence
     publisher: dcat.Publisher
     settle_seconds: float = 0.0
+    replay_quiet_seconds: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpenDataConfig:
@@ -64,6 +65,7 @@ class OpenDataConfig:
                 settings.open_data_contact_email,
             ),
             settle_seconds=settings.open_data_settle_seconds,
+            replay_quiet_seconds=settings.open_data_replay_quiet_seconds,
         )
 
 
@@ -171,7 +173,7 @@ async def publish_survey(
 async def publish_due(pool: asyncpg.Pool, clock: Clock, config: OpenDataConfig) -> int:
     """Publish every due survey's dataset; return how many new versions were published."""
     async with pool.acquire() as conn:
-        due = await repo.due_surveys(conn, config.settle_seconds)
+        due = await repo.due_surveys(conn, config.settle_seconds, config.replay_quiet_seconds)
     published = 0
     for survey_id in due:
         if await publish_survey(pool, clock, config, survey_id) is not None:
