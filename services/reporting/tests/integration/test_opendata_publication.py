@@ -420,7 +420,7 @@ async def test_publication_killed_halfway_leaves_nothing_and_the_rerun_publishes
             async def blocked_pid() -> int | None:
                 return await admin.fetchval(
                     "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    " AND query LIKE '%INSERT INTO outbox%'"
+                    " AND datname = current_database() AND query LIKE '%INSERT INTO outbox%'"
                 )
 
             await eventually(blocked_pid, within=10)
