@@ -26,7 +26,9 @@ def upgrade() -> None:
             changed_at    timestamptz NOT NULL DEFAULT now(),
             computed_at   timestamptz NULL,
             -- counted submissions nationally at the last computation
-            counted       integer NOT NULL DEFAULT 0
+            counted       integer NOT NULL DEFAULT 0,
+            -- the numeric question keys the last computation numbered (benchmark_rank.slots)
+            numeric_keys  text[] NOT NULL DEFAULT '{}'
         );
         CREATE INDEX benchmark_state_dirty_idx ON benchmark_state (changed_at)
             WHERE computed_seq < change_seq;
@@ -51,13 +53,18 @@ def upgrade() -> None:
             PRIMARY KEY (survey_id, question_key, measure, group_kind, group_key)
         );
 
-        -- Each organisation's percentile ranks (0-100, ties count half) in its three groups:
-        -- {"<question_key>|<measure>": [national, province, size_class]}. One row per
-        -- organisation, so a computation writes thousands of rows, not millions.
+        -- Each organisation's percentile ranks (0-100, ties count half) in its three groups.
+        -- One row per organisation, so a computation writes thousands of rows, not
+        -- millions: slots[i] = q * 2 + m names question benchmark_state.numeric_keys[q]
+        -- (1-based) and measure m (0 value, 1 per_1000); national[i], province[i],
+        -- size_class[i] are the ranks there (province, size_class NULL without such group).
         CREATE TABLE benchmark_rank (
             survey_id        uuid NOT NULL,
             organisation_id  uuid NOT NULL,
-            ranks            jsonb NOT NULL,
+            slots            integer[] NOT NULL,
+            national         double precision[] NOT NULL,
+            province         double precision[] NULL,
+            size_class       double precision[] NULL,
             PRIMARY KEY (survey_id, organisation_id)
         );
 

@@ -52,7 +52,7 @@ async def compute_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> b
             per_inhabitant = [q.key for q in questionnaire.questions() if q.per_inhabitant]
         computed_at = clock.now()
         counted = await repo.compute_benchmarks(conn, survey_id, list(numeric), per_inhabitant)
-        await repo.mark_computed(conn, survey_id, seq, computed_at, counted)
+        await repo.mark_computed(conn, survey_id, seq, computed_at, counted, list(numeric))
         announced = 0
         if survey is not None and survey["closed_at"] is not None:
             for organisation_id in await repo.announce_new(conn, survey_id, computed_at):

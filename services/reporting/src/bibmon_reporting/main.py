@@ -29,6 +29,9 @@ def create_app(
     async def catch_up(ctx: ServiceContext) -> None:
         if ctx.settings.demo_enabled and ctx.settings.start_background_workers:
             await services.catch_up_in_development(ctx.pool)
+            # Asked again a few times while nothing arrives: at a first start the other
+            # services may not have bound their queues to the request yet.
+            ctx.spawn(services.keep_catching_up(ctx.pool), name="reporting-catch-up")
 
     def build_consumers(ctx: ServiceContext) -> list[Any]:
         return consumers.build(ctx, retry_delays=consumer_retry_delays)

@@ -158,7 +158,7 @@ async def build_report(
         (r["question_key"], r["measure"], r["group_kind"]): r
         for r in await repo.report_numeric(conn, survey_id, province, size_class)
     }
-    ranks = await repo.report_ranks(conn, survey_id, organisation_id)
+    ranks = await repo.report_ranks(conn, survey_id, organisation_id, state["numeric_keys"])
     choice_rows: dict[tuple[str, str], list[Row]] = {}
     for r in await repo.report_choice(conn, survey_id, province, size_class):
         choice_rows.setdefault((r["question_key"], r["group_kind"]), []).append(r)

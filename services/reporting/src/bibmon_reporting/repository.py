@@ -364,19 +364,26 @@ async def get_state(conn: Conn, survey_id: UUID) -> Row | None:
 
 
 async def mark_computed(
-    conn: Conn, survey_id: UUID, seq: int, computed_at: datetime, counted: int
+    conn: Conn,
+    survey_id: UUID,
+    seq: int,
+    computed_at: datetime,
+    counted: int,
+    numeric_keys: Sequence[str],
 ) -> None:
-    """Record that the figures reflect every change up to `seq`."""
+    """Record that the figures reflect every change up to `seq`; `numeric_keys` name the
+    questions of `benchmark_rank.slots`."""
     await conn.execute(
         """
         UPDATE benchmark_state SET computed_seq = greatest(computed_seq, $2),
-            computed_at = $3, counted = $4
+            computed_at = $3, counted = $4, numeric_keys = $5
         WHERE survey_id = $1
         """,
         survey_id,
         seq,
         computed_at,
         counted,
+        list(numeric_keys),
     )
 
 
@@ -434,27 +441,24 @@ FROM (
 
 # Percentile rank: (values below + half of the values equal, itself included) / n * 100,
 # which is the mean of rank()-1 and cume_dist() * n over n: one window, one sort. One row
-# per organisation ({"<question>|<measure>": [national, province, size class]}): writing
-# thousands of rows instead of millions.
+# per organisation (thousands of rows, not millions): `slots` (qi * 2 + mi, ascending) and
+# the ranks in each group at the same positions (province, size class: NULL when the
+# organisation has no such group).
 _RANKS = """
-INSERT INTO benchmark_rank (survey_id, organisation_id, ranks)
+INSERT INTO benchmark_rank (survey_id, organisation_id, slots, national, province, size_class)
 SELECT $1, organisation_id,
-       jsonb_object_agg(($2::text[])[qi] || CASE mi WHEN 0 THEN '|value' ELSE '|per_1000' END,
-                        jsonb_build_array(national, province, size_class))
+       array_agg(qi * 2 + mi ORDER BY qi, mi) FILTER (WHERE ki = 0),
+       array_agg(pr ORDER BY qi, mi) FILTER (WHERE ki = 0),
+       array_agg(pr ORDER BY qi, mi) FILTER (WHERE ki = 1),
+       array_agg(pr ORDER BY qi, mi) FILTER (WHERE ki = 2)
 FROM (
-    SELECT organisation_id, qi, mi,
-           max(pr) FILTER (WHERE ki = 0) AS national, max(pr) FILTER (WHERE ki = 1) AS province,
-           max(pr) FILTER (WHERE ki = 2) AS size_class
-    FROM (
-        SELECT organisation_id, qi, mi, ki,
-               50.0 * ((rank() OVER w - 1)::float8 / count(*) OVER whole + cume_dist() OVER w)
-               AS pr
-        FROM bm_values
-        WINDOW w AS (PARTITION BY qi, mi, ki, gi ORDER BY x),
-               whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-    ) AS r
-    GROUP BY organisation_id, qi, mi
-) AS per_question
+    SELECT organisation_id, qi, mi, ki,
+           50.0 * ((rank() OVER w - 1)::float8 / count(*) OVER whole + cume_dist() OVER w)
+           AS pr
+    FROM bm_values
+    WINDOW w AS (PARTITION BY qi, mi, ki, gi ORDER BY x),
+           whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+) AS r
 GROUP BY organisation_id
 """
 
@@ -498,10 +502,10 @@ async def compute_benchmarks(
     provinces = [r[0] for r in await conn.fetch("SELECT DISTINCT province FROM organisation")]
     sizes = [r[0] for r in await conn.fetch("SELECT DISTINCT size_class FROM organisation")]
     # Sorting a large survey's values in memory is much faster than on disk.
-    await conn.execute("SET LOCAL work_mem = '256MB'")
+    await conn.execute("SET LOCAL work_mem = '512MB'")
     await conn.execute(_GROUP_VALUES, survey_id, keys, per, provinces, sizes)
     await conn.execute(_NUMERIC_FIGURES, survey_id, keys, provinces, sizes)
-    await conn.execute(_RANKS, survey_id, keys)
+    await conn.execute(_RANKS, survey_id)
     await conn.execute("DROP TABLE bm_values")
     await conn.execute(_CHOICE_FIGURES, survey_id)
     counted: int = await conn.fetchval(
@@ -577,16 +581,26 @@ async def report_choice(conn: Conn, survey_id: UUID, province: str, size_class: 
 
 
 async def report_ranks(
-    conn: Conn, survey_id: UUID, organisation_id: UUID
+    conn: Conn, survey_id: UUID, organisation_id: UUID, numeric_keys: Sequence[str]
 ) -> dict[str, list[float | None]]:
     """The organisation's percentile ranks: "<question>|<measure>" → [national, province,
     size class]."""
-    ranks: dict[str, list[float | None]] | None = await conn.fetchval(
-        "SELECT ranks FROM benchmark_rank WHERE survey_id = $1 AND organisation_id = $2",
+    row = await conn.fetchrow(
+        "SELECT * FROM benchmark_rank WHERE survey_id = $1 AND organisation_id = $2",
         survey_id,
         organisation_id,
     )
-    return ranks or {}
+    if row is None:
+        return {}
+    out: dict[str, list[float | None]] = {}
+    for i, slot in enumerate(row["slots"]):
+        qi, mi = divmod(slot, 2)
+        key = f"{numeric_keys[qi - 1]}|{'value' if mi == 0 else 'per_1000'}"
+        out[key] = [
+            row[kind][i] if row[kind] is not None else None
+            for kind in ("national", "province", "size_class")
+        ]
+    return out
 
 
 async def own_numeric(conn: Conn, survey_id: UUID, organisation_id: UUID) -> dict[str, float]:

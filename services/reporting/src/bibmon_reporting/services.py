@@ -7,6 +7,7 @@ out of order (submission numbers and event times decide, never arrival order).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -274,3 +275,11 @@ async def catch_up_in_development(pool: asyncpg.Pool) -> UUID | None:
         )
     log.info("rebuild.catch_up_requested", replay_id=str(replay_id))
     return replay_id
+
+
+async def keep_catching_up(pool: asyncpg.Pool, *, rounds: int = 5, wait: float = 30.0) -> None:
+    """Ask again every `wait` seconds, `rounds` times, while reporting knows no survey."""
+    for _ in range(rounds):
+        await asyncio.sleep(wait)
+        if await catch_up_in_development(pool) is None:
+            return
