@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from bibmon_common.contracts import all_messages
-from bibmon_common.events import Command, Event
+from bibmon_common.events import EXPORTS_EXCHANGE, Command, Event, Export
 
 ROOT = Path(__file__).resolve().parents[2]
 PERSONAL_FIELDS = {"email", "recipient_email", "recipient_name", "username", "full_name", "phone"}
@@ -34,7 +34,7 @@ def test_every_message_is_documented_in_asyncapi():
 def test_events_carry_no_personal_data():
     for cls in all_messages():
         fields = set(cls.model_fields)
-        if issubclass(cls, Event):
+        if issubclass(cls, Event | Export):
             assert not fields & PERSONAL_FIELDS, f"{cls.type} carries {fields & PERSONAL_FIELDS}"
         else:
             assert issubclass(cls, Command)
@@ -45,4 +45,14 @@ def test_event_types_are_versioned_past_tense_facts():
     for cls in all_messages():
         assert cls.type.rsplit(".", 1)[-1].startswith("v"), cls.type
         # events: <service>.<aggregate>.<fact>.vN; commands: <service>.<verb_object>.vN
-        assert cls.type.count(".") == (3 if issubclass(cls, Event) else 2), cls.type
+        assert cls.type.count(".") == (3 if issubclass(cls, Event | Export) else 2), cls.type
+
+
+def test_exports_are_documented_on_the_exports_exchange():
+    doc = json.loads((ROOT / "docs/events/asyncapi.json").read_text())
+    exports = [cls for cls in all_messages() if issubclass(cls, Export)]
+    assert "reporting.dataset.published.v1" in {cls.type for cls in exports}
+    for cls in exports:
+        channel = doc["channels"][cls.type.replace(".", "_")]
+        assert channel["bindings"]["amqp"]["exchange"]["name"] == EXPORTS_EXCHANGE
+        assert "kb-export" in channel["description"]

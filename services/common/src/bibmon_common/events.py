@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 EVENTS_EXCHANGE = "bibmon.events"
 COMMANDS_EXCHANGE = "bibmon.commands"
+EXPORTS_EXCHANGE = "bibmon.exports"
 
 # AMQP content type of a structured-mode CloudEvent (CloudEvents AMQP binding, 3.2).
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
@@ -36,6 +37,16 @@ class Event(Message):
     """A fact that happened; published on `bibmon.events` with routing key = type."""
 
     exchange: ClassVar[str] = EVENTS_EXCHANGE
+
+
+class Export(Message):
+    """A fact for KB systems; published on `bibmon.exports` with routing key = type.
+
+    KB systems bind their own queues to that exchange with a read-only user; like an
+    event it carries no personal data, only organisation-level facts.
+    """
+
+    exchange: ClassVar[str] = EXPORTS_EXCHANGE
 
 
 class Command(Message):

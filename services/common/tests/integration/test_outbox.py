@@ -14,7 +14,15 @@ import pytest_asyncio
 from aio_pika.abc import AbstractRobustChannel
 
 from bibmon_common.contracts.notifier import SendEmail
-from bibmon_common.events import CloudEvent, Command, Event, Message, parse_envelope, register
+from bibmon_common.events import (
+    CloudEvent,
+    Command,
+    Event,
+    Export,
+    Message,
+    parse_envelope,
+    register,
+)
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.outbox import (
@@ -26,6 +34,7 @@ from bibmon_common.messaging.outbox import (
 from bibmon_common.messaging.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
+    EXPORTS_EXCHANGE,
     declare_consumer_queues,
 )
 from bibmon_common.testing.amqp import TCPProxy
@@ -56,6 +65,24 @@ class RecallParcel(Command):
     """Test-only command no queue is ever bound for."""
 
     type: ClassVar[str] = "test.outbox.recall_parcel.v1"
+
+    parcel_id: UUID
+
+
+@register
+class ParcelCatalogued(Export):
+    """Test-only export."""
+
+    type: ClassVar[str] = "test.outbox.parcel_catalogued.v1"
+
+    parcel_id: UUID
+
+
+@register
+class ParcelArchived(Export):
+    """Test-only export no queue is ever bound for."""
+
+    type: ClassVar[str] = "test.outbox.parcel_archived.v1"
 
     parcel_id: UUID
 
@@ -435,3 +462,41 @@ async def test_unroutable_event_is_given_up_only_after_its_retention_and_keeps_i
     row = await outbox_row(pool, message_id)
     assert row["published_at"] is not None
     assert row["last_error"].startswith("unroutable")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_an_export_is_published_on_the_exports_exchange_only(
+    pool, broker, clean_outbox, channel, queue_name, drain_queue
+):
+    queue = await declare_consumer_queues(channel, queue_name, (1,))
+    await queue.bind(EXPORTS_EXCHANGE, routing_key=ParcelCatalogued.type)
+    async with pool.acquire() as conn, conn.transaction():
+        message_id = await enqueue(conn, ParcelCatalogued(parcel_id=uuid.uuid4()), source="test")
+        row = await conn.fetchrow("SELECT exchange FROM outbox WHERE id = $1", message_id)
+    assert row["exchange"] == EXPORTS_EXCHANGE
+
+    assert await OutboxRelay(pool, broker).run_once() == 1
+
+    [message] = await drain_queue(channel, queue_name)
+    assert message.exchange == EXPORTS_EXCHANGE
+    assert message.routing_key == ParcelCatalogued.type
+    assert parse_envelope(message.body).id == message_id
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_an_export_no_kb_system_is_bound_for_stays_due_like_an_event(
+    pool, broker, clean_outbox
+):
+    async with pool.acquire() as conn, conn.transaction():
+        message_id = await enqueue(conn, ParcelArchived(parcel_id=uuid.uuid4()), source="test")
+    relay = OutboxRelay(pool, broker)
+    for attempt in range(1, 13):
+        async with pool.acquire() as conn:
+            # Skip the back-off: make the row due again at once.
+            await conn.execute("UPDATE outbox SET available_at = now() WHERE id = $1", message_id)
+        await relay.run_once()
+        row = await outbox_row(pool, message_id)
+        assert row["attempts"] == attempt
+    assert row["published_at"] is None
+    async with pool.acquire() as conn:
+        assert await unroutable_count(conn) == 1

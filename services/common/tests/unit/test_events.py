@@ -17,9 +17,11 @@ from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
+    EXPORTS_EXCHANGE,
     CloudEvent,
     Command,
     Event,
+    Export,
     UnknownMessageType,
     parse_envelope,
     parse_message,
@@ -163,6 +165,8 @@ def test_every_contract_is_versioned_documented_and_on_the_right_exchange():
         assert len(cls.__doc__.strip()) > 20, cls.__name__
         if issubclass(cls, Event):
             assert cls.exchange == EVENTS_EXCHANGE
+        elif issubclass(cls, Export):
+            assert cls.exchange == EXPORTS_EXCHANGE
         else:
             assert issubclass(cls, Command)
             assert cls.exchange == COMMANDS_EXCHANGE
@@ -170,7 +174,7 @@ def test_every_contract_is_versioned_documented_and_on_the_right_exchange():
 
 def test_events_carry_no_personal_data_fields():
     for cls in all_messages():
-        if issubclass(cls, Event):
+        if issubclass(cls, Event | Export):
             personal = [f for f in cls.model_fields if PERSONAL_FIELD.search(f)]
             assert personal == [], f"{cls.type} carries {personal}"
     assert {"recipient_email", "recipient_name"} <= set(SendEmail.model_fields)

@@ -161,6 +161,13 @@ async def list_organisations(
     return list(rows), int(total)
 
 
+async def all_organisations(conn: Conn) -> list[Row]:
+    """Every organisation, oldest first."""
+    return list(
+        await conn.fetch(f"SELECT {ORG_COLUMNS} FROM organisations ORDER BY created_at, id")
+    )
+
+
 # --- users -----------------------------------------------------------------------------
 
 USER_COLUMNS = (

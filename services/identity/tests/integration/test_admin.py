@@ -1,8 +1,14 @@
 """Organisations, users, contact persons, AVG export and erasure."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+
+from bibmon_common.contracts.reporting import ReplayRequested
+from bibmon_common.events import to_envelope
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.testing.wait import eventually
 
 API = "/api/identity"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -201,3 +207,41 @@ async def test_unknown_organisation_in_user_creation_is_a_field_error(svc):
     )
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "organisation_id"
+
+
+async def test_a_replay_request_republishes_every_organisation_as_updated(svc):
+    organisations = (await svc.client.get(f"{API}/organisations?limit=500")).json()
+    before = len(await svc.outbox("identity.organisation.updated.v1"))
+    settings = svc.app.state.ctx.settings
+    broker = Broker(settings.amqp_url, "identity-test-reporting")
+    await broker.connect()
+    try:
+        message = ReplayRequested(replay_id=uuid.uuid4(), requested_at=datetime.now(UTC))
+        envelope = to_envelope(message, source="test/reporting")
+        await broker.publish(
+            message.exchange,
+            message.type,
+            envelope.to_bytes(),
+            message_id=str(envelope.id),
+            headers={},
+        )
+    finally:
+        await broker.close()
+
+    async def replayed():
+        found = await svc.outbox("identity.organisation.updated.v1")
+        return found[before:] if len(found) - before >= organisations["total"] else None
+
+    found = await eventually(replayed, within=20)
+    assert len(found) == organisations["total"]
+    by_id = {o["organisation_id"]: o for o in found}
+    first = organisations["items"][0]
+    assert by_id[first["id"]]["inhabitants"] == first["inhabitants"]
+    assert set(by_id[first["id"]]) == {
+        "organisation_id",
+        "name",
+        "province",
+        "municipalities",
+        "inhabitants",
+        "size_class",
+    }

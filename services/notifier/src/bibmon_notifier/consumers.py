@@ -10,6 +10,7 @@ import asyncpg
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.identity import UserErased
 from bibmon_common.contracts.notifier import SendEmail
+from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.contracts.responses import (
     ResponseAccepted,
     ResponseReopened,
@@ -78,7 +79,14 @@ def survey_handlers(ctx: ServiceContext) -> dict[str, Any]:
         assert isinstance(message, ResponseAccepted)
         await survey_mail.response_accepted(conn, message)
 
+    async def report_ready(
+        conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    ) -> None:
+        assert isinstance(message, ReportReady)
+        await survey_mail.report_ready(conn, message, settings=settings)
+
     return {
+        ReportReady.type: report_ready,
         SurveyPublished.type: published,
         SurveyUpdated.type: updated,
         SurveyClosed.type: closed,

@@ -76,6 +76,11 @@ TEMPLATES: dict[str, TemplateSpec] = {
         required=frozenset({"survey_title", "remark", "survey_url"}),
         urls=frozenset({"survey_url"}),
     ),
+    # From reporting's reporting.report.ready.v1, once per organisation and survey.
+    "report_ready": TemplateSpec(
+        required=frozenset({"survey_title", "report_url"}),
+        urls=frozenset({"report_url"}),
+    ),
 }
 
 

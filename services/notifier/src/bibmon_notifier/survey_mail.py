@@ -9,6 +9,7 @@ key, so a redelivered event or a second scheduler never sends twice:
     invitation:{survey}:{organisation}        receipt:{response}:{submission}
     returned:{response}:{submission}
     reminder:{survey}:{organisation}:{days}:{closes_at as epoch seconds}
+    report_ready:{survey}:{organisation}
 
 The deadline is part of a reminder's key, so a moved deadline gets its own reminders —
 but only for the moments after the move (`survey.deadline_set_at`): a reminder moment of
@@ -28,6 +29,7 @@ import asyncpg
 import structlog
 
 from bibmon_common.clock import Clock
+from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.contracts.responses import (
     ResponseAccepted,
     ResponseReopened,
@@ -51,6 +53,11 @@ class SurveyNotKnown(Exception):
 def survey_url(settings: NotifierSettings, survey_id: UUID) -> str:
     """The survey's page in the web client."""
     return f"{settings.public_base_url.rstrip('/')}/vragenlijsten/{survey_id}"
+
+
+def report_url(settings: NotifierSettings, survey_id: UUID) -> str:
+    """The page of the organisation's report and infographic in the web client."""
+    return f"{settings.public_base_url.rstrip('/')}/rapporten/{survey_id}"
 
 
 def _facts(event: SurveyPublished | SurveyUpdated) -> dict[str, Any]:
@@ -242,6 +249,23 @@ async def response_accepted(conn: Conn, event: ResponseAccepted) -> None:
     await _known_survey(conn, event.survey_id)
     await repository.set_submitted(
         conn, event.survey_id, event.organisation_id, submitted=True, at=event.accepted_at
+    )
+
+
+async def report_ready(conn: Conn, event: ReportReady, *, settings: NotifierSettings) -> None:
+    """The organisation's report and infographic are ready: tell its contact person, once."""
+    survey = await _known_survey(conn, event.survey_id)
+    await _create_job(
+        conn,
+        settings,
+        key=f"report_ready:{event.survey_id}:{event.organisation_id}",
+        template="report_ready",
+        survey_id=event.survey_id,
+        organisation_id=event.organisation_id,
+        context={
+            "survey_title": survey["title"],
+            "report_url": report_url(settings, event.survey_id),
+        },
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from bibmon_common.clock import FrozenClock
+from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.contracts.responses import (
     ResponseReopened,
     ResponseReturned,
@@ -600,3 +601,36 @@ async def test_identity_answers_only_a_token_signed_with_the_shared_recipient_se
 
     assert recipient is not None
     assert recipient.email == person["email"]
+
+
+async def test_report_ready_mails_each_organisations_survey_contact_else_primary_once(
+    fresh_smtp: SMTPCatcher, identity: Any, clock: FrozenClock, deliver: Any, jobs: Any
+) -> None:
+    with_contact, primary_only = [await identity.organisation() for _ in range(2)]
+    primary = await identity.user(with_contact, primary=True)
+    contact = await identity.user(with_contact)
+    fallback = await identity.user(primary_only, primary=True)
+    event = survey(clock, [with_contact, primary_only])
+    await identity.contact(event.survey_id, with_contact, contact["id"])
+    await deliver(event)
+    await fresh_smtp.wait_for(to(contact["email"]))
+    await fresh_smtp.wait_for(to(fallback["email"]))
+    fresh_smtp.clear()
+    computed_at = clock.now()
+
+    ready = [
+        ReportReady(survey_id=event.survey_id, organisation_id=org, computed_at=computed_at)
+        for org in (with_contact, primary_only)
+    ]
+    # The first one twice, as a second relay would send it (a new message id).
+    await deliver(*ready, ready[0])
+
+    mail = await fresh_smtp.wait_for(to(contact["email"]))
+    await fresh_smtp.wait_for(to(fallback["email"]))
+    assert mail["Subject"] == f"Uw rapport en infographic zijn klaar: {event.title}"
+    assert f"https://bibliotheekmonitor.test/rapporten/{event.survey_id}" in text_of(mail)
+    await asyncio.sleep(0.5)
+    assert len(fresh_smtp.messages_to(contact["email"])) == 1
+    assert len(fresh_smtp.messages_to(fallback["email"])) == 1
+    assert fresh_smtp.messages_to(primary["email"]) == []
+    assert await job_count(jobs, f"report_ready:{event.survey_id}") == 2

@@ -13,6 +13,7 @@ from bibmon_notifier.rendering import LOCALES, TEMPLATES, Renderer, TemplateErro
 SUPPORT = "support@bibliotheekmonitor.test"
 SET_PASSWORD_URL = "https://bibliotheekmonitor.test/wachtwoord-instellen#token=abc123"
 RESET_URL = "https://bibliotheekmonitor.test/wachtwoord-herstellen#token=def456"
+REPORT_URL = "https://bibliotheekmonitor.test/rapporten/0b5c9a55-2f7e-4c1e-9d0a-6f1f4b2a9e10"
 SURVEY_URL = "https://bibliotheekmonitor.test/vragenlijsten/0b5c9a55-2f7e-4c1e-9d0a-6f1f4b2a9e10"
 
 CONTEXTS: dict[str, dict[str, Any]] = {
@@ -56,6 +57,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "remark": "Het aantal leden <18 lijkt te hoog; klopt 12000?",
         "survey_url": SURVEY_URL,
     },
+    "report_ready": {"survey_title": "Bibliotheekmonitor 2026", "report_url": REPORT_URL},
 }
 LINKS = {
     "account_welcome": SET_PASSWORD_URL,
@@ -64,6 +66,7 @@ LINKS = {
     "survey_reminder": SURVEY_URL,
     "response_receipt": SURVEY_URL,
     "response_returned": SURVEY_URL,
+    "report_ready": REPORT_URL,
 }
 CASES = [(t, loc) for t in sorted(TEMPLATES) for loc in LOCALES]
 

@@ -10,7 +10,7 @@ from alembic import op
 from bibmon_common.projections import SESSION_REVOCATION_DDL
 
 revision = "0050"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

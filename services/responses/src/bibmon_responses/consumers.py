@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.contracts.surveys import (
     QuestionnairePublished,
     SurveyClosed,
@@ -57,7 +58,16 @@ async def on_survey_closed(
     await services.record_survey_closed(conn, message)
 
 
+async def on_replay_requested(
+    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+) -> None:
+    """`reporting.replay.requested.v1`: re-publish every counted submission for a rebuild."""
+    assert isinstance(message, ReplayRequested)
+    await services.replay_counted_submissions(conn, message.replay_id)
+
+
 HANDLERS: dict[str, Handler] = {
+    ReplayRequested.type: on_replay_requested,
     SurveyPublished.type: on_survey_published,
     SurveyUpdated.type: on_survey_updated,
     QuestionnairePublished.type: on_questionnaire_published,
@@ -84,7 +94,7 @@ def handlers(settings: ResponsesSettings) -> dict[str, Handler]:
 
 
 def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) -> list[Any]:
-    """The one consumer of this service: surveys' events."""
+    """The one consumer of this service: surveys' events and reporting's replay requests."""
     return [
         Consumer(
             ctx.broker,

@@ -357,3 +357,17 @@ async def list_submissions(conn: Conn, response_id: UUID) -> list[Row]:
         """,
         response_id,
     )
+
+
+async def counted_submissions(conn: Conn) -> list[Row]:
+    """Every response's counted submission: its latest one that was not returned."""
+    return await conn.fetch(
+        """
+        SELECT DISTINCT ON (r.id)
+               r.id AS response_id, r.survey_id, r.organisation_id, s.submission,
+               s.submitted_at, s.questionnaire_version, s.answers
+        FROM response r JOIN response_submission s ON s.response_id = r.id
+        WHERE s.review IS DISTINCT FROM 'returned'
+        ORDER BY r.id, s.submission DESC
+        """
+    )

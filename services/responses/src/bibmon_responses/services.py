@@ -22,6 +22,7 @@ from bibmon_common.contracts.responses import (
     ResponseReopened,
     ResponseReturned,
     ResponseSubmitted,
+    SubmissionReplayed,
 )
 from bibmon_common.contracts.surveys import (
     QuestionnairePublished,
@@ -618,3 +619,30 @@ async def progress(conn: Conn, survey_id: UUID) -> dict[str, Any]:
         "counts": counts,
         "organisations": organisations,
     }
+
+
+# --- replay for reporting's rebuild ----------------------------------------------------------
+
+
+async def replay_counted_submissions(conn: Conn, replay_id: UUID) -> int:
+    """Re-publish every counted submission as `responses.submission.replayed.v1`.
+
+    Runs in the consumer's transaction, so the replay is in the outbox once or not at all.
+    """
+    rows = await repo.counted_submissions(conn)
+    for row in rows:
+        await enqueue(
+            conn,
+            SubmissionReplayed(
+                response_id=row["response_id"],
+                survey_id=row["survey_id"],
+                organisation_id=row["organisation_id"],
+                submission=row["submission"],
+                submitted_at=row["submitted_at"],
+                questionnaire_version=row["questionnaire_version"],
+                answers=row["answers"],
+            ),
+            source=SOURCE,
+        )
+    log.info("replay.submissions", replay_id=str(replay_id), count=len(rows))
+    return len(rows)

@@ -304,3 +304,21 @@ async def close_due(
             None if survey_ids is None else list(survey_ids),
         )
     )
+
+
+async def published_surveys(conn: Conn) -> list[Row]:
+    """Every published survey with its participants and questionnaire versions (`versions`)."""
+    return await conn.fetch(
+        f"""
+        SELECT {SURVEY_COLUMNS},
+               ARRAY(SELECT p.organisation_id FROM survey_participant p
+                     WHERE p.survey_id = s.id ORDER BY p.organisation_id) AS participant_ids,
+               (SELECT json_agg(json_build_object('version', v.version,
+                                                  'questionnaire', v.questionnaire)
+                                ORDER BY v.version)
+                FROM questionnaire_version v WHERE v.survey_id = s.id) AS versions
+        FROM survey s
+        WHERE s.published_at IS NOT NULL
+        ORDER BY s.published_at, s.id
+        """
+    )

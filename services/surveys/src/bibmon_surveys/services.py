@@ -17,6 +17,7 @@ from bibmon_common.contracts.surveys import (
     QuestionnairePublished,
     SurveyClosed,
     SurveyPublished,
+    SurveyReplayed,
     SurveyUpdated,
 )
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
@@ -483,3 +484,25 @@ async def close_due_surveys(pool: asyncpg.Pool, clock: Clock) -> list[UUID]:
     for row in rows:
         log.info("survey.closed", survey_id=str(row["id"]), by_hand=False)
     return [row["id"] for row in rows]
+
+
+# --- replay for reporting's rebuild ----------------------------------------------------------
+
+
+async def replay_surveys(conn: Conn, replay_id: UUID) -> int:
+    """Re-publish every published survey as `surveys.survey.replayed.v1` (ADR 0012).
+
+    Runs in the consumer's transaction, so the replay is in the outbox once or not at all.
+    """
+    rows = await repo.published_surveys(conn)
+    for row in rows:
+        await _enqueue(
+            conn,
+            SurveyReplayed(
+                **_facts(row),
+                questionnaire_versions=tuple(row["versions"] or ()),
+                closed_at=row["closed_at"],
+            ),
+        )
+    log.info("replay.surveys", replay_id=str(replay_id), count=len(rows))
+    return len(rows)

@@ -27,6 +27,8 @@ EmailTemplate = Literal[
     "survey_reminder",
     "response_receipt",
     "response_returned",
+    # From reporting's reporting.report.ready.v1.
+    "report_ready",
 ]
 
 

@@ -76,3 +76,21 @@ class ResponseReopened(_ResponseFacts):
 
     reason: str = Field(max_length=2000)
     reopened_at: AwareDatetime
+
+
+@register
+class SubmissionReplayed(_ResponseFacts):
+    """Sent for every counted submission when reporting asks for a replay (a rebuild).
+
+    The counted submission is the latest one that was not returned. A consumer may rely
+    on: the same facts as the `responses.response.submitted.v1` it repeats; nothing
+    happened now, so no e-mail or other side effect may follow from it (only reporting
+    binds it).
+    """
+
+    type: ClassVar[str] = "responses.submission.replayed.v1"
+
+    submission: int = Field(ge=1)
+    submitted_at: AwareDatetime
+    questionnaire_version: int = Field(ge=1)
+    answers: dict[str, Any]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from bibmon_common.events import Event, register
 from bibmon_common.questionnaire import Questionnaire
@@ -87,3 +87,27 @@ class SurveyClosed(Event):
     survey_id: UUID
     closed_at: AwareDatetime
     by_hand: bool
+
+
+class QuestionnaireVersion(BaseModel):
+    """One frozen questionnaire version of a replayed survey."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    version: int = Field(ge=1)
+    questionnaire: Questionnaire
+
+
+@register
+class SurveyReplayed(_SurveyFacts):
+    """Sent for every published survey when reporting asks for a replay (a rebuild).
+
+    A consumer may rely on: the survey's current facts, every published questionnaire
+    version and `closed_at` (null while open); nothing happened now, so no e-mail or
+    other side effect may follow from it (only reporting binds it).
+    """
+
+    type: ClassVar[str] = "surveys.survey.replayed.v1"
+
+    questionnaire_versions: tuple[QuestionnaireVersion, ...] = Field(min_length=1)
+    closed_at: AwareDatetime | None = None

@@ -23,7 +23,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common import metrics
 from bibmon_common.db import background_connection
-from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
+from bibmon_common.events import EVENTS_EXCHANGE, EXPORTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
     Broker,
     BrokerUnavailable,
@@ -112,11 +112,13 @@ SELECT count(*) FROM outbox WHERE published_at IS NULL AND last_error = $1
 """
 UNROUTABLE_ERROR = "unroutable: no queue bound"
 
-# An event no queue is bound for yet stays due, with back-off, for this long: after an
-# empty broker is rebuilt the consumers re-declare their queues and it flows again.
-# Only then is it given up (logged, and the row kept with its error until the purge).
-# Commands always retry: they must reach their service.
+# An event (or an export: a KB system may bind its queue later) no queue is bound for
+# yet stays due, with back-off, for this long: after an empty broker is rebuilt the
+# consumers re-declare their queues and it flows again. Only then is it given up (logged,
+# and the row kept with its error until the purge). Commands always retry: they must
+# reach their service.
 UNROUTABLE_EVENT_RETENTION = timedelta(hours=24)
+_GIVE_UP_EXCHANGES = frozenset({EVENTS_EXCHANGE, EXPORTS_EXCHANGE})
 MAX_BACKOFF = 300.0
 
 
@@ -290,7 +292,7 @@ class OutboxRelay:
                 "unroutable" if isinstance(exc, Unroutable) else "refused"
             ).inc()
             attempts = row["attempts"] + 1
-            if isinstance(exc, Unroutable) and row["exchange"] == EVENTS_EXCHANGE:
+            if isinstance(exc, Unroutable) and row["exchange"] in _GIVE_UP_EXCHANGES:
                 return await self._unroutable_event(conn, row, attempts)
             delay = _backoff(attempts)
             log.warning(

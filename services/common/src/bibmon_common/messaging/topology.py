@@ -14,7 +14,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from bibmon_common.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
+from bibmon_common.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, EXPORTS_EXCHANGE
 
 __all__ = [
     "COMMANDS_EXCHANGE",
@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 DLX = "bibmon.dlx"
-EXPORTS_EXCHANGE = "bibmon.exports"
 # The nameless default exchange routes by queue name; retry queues dead-letter through it.
 DEFAULT_EXCHANGE = ""
 

@@ -263,3 +263,16 @@ async def load_shipped_list_if_empty(pool: asyncpg.Pool, rt: Runtime) -> int:
     result = await import_csv(pool, rt, text, actor=None, origin="startup")
     log.info("organisations.loaded", created=result["created"])
     return int(result["created"])
+
+
+async def replay_organisations(conn: Conn, replay_id: uuid.UUID) -> int:
+    """Re-publish every organisation's current facts for reporting's rebuild (ADR 0012).
+
+    As `identity.organisation.updated.v1`: the payload is the complete current state, so
+    every consumer may apply it (an unchanged organisation stays unchanged).
+    """
+    rows = await repo.all_organisations(conn)
+    for row in rows:
+        await enqueue(conn, OrganisationUpdated(**_facts(row)))
+    log.info("replay.organisations", replay_id=str(replay_id), count=len(rows))
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Open data (Woo): the public datasets of closed surveys and their export events."""

@@ -1,0 +1,32 @@
+"""The open-data worker: each replica publishes the datasets that are due."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from bibmon_common.app import ServiceContext
+from bibmon_reporting.opendata.services import OpenDataConfig, publish_due
+
+log = structlog.get_logger(__name__)
+
+
+async def run_worker(ctx: ServiceContext) -> None:
+    """Background loop: publish due datasets, then wait a poll interval."""
+    config = OpenDataConfig.from_settings(ctx.settings)
+    interval = ctx.settings.open_data_poll_seconds
+    while True:
+        try:
+            await publish_due(ctx.pool, ctx.clock, config)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("opendata.worker_failed")
+        await asyncio.sleep(interval)
+
+
+async def start_worker(ctx: ServiceContext) -> None:
+    """Startup hook: run the worker next to the consumers and the benchmark worker."""
+    if ctx.settings.start_background_workers and ctx.settings.open_data_publish:
+        ctx.spawn(run_worker(ctx), name="reporting-opendata")
