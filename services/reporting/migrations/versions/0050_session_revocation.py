@@ -1,7 +1,7 @@
 """Sessions identity ended early, whose access tokens this service refuses until they expire.
 
 Revision ID: 0050
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-29
 """
 
