@@ -14,6 +14,15 @@ install:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
 	  echo "nginx is missing: installing nginx-light from Debian"; \
 	  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+	  echo "chromium is missing (browser tests): installing it from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is missing (web assets): installing it from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	@# Web assets (NL Design System CSS, htmx, Swagger UI, axe-core) from the committed lock;
+	@# no install scripts run (swagger-ui-dist's dependency would phone home).
+	@test node_modules/.package-lock.json -nt package-lock.json || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@uv sync --frozen --quiet
 
 run: install
@@ -27,7 +36,7 @@ lint: install
 	uv run --frozen ruff format --check .
 
 typecheck: install
-	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src
+	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src services/web/src
 
 deploy-check: install
 	bash scripts/validate-deploy.sh

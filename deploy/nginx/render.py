@@ -22,7 +22,7 @@ SERVER_PLACEHOLDERS = frozenset(
         "RESPONSES_UPSTREAM",
         "REPORTING_UPSTREAM",
         "NOTIFIER_UPSTREAM",
-        "WEB_ROOT",
+        "WEB_UPSTREAM",
     }
 )
 MAIN_PLACEHOLDERS = frozenset({"VAR_DIR", "SERVER_CONF", "MIME_TYPES"})
