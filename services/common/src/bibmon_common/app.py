@@ -22,6 +22,7 @@ from bibmon_common import health
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, migrate
+from bibmon_common.docs_ui import install_docs
 from bibmon_common.errors import install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
@@ -227,10 +228,11 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         openapi_url=f"{prefix}/openapi.json",
-        docs_url=f"{prefix}/docs",
+        docs_url=None,  # self-hosted Swagger UI instead (bibmon_common.docs_ui)
         redoc_url=None,
         openapi_tags=openapi_tags,
     )
+    install_docs(app, prefix, title)
     install_error_handlers(app)
     app.include_router(health.router)
     for router in routers:
