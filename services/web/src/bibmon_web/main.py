@@ -19,7 +19,7 @@ from bibmon_web import csrf, i18n
 from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
 from bibmon_web.config import WebSettings
 from bibmon_web.pages import CsrfFailed, make_environment, redirect, render
-from bibmon_web.routes import assets, public, questionnaires
+from bibmon_web.routes import account, admin, assets, public, questionnaires
 
 log = structlog.get_logger(__name__)
 
@@ -115,5 +115,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(assets.router)
     app.include_router(public.router)
     app.include_router(questionnaires.router)
+    app.include_router(account.router)
+    app.include_router(admin.router)
     log.info("web.configured", languages=i18n.LANGUAGES)
     return app

@@ -228,4 +228,35 @@ EN: dict[str, str] = {
     "Deze vragenlijst is nog niet ingediend.": "This questionnaire has not been submitted yet.",
     "Naar de vragenlijst": "To the questionnaire",
     "Ingediende antwoorden": "Submitted answers",
+    # account
+    "Tweestapsverificatie": "Two-step verification",
+    "QR-code": "QR code",
+    "Uw account moet beveiligd zijn met tweestapsverificatie. U hebt daarvoor een "
+    "authenticator-app op uw telefoon nodig, bijvoorbeeld Microsoft Authenticator, Google "
+    "Authenticator of FreeOTP.": "Your account must use two-step verification. You need an "
+    "authenticator app on your phone, such as Microsoft Authenticator, Google Authenticator "
+    "or FreeOTP.",
+    "Tweestapsverificatie instellen": "Set up two-step verification",
+    "Scan deze QR-code met uw authenticator-app.": "Scan this QR code with your authenticator app.",
+    "Lukt scannen niet? Voer dan deze sleutel in:": "Cannot scan? Enter this key instead:",
+    "Vul de code van zes cijfers in die de app toont.": "Enter the six-digit code the app shows.",
+    "Bevestigen": "Confirm",
+    "Tweestapsverificatie staat aan.": "Two-step verification is on.",
+    "Bewaar deze herstelcodes op een veilige plek. Elke code werkt één keer, als u uw "
+    "telefoon niet bij de hand hebt. U ziet ze maar één keer.": "Keep these recovery codes "
+    "in a safe place. Each works once, when you do not have your phone. You see them only "
+    "once.",
+    # administration
+    "Accountaanvragen": "Account requests",
+    "De aanvraag is goedgekeurd; de aanvrager krijgt een e-mail om een wachtwoord in te "
+    "stellen.": "The request is approved; the applicant receives an e-mail to set a password.",
+    "De aanvraag is afgewezen; de aanvrager krijgt een e-mail.": "The request is declined; "
+    "the applicant receives an e-mail.",
+    "Er zijn geen openstaande aanvragen.": "There are no pending requests.",
+    "Aangevraagd op": "Requested on",
+    "Gebruikersnaam (niet verplicht)": "Username (optional)",
+    "Goedkeuren": "Approve",
+    "Reden van afwijzing": "Reason for declining",
+    "Afwijzen": "Decline",
+    "Beheer": "Administration",
 }
