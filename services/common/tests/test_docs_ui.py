@@ -48,5 +48,12 @@ async def test_docs_assets_come_from_swagger_ui_dist_and_nothing_else_of_node_mo
         css = await client.get("/api/demo/docs/assets/swagger-ui.css")
         assert css.status_code == 200
         assert css.headers["content-type"].startswith("text/css")
+        # `img-src 'self'` refuses data: images: the stylesheet points at served files.
+        assert "data:" not in css.text
+        assert 'url("image-0")' in css.text
+        icon = await client.get("/api/demo/docs/assets/image-0")
+        assert icon.status_code == 200
+        assert icon.headers["content-type"].startswith("image/")
+        assert (await client.get("/api/demo/docs/assets/image-999")).status_code == 404
         for name in ("package.json", "..%2Fpackage.json", "index.html"):
             assert (await client.get(f"/api/demo/docs/assets/{name}")).status_code == 404
