@@ -19,6 +19,15 @@ install:
 	  && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || { \
 	  echo "Pango or the DejaVu fonts (reporting's PDF and infographics) are missing: installing them from Debian"; \
 	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+	  echo "chromium is missing (browser tests): installing it from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is missing (web assets): installing it from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	@# Web assets (NL Design System CSS, htmx, Swagger UI, axe-core) from the committed lock;
+	@# no install scripts run (swagger-ui-dist's dependency would phone home).
+	@test node_modules/.package-lock.json -nt package-lock.json || npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@uv sync --frozen --quiet
 
 run: install
@@ -35,7 +44,7 @@ lint: install
 	uv run --frozen ruff format --check .
 
 typecheck: install
-	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src
+	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src services/web/src
 
 deploy-check: install
 	bash scripts/validate-deploy.sh

@@ -37,7 +37,10 @@ DEFAULT_PORTS = {
     "responses": 8103,
     "reporting": 8104,
     "notifier": 8105,
+    "web": 8106,
 }
+# The web client: a process like the services, but it keeps no data (no database, no broker).
+WEB = "web"
 
 
 class StackError(RuntimeError):
@@ -286,6 +289,8 @@ class Stack:
         )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log_dir = config.var_dir / "log"
+        # Callers that list ports for SERVICES only still get a web client.
+        config.ports.setdefault(WEB, free_port())
 
     # -- infrastructure -------------------------------------------------------------------
     def check_infrastructure(self) -> None:
@@ -436,6 +441,41 @@ class Stack:
         env.update(c.extra_env)
         return env
 
+    def web_env(self) -> dict[str, str]:
+        """The web client's environment: where the services answer on the internal network."""
+        c = self.config
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BIBMON_")}
+        env.update(
+            {
+                "BIBMON_WEB_ENVIRONMENT": "development",
+                "BIBMON_WEB_PUBLIC_BASE_URL": c.gateway_url,
+                "BIBMON_WEB_LOG_JSON": "true",
+                **{
+                    f"BIBMON_WEB_{svc.upper()}_URL": f"http://127.0.0.1:{c.ports[svc]}"
+                    for svc in ("identity", "surveys", "responses", "reporting")
+                    if svc in c.ports
+                },
+            }
+        )
+        env.update({k: v for k, v in c.extra_env.items() if k.startswith("BIBMON_WEB_")})
+        return env
+
+    def start_web(self) -> None:
+        """The web client: pages over the services' APIs; the gateway sends `/` to it."""
+        bindir = Path(sys.executable).parent
+        self._spawn(
+            WEB,
+            [
+                str(bindir / "bibmon-web"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.config.ports[WEB]),
+            ],
+            env=self.web_env(),
+        )
+
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
@@ -497,14 +537,15 @@ class Stack:
         ngx_dir = c.var_dir / f"nginx-{c.gateway_port}"
         for sub in ("log", "tmp"):
             (ngx_dir / sub).mkdir(parents=True, exist_ok=True)
-        upstreams = {f"{svc.upper()}_UPSTREAM": f"127.0.0.1:{c.ports[svc]}" for svc in SERVICES}
+        upstreams = {
+            f"{svc.upper()}_UPSTREAM": f"127.0.0.1:{c.ports[svc]}" for svc in (*SERVICES, WEB)
+        }
         server_conf = ngx_dir / "bibmon.conf"
         render(
             ROOT / "deploy/nginx/templates/bibmon.conf.template",
             server_conf,
             {
                 "GATEWAY_PORT": str(c.gateway_port),
-                "WEB_ROOT": str(ROOT / "deploy/web"),
                 # Clients connect to this gateway directly: no proxy in front to trust.
                 "TRUSTED_PROXY_CIDR": "127.0.0.1/32",
                 **upstreams,
@@ -538,6 +579,8 @@ class Stack:
             svc: f"http://127.0.0.1:{self.config.ports[svc]}/health/ready"
             for svc in self.config.services
         }
+        if WEB in self.processes:
+            pending[WEB] = f"http://127.0.0.1:{self.config.ports[WEB]}/health/ready"
         if "gateway" in self.processes:
             pending["gateway"] = f"{self.config.gateway_url}/api/identity/organisations?limit=1"
         while pending:
@@ -574,7 +617,7 @@ class Stack:
 
     def stop(self) -> None:
         """Stop the gateway first, then services, then the mail catcher and private PostgreSQL."""
-        for name in ["gateway", *reversed(self.config.services), "mailcatcher"]:
+        for name in ["gateway", WEB, *reversed(self.config.services), "mailcatcher"]:
             self.stop_process(name)
         self.private_pg.stop()
 
@@ -583,6 +626,7 @@ class Stack:
         if self.config.start_mailcatcher:
             self.start_mailcatcher()
         self.start_services()
+        self.start_web()
         self.start_gateway()
         self.wait_ready()
 
@@ -601,6 +645,7 @@ def _print_welcome(stack: Stack) -> None:
                 "",
                 "Bibliotheekmonitor is running.",
                 f"  gateway        {c.gateway_url}",
+                f"  web client     {c.gateway_url}/ (log in, questionnaires, FAQ)",
                 f"  API docs       {c.gateway_url}/api/identity/docs (and /api/<service>/docs)",
                 f"  e-mail         every message is written as .eml to {stack.mail_dir}",
                 f"  logs           {stack.log_dir}",

@@ -77,9 +77,9 @@ fi
 # ---------------------------------------------------------------- nginx templates
 GATEWAY_PORT="$(free_port)"
 # The server template's placeholders (NAME=VALUE), given alike to both renderers below.
-SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" WEB_ROOT="$ROOT/deploy/web" TRUSTED_PROXY_CIDR=127.0.0.1/32)
+SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" TRUSTED_PROXY_CIDR=127.0.0.1/32)
 declare -A UPSTREAM_PORT
-for svc in identity surveys responses reporting notifier; do
+for svc in identity surveys responses reporting notifier web; do
     UPSTREAM_PORT[$svc]="$(free_port)"
     SERVER_VALUES+=("${svc^^}_UPSTREAM=127.0.0.1:${UPSTREAM_PORT[$svc]}")
 done
@@ -135,10 +135,12 @@ check "nginx -t: nginx-dev.conf.template (make run)" \
     "$NGINX" -t -q -e stderr -p "$TMP/var" -c "$TMP/var/nginx.conf"
 
 # ---------------------------------------------------------------- live gateway
-# Stand-in upstreams for four services; notifier's port stays closed (502 check).
+# Stand-in upstreams for four services and the web client; notifier's port stays closed
+# (502 check).
 python3 deploy/nginx/echo_upstream.py \
     identity="${UPSTREAM_PORT[identity]}" surveys="${UPSTREAM_PORT[surveys]}" \
     responses="${UPSTREAM_PORT[responses]}" reporting="${UPSTREAM_PORT[reporting]}" \
+    web="${UPSTREAM_PORT[web]}" \
     >"$TMP/echo.log" 2>&1 &
 PIDS+=($!)
 "$NGINX" -e stderr -p "$TMP/var" -c "$TMP/var/nginx.conf" 2>"$TMP/nginx.err" &
@@ -281,8 +283,13 @@ bad_gateway() {
 check "unreachable service answers 502 problem+json" bad_gateway
 
 static_and_unknown() {
-    curl -sS -o "$TMP/index" "$GW/" && grep -q 'lang="nl"' "$TMP/index" || { echo "/ is not the Dutch index.html"; return 1; }
-    curl -sS -o "$TMP/index2" "$GW/onderzoeken/12" && grep -q 'Bibliotheekmonitor' "$TMP/index2" || { echo "no index.html fallback"; return 1; }
+    # Every path outside /api/ goes to the web client, unrewritten, with the client address.
+    curl -sS -o "$TMP/index" "$GW/" &&
+        assert_json "$TMP/index" 'b["service"] == "web" and b["path"] == "/" and b["headers"]["x-forwarded-for"] == "127.0.0.1"' || return 1
+    curl -sS -o "$TMP/index2" "$GW/vragenlijsten/12?x=1" &&
+        assert_json "$TMP/index2" 'b["service"] == "web" and b["path"] == "/vragenlijsten/12?x=1"' || return 1
+    curl -sS -o "$TMP/index3" "$GW/static/app.css" &&
+        assert_json "$TMP/index3" 'b["service"] == "web" and b["path"] == "/static/app.css"' || return 1
     curl -sS -D "$TMP/h6" -o "$TMP/b10" "$GW/api/unknown/x" || return 1
     [ "$(status_of "$TMP/h6")" = 404 ] && header "$TMP/h6" Content-Type | grep -q '^application/problem+json'
 }
@@ -298,6 +305,15 @@ gzip_json() {
     [ -z "$(header "$TMP/h8" Content-Encoding)" ] || { echo "auth answer gzipped (status $code)"; return 1; }
 }
 check "gzip for JSON, none on /api/identity/auth/ (BREACH)" gzip_json
+
+web_pages_not_gzipped() {
+    # Pages carry a CSRF token and echo form input: never compressed (BREACH).
+    curl -sS -D "$TMP/h9" -o /dev/null -H 'Accept-Encoding: gzip' "$GW/vragenlijsten/big" || return 1
+    [ -z "$(header "$TMP/h9" Content-Encoding)" ] || { echo "web page gzipped"; return 1; }
+    curl -sS -D "$TMP/h10" -o /dev/null -H 'Accept-Encoding: gzip' "$GW/static/big" || return 1
+    [ "$(header "$TMP/h10" Content-Encoding)" = gzip ] || { echo "static file not gzipped"; return 1; }
+}
+check "web pages never gzipped (BREACH), static files are" web_pages_not_gzipped
 
 access_log_json() {
     [ -s "$TMP/var/access.log" ] || { echo "no access log"; return 1; }

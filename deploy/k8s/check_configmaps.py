@@ -3,7 +3,7 @@
     python deploy/k8s/check_configmaps.py           # fail when the manifest drifted
     python deploy/k8s/check_configmaps.py --write   # regenerate it from the files
 
-The gateway template, web placeholder, RabbitMQ config and PostgreSQL init script live
+The gateway template, RabbitMQ config and PostgreSQL init script live
 once, under deploy/; Kubernetes gets them through ConfigMaps generated from them.
 """
 
@@ -20,10 +20,6 @@ CONFIGMAPS: dict[str, tuple[str, dict[str, str]]] = {
     "gateway-templates": (
         "gateway",
         {"bibmon.conf.template": "deploy/nginx/templates/bibmon.conf.template"},
-    ),
-    "gateway-web": (
-        "gateway",
-        {"index.html": "deploy/web/index.html", "style.css": "deploy/web/style.css"},
     ),
     "rabbitmq-config": (
         "rabbitmq",

@@ -22,7 +22,7 @@ SERVER_PLACEHOLDERS = frozenset(
         "RESPONSES_UPSTREAM",
         "REPORTING_UPSTREAM",
         "NOTIFIER_UPSTREAM",
-        "WEB_ROOT",
+        "WEB_UPSTREAM",
         "TRUSTED_PROXY_CIDR",
     }
 )

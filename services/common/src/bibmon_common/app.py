@@ -23,6 +23,7 @@ from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
+from bibmon_common.docs_ui import install_docs
 from bibmon_common.errors import document_problems, install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
@@ -288,10 +289,11 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         openapi_url=f"{prefix}/openapi.json",
-        docs_url=f"{prefix}/docs",
+        docs_url=None,  # self-hosted Swagger UI instead (bibmon_common.docs_ui)
         redoc_url=None,
         openapi_tags=openapi_tags,
     )
+    install_docs(app, prefix, title)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)

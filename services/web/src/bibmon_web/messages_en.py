@@ -1,0 +1,262 @@
+"""The English catalogue: Dutch source text → English (tests list any text missing here)."""
+
+EN: dict[str, str] = {
+    # layout
+    "Bibliotheekmonitor": "Library Monitor",
+    "Naar de inhoud": "Skip to content",
+    "Koninklijke Bibliotheek": "KB, National Library of the Netherlands",
+    "Uitloggen": "Log out",
+    "Inloggen": "Log in",
+    "Start": "Home",
+    "Vragenlijsten": "Questionnaires",
+    "Veelgestelde vragen": "Frequently asked questions",
+    "De Bibliotheekmonitor is een dienst van de KB, de nationale bibliotheek, voor alle "
+    "openbare bibliotheken in Nederland.": "The Library Monitor is a service of the KB, the "
+    "national library, for all public libraries in the Netherlands.",
+    "Vragen?": "Questions?",
+    "Privacy": "Privacy",
+    "Taal en account": "Language and account",
+    "Hoofdmenu": "Main menu",
+    # errors
+    "Er ging iets mis": "Something went wrong",
+    "Pagina niet gevonden": "Page not found",
+    "Deze pagina bestaat niet (meer), of u hebt er geen toegang toe.": "This page does not "
+    "exist (any more), or you have no access to it.",
+    "Geen toegang": "No access",
+    "U hebt met uw account geen toegang tot deze pagina.": "Your account has no access to "
+    "this page.",
+    "Het formulier is verlopen": "The form has expired",
+    "Ga terug, laad de pagina opnieuw en probeer het nog eens.": "Go back, reload the page "
+    "and try again.",
+    "Tijdelijk niet beschikbaar": "Temporarily unavailable",
+    "Een onderdeel van de Bibliotheekmonitor reageert nu niet. Probeer het over een paar "
+    "minuten opnieuw; wat u hebt opgeslagen blijft bewaard.": "Part of the Library Monitor "
+    "is not answering. Try again in a few minutes; whatever you saved is kept.",
+    "Naar de startpagina": "To the home page",
+    "Hulp nodig? Mail naar": "Need help? Mail",
+    # login
+    "U bent uitgelogd.": "You are logged out.",
+    "Log in met de gebruikersnaam en het wachtwoord van uw account bij de "
+    "Bibliotheekmonitor.": "Log in with the username and password of your Library Monitor account.",
+    "Gebruikersnaam": "Username",
+    "Wachtwoord": "Password",
+    "Wachtwoord vergeten": "Forgot password",
+    "Account aanvragen": "Request an account",
+    "Inloggen: code": "Log in: code",
+    "Code uit uw authenticator-app": "Code from your authenticator app",
+    "Uw account is beveiligd met tweestapsverificatie. Vul de code van zes cijfers in die uw "
+    "app nu toont, of een van uw herstelcodes.": "Your account uses two-step verification. "
+    "Enter the six-digit code your app shows now, or one of your recovery codes.",
+    "Code": "Code",
+    "Controleer het formulier": "Please check the form",
+    "Vul uw gebruikersnaam in.": "Enter your username.",
+    "Vul uw wachtwoord in.": "Enter your password.",
+    "Te veel pogingen. Probeer het over een paar minuten opnieuw.": "Too many attempts. Try "
+    "again in a few minutes.",
+    "De gebruikersnaam of het wachtwoord klopt niet.": "The username or password is wrong.",
+    "Vul de code uit uw authenticator-app in.": "Enter the code from your authenticator app.",
+    "Log opnieuw in: de tweede stap is verlopen.": "Please log in again: the second step "
+    "has expired.",
+    "Deze code klopt niet. Probeer de code die uw app nu toont.": "This code is wrong. Try "
+    "the code your app shows now.",
+    # passwords
+    "Als de gebruikersnaam en het e-mailadres bij elkaar horen, ontvangt u binnen enkele "
+    "minuten een e-mail met een link om een nieuw wachtwoord in te stellen. De link is 30 "
+    "minuten geldig.": "If the username and e-mail address belong together, you will "
+    "receive an e-mail within a few minutes with a link to set a new password. The link is "
+    "valid for 30 minutes.",
+    "Geen e-mail ontvangen? Kijk ook in uw map met ongewenste e-mail, of mail naar": "No "
+    "e-mail? Also look in your spam folder, or mail",
+    "Terug naar inloggen": "Back to log in",
+    "Vul uw gebruikersnaam en het e-mailadres van uw account in. U krijgt dan een link om "
+    "een nieuw wachtwoord in te stellen.": "Enter your username and your account's e-mail "
+    "address. You will receive a link to set a new password.",
+    "Link aanvragen": "Send me a link",
+    "E-mailadres": "E-mail address",
+    "Vul een e-mailadres in, zoals naam@bibliotheek.nl.": "Enter an e-mail address, such as "
+    "name@library.nl.",
+    "Wachtwoord instellen": "Set your password",
+    "Nieuw wachtwoord": "New password",
+    "Uw wachtwoord is ingesteld. U kunt nu inloggen.": "Your password is set. You can log in now.",
+    "Naar inloggen": "To log in",
+    "Link uit de e-mail": "Link from the e-mail",
+    "Herhaal het nieuwe wachtwoord": "Repeat the new password",
+    "Kies een wachtwoord van minstens 15 tekens (12 als u tweestapsverificatie gebruikt). "
+    "Een zin van een paar woorden is sterk en goed te onthouden.": "Choose a password of at "
+    "least 15 characters (12 if you use two-step verification). A sentence of a few words "
+    "is strong and easy to remember.",
+    "Plak hier de hele link uit de e-mail. Staat de code na #token= er al in, dan hoeft u "
+    "niets te doen.": "Paste the whole link from the e-mail here. If the code after #token= "
+    "is already filled in, there is nothing to do.",
+    "Alleen nodig als u tweestapsverificatie gebruikt.": "Only needed if you use two-step "
+    "verification.",
+    "Wachtwoord opslaan": "Save password",
+    "Plak hier de hele link uit de e-mail (met het deel na #token=).": "Paste the whole link "
+    "from the e-mail here (with the part after #token=).",
+    "Kies een wachtwoord.": "Choose a password.",
+    "De twee wachtwoorden zijn niet gelijk.": "The two passwords differ.",
+    "Dit wachtwoord is te lang.": "This password is too long.",
+    "Gebruik minstens {n} tekens.": "Use at least {n} characters.",
+    "Dit wachtwoord komt te vaak voor; kies een ander.": "This password is too common; "
+    "choose another one.",
+    "Dit wachtwoord is een herhaling of reeks; kies een ander.": "This password is a "
+    "repetition or sequence; choose another one.",
+    "Dit wachtwoord lijkt te veel op uw naam, gebruikersnaam, organisatie of dit platform; "
+    "kies een ander.": "This password is too close to your name, username, organisation or "
+    "this platform; choose another one.",
+    "Deze link is ongeldig, al gebruikt of verlopen. Vraag een nieuwe aan via ‘Wachtwoord "
+    "vergeten’.": "This link is invalid, used or expired. Request a new one via ‘Forgot password’.",
+    "Vul een actuele code uit uw authenticator-app in (of een herstelcode).": "Enter a "
+    "current code from your authenticator app (or a recovery code).",
+    "Vul dit veld in.": "Fill in this field.",
+    "Deze waarde klopt niet.": "This value is not valid.",
+    "Deze tekst is te lang.": "This text is too long.",
+    # account request
+    "Uw aanvraag voor {org} is ontvangen. De KB beoordeelt haar; na goedkeuring ontvangt u "
+    "een e-mail met een link om uw wachtwoord in te stellen.": "Your request for {org} has "
+    "been received. The KB reviews it; once approved you receive an e-mail with a link to "
+    "set your password.",
+    "Uw naam": "Your name",
+    "Bibliotheek": "Library",
+    "Toelichting (niet verplicht)": "Message (optional)",
+    "Werkt u bij een openbare bibliotheek en vult u de vragenlijsten van de "
+    "Bibliotheekmonitor in? Vraag dan hier een account aan.": "Do you work at a public "
+    "library and fill in the Library Monitor's questionnaires? Request an account here.",
+    "Het liefst het e-mailadres van uw werk.": "Preferably your work e-mail address.",
+    "Typ een deel van de naam en kies uw bibliotheek uit de lijst.": "Type part of the name "
+    "and pick your library from the list.",
+    "Bedoelt u een van deze bibliotheken?": "Do you mean one of these libraries?",
+    "Aanvraag versturen": "Send request",
+    "Vul uw naam in.": "Enter your name.",
+    "Kies uw bibliotheek hieronder.": "Pick your library below.",
+    "Kies de naam van uw bibliotheek uit de lijst.": "Pick your library's name from the list.",
+    # start and questionnaire list
+    "Welkom, {name}": "Welcome, {name}",
+    "Openstaande vragenlijsten": "Open questionnaires",
+    "U bent ingelogd als medewerker van de KB.": "You are logged in as KB staff.",
+    "Er staan op dit moment geen vragenlijsten voor uw bibliotheek open.": "There are no "
+    "open questionnaires for your library at the moment.",
+    "Inleveren vóór": "Deadline",
+    "Verplicht": "Mandatory",
+    "op grond van de Wsob": "under the Wsob (Public Library Act)",
+    "op grond van de subsidieregeling": "under the subsidy scheme",
+    "Status": "Status",
+    "Contactpersoon": "Contact person",
+    "nog niet aangemeld": "not registered yet",
+    "Niet begonnen": "Not started",
+    "Concept": "Draft",
+    "Ingediend": "Submitted",
+    "Geaccepteerd": "Accepted",
+    "Teruggestuurd": "Returned",
+    "Heropend": "Reopened",
+    # questionnaire
+    "Mijzelf aanmelden als contactpersoon": "Register myself as contact person",
+    "De contactpersoon krijgt de e-mails over deze vragenlijst (herinneringen, "
+    "ontvangstbevestiging). Is er geen contactpersoon, dan gaan ze naar de vaste "
+    "contactpersoon van uw bibliotheek. Een collega meldt zich zelf aan na het inloggen.": "The "
+    "contact person receives this questionnaire's e-mails (reminders, receipt). Without "
+    "one, they go to your library's primary contact. A colleague registers after logging in.",
+    "Teruggestuurd met de opmerking:": "Returned with the remark:",
+    "Uw antwoorden zijn opgeslagen.": "Your answers have been saved.",
+    "Deze vragenlijst kan niet meer worden gewijzigd: ze is gesloten of al ingediend.": "This "
+    "questionnaire can no longer be changed: it is closed or already submitted.",
+    "Deze vragenlijst is ingediend of gesloten; u kunt de antwoorden alleen bekijken.": "This "
+    "questionnaire is submitted or closed; you can only view the answers.",
+    "Bekijk het ontvangstbewijs": "View the receipt",
+    "Onderdelen": "Sections",
+    "Onderdelen van de vragenlijst": "Sections of the questionnaire",
+    "Laatst opgeslagen: {when}": "Last saved: {when}",
+    "Opslaan": "Save",
+    "Opslaan en naar indienen": "Save and go to submit",
+    "Bezig met opslaan…": "Saving…",
+    "Niet opgeslagen: controleer uw verbinding en klik op Opslaan.": "Not saved: check your "
+    "connection and click Save.",
+    "Niet alles is opgeslagen": "Not everything was saved",
+    "een collega heeft dit antwoord intussen gewijzigd.": "a colleague changed this answer "
+    "meanwhile.",
+    "Niet opgeslagen: deze vragenlijst kan niet meer worden gewijzigd.": "Not saved: this "
+    "questionnaire can no longer be changed.",
+    "Niet alles is opgeslagen: zie de meldingen bij de vragen.": "Not everything was saved: "
+    "see the messages at the questions.",
+    "Opgeslagen om {when}": "Saved at {when}",
+    "Een collega heeft het antwoord op ‘{label}’ intussen gewijzigd in: {theirs}. Uw invoer "
+    "({mine}) is niet opgeslagen. Vul opnieuw uw antwoord in als dat juist is.": "A colleague "
+    "changed the answer to ‘{label}’ meanwhile to: {theirs}. Your entry ({mine}) was not "
+    "saved. Enter your answer again if it is the right one.",
+    "Dit antwoord is zojuist door een collega gewijzigd.": "A colleague just changed this answer.",
+    "Bij het indienen vragen we u om een toelichting.": "When you submit, we ask you to "
+    "explain it.",
+    "verplicht": "required",
+    "Ja": "Yes",
+    "Nee": "No",
+    "Geen antwoord": "No answer",
+    "Vorige keer:": "Last time:",
+    "Vul een heel getal in, zonder komma.": "Enter a whole number.",
+    "Vul een getal in, bijvoorbeeld 12,5.": "Enter a number, for example 12.5.",
+    "Kies uit de opties.": "Pick one of the options.",
+    "Kies ja of nee.": "Pick yes or no.",
+    "Vul een datum in als jjjj-mm-dd.": "Enter a date as yyyy-mm-dd.",
+    # submit and receipt
+    "Indienen": "Submit",
+    "Terug naar de vragenlijst": "Back to the questionnaire",
+    "Controleren en indienen": "Check and submit",
+    "Nog niet klaar om in te dienen": "Not ready to submit yet",
+    "Toelichting bij ‘{label}’": "Explanation of ‘{label}’",
+    "Deze vragenlijst is al ingediend.": "This questionnaire has already been submitted.",
+    "Uw antwoorden": "Your answers",
+    "Opvallende antwoorden": "Notable answers",
+    "Sommige antwoorden wijken sterk af van vorig jaar of van andere bibliotheken. Dat kan "
+    "kloppen; licht ze dan kort toe.": "Some answers differ a lot from last year or from "
+    "other libraries. That may be right; please explain them briefly.",
+    "Na het indienen ontvangt de contactpersoon een bevestiging per e-mail. Wilt u daarna "
+    "nog iets wijzigen, neem dan contact op met de KB.": "After submitting, the contact "
+    "person receives a confirmation by e-mail. To change anything afterwards, contact the KB.",
+    "Vragenlijst indienen": "Submit questionnaire",
+    "Antwoorden wijzigen": "Change answers",
+    "Vraag": "Question",
+    "Uw antwoord": "Your answer",
+    "niet ingevuld": "not answered",
+    "Ontvangstbewijs": "Receipt",
+    "Bedankt! {org} heeft ‘{title}’ ingediend op {when}.": "Thank you! {org} submitted "
+    "‘{title}’ on {when}.",
+    "Vragenlijst": "Questionnaire",
+    "Ingediend op": "Submitted on",
+    "Indiening": "Submission",
+    "De contactpersoon ontvangt ook een bevestiging per e-mail. Bewaar deze pagina of druk "
+    "haar af als bewijs.": "The contact person also receives a confirmation by e-mail. Keep "
+    "or print this page as proof.",
+    "Deze vragenlijst is nog niet ingediend.": "This questionnaire has not been submitted yet.",
+    "Naar de vragenlijst": "To the questionnaire",
+    "Ingediende antwoorden": "Submitted answers",
+    # account
+    "Tweestapsverificatie": "Two-step verification",
+    "QR-code": "QR code",
+    "Uw account moet beveiligd zijn met tweestapsverificatie. U hebt daarvoor een "
+    "authenticator-app op uw telefoon nodig, bijvoorbeeld Microsoft Authenticator, Google "
+    "Authenticator of FreeOTP.": "Your account must use two-step verification. You need an "
+    "authenticator app on your phone, such as Microsoft Authenticator, Google Authenticator "
+    "or FreeOTP.",
+    "Tweestapsverificatie instellen": "Set up two-step verification",
+    "Scan deze QR-code met uw authenticator-app.": "Scan this QR code with your authenticator app.",
+    "Lukt scannen niet? Voer dan deze sleutel in:": "Cannot scan? Enter this key instead:",
+    "Vul de code van zes cijfers in die de app toont.": "Enter the six-digit code the app shows.",
+    "Bevestigen": "Confirm",
+    "Tweestapsverificatie staat aan.": "Two-step verification is on.",
+    "Bewaar deze herstelcodes op een veilige plek. Elke code werkt één keer, als u uw "
+    "telefoon niet bij de hand hebt. U ziet ze maar één keer.": "Keep these recovery codes "
+    "in a safe place. Each works once, when you do not have your phone. You see them only "
+    "once.",
+    # administration
+    "Accountaanvragen": "Account requests",
+    "De aanvraag is goedgekeurd; de aanvrager krijgt een e-mail om een wachtwoord in te "
+    "stellen.": "The request is approved; the applicant receives an e-mail to set a password.",
+    "De aanvraag is afgewezen; de aanvrager krijgt een e-mail.": "The request is declined; "
+    "the applicant receives an e-mail.",
+    "Er zijn geen openstaande aanvragen.": "There are no pending requests.",
+    "Aangevraagd op": "Requested on",
+    "Gebruikersnaam (niet verplicht)": "Username (optional)",
+    "Goedkeuren": "Approve",
+    "Reden van afwijzing": "Reason for declining",
+    "Afwijzen": "Decline",
+    "Beheer": "Administration",
+}
