@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -29,9 +30,11 @@ API = "/api/identity"
 class Service:
     """The running app plus small helpers the tests share."""
 
-    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, app: Any, client: httpx.AsyncClient, sink: Any) -> None:
         self.app = app
         self.client = client
+        self.sink = sink
+        self.sent: dict[str, dict[str, Any]] = {}  # CloudEvents by id, as identity sent them
         self.used_steps: dict[str, int] = {}
         self.admin_token: str | None = None
 
@@ -71,18 +74,37 @@ class Service:
         return {"Authorization": f"Bearer {token or self.admin_token}"}
 
     async def outbox(self, type_: str, **data: str) -> list[dict[str, Any]]:
-        """Outbox payloads (CloudEvent data) of a type whose data fields match."""
+        """Messages identity enqueued (CloudEvent data) of a type whose data fields match.
+
+        Unpublished ones are read from the outbox, published ones from the sink queue
+        (published rows keep no personal data). The outbox is read first: a row published
+        meanwhile is already on the queue, as the relay marks it only after the confirm.
+        """
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT payload FROM outbox WHERE type = $1 ORDER BY created_at", type_
+                "SELECT payload::text AS payload FROM outbox WHERE published_at IS NULL"
             )
-        found = []
-        for row in rows:
-            payload = row["payload"]
-            envelope = payload if isinstance(payload, dict) else json.loads(payload)
-            if all(str(envelope["data"].get(k)) == v for k, v in data.items()):
-                found.append(envelope["data"])
-        return found
+        envelopes = [json.loads(row["payload"]) for row in rows]
+        while (message := await self.sink.get(no_ack=True, fail=False)) is not None:
+            envelopes.append(json.loads(message.body))
+        for envelope in envelopes:
+            self.sent.setdefault(envelope["id"], envelope)
+        return [
+            envelope["data"]
+            for envelope in sorted(self.sent.values(), key=lambda e: e["time"])
+            if envelope["type"] == type_
+            and all(str(envelope["data"].get(k)) == v for k, v in data.items())
+        ]
+
+    async def wait_published(self) -> None:
+        """Wait until the relay has published every outbox row."""
+        async with self.pool.acquire() as conn:
+            for _ in range(200):
+                due = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                if not await conn.fetchval(due):
+                    return
+                await asyncio.sleep(0.05)
+        raise AssertionError("the outbox relay did not publish within 10 s")
 
     async def mails(self, template: str, email: str) -> list[dict[str, Any]]:
         return await self.outbox("notifier.send_email.v1", template=template, recipient_email=email)
@@ -97,6 +119,7 @@ class Service:
         roles: list[str] | None = None,
         organisation_id: str | None = None,
         password: str = PASSWORD,
+        name: str = "Test Persoon",
     ) -> dict[str, Any]:
         """Create a user through the admin API and set the password from the welcome mail."""
         roles = roles or ["library_staff"]
@@ -107,7 +130,7 @@ class Service:
             f"{API}/users",
             headers=self.auth(),
             json={
-                "name": "Test Persoon",
+                "name": name,
                 "email": email,
                 "roles": roles,
                 "organisation_id": organisation_id,
@@ -143,27 +166,27 @@ async def svc():
             log_json=False,
             log_level="WARNING",
         )
-        await _sink(amqp)
+        connection = await aio_pika.connect(amqp)
+        sink = await _sink(connection)
         app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60):
+        async with connection, LifespanManager(app, startup_timeout=60):
             transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
             async with httpx.AsyncClient(
                 transport=transport, base_url="https://identity.test"
             ) as client:
-                service = Service(app, client)
+                service = Service(app, client, sink)
                 await _admin_session(service)
                 yield service
 
 
-async def _sink(amqp_url: str) -> None:
+async def _sink(connection: aio_pika.abc.AbstractConnection) -> aio_pika.abc.AbstractQueue:
     """Stand in for the consumers: a queue bound to everything, so the relay can publish."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        await declare_topology(channel)
-        queue = await channel.declare_queue("identity-test.sink", durable=True)
-        for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
-            await queue.bind(exchange, routing_key="#")
+    channel = await connection.channel()
+    await declare_topology(channel)
+    queue = await channel.declare_queue("identity-test.sink", durable=True)
+    for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
+        await queue.bind(exchange, routing_key="#")
+    return queue
 
 
 async def _admin_session(svc: Service) -> None:
