@@ -317,9 +317,22 @@ async def find_password_token(
     """A link by its hash."""
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
-        "SELECT id, user_id, purpose, expires_at, used_at FROM password_tokens "
+        "SELECT id, user_id, purpose, expires_at, used_at, failures FROM password_tokens "
         f"WHERE token_hash = $1{lock}",
         token_hash,
+    )
+
+
+async def count_password_token_failure(
+    conn: Conn, token_id: uuid.UUID, *, failures: int, spent: bool
+) -> None:
+    """Count a wrong second factor on a link; a spent link works no more."""
+    await conn.execute(
+        "UPDATE password_tokens SET failures = $2, "
+        "used_at = CASE WHEN $3 THEN now() ELSE used_at END WHERE id = $1",
+        token_id,
+        failures,
+        spent,
     )
 
 

@@ -1,8 +1,11 @@
 """Issue 10: the attacks a security review found, each shown closed against the real servers."""
 
+import time
 import uuid
 
 import pytest
+
+from bibmon_identity.domain import totp
 
 API = "/api/identity"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -34,3 +37,63 @@ async def test_published_commands_leave_no_link_address_or_name_in_the_outbox(sv
     assert any(row["type"] == "notifier.send_email.v1" for row in rows)
     leaks = [(row["type"], s) for row in rows for s in secrets if s in row["payload"]]
     assert leaks == []
+
+
+async def _totp_user(svc):
+    """A researcher with TOTP enrolled; answers the user and the TOTP secret."""
+    user = await svc.new_user(roles=["researcher"])
+    login = (await svc.login(user["username"], user["password"])).json()
+    secret, _ = await svc.enrol(login["access_token"])
+    return user, secret
+
+
+async def _reset_link(svc, user, address):
+    async with svc.client_from(address) as client:
+        asked = await client.post(
+            f"{API}/auth/password-forgotten",
+            json={"username": user["username"], "email": user["email"]},
+        )
+    assert asked.status_code == 202
+    return token_of((await svc.mails("password_reset", user["email"]))[-1]["context"]["reset_url"])
+
+
+async def _reset(svc, token, code):
+    return await svc.client.post(
+        f"{API}/auth/password-reset",
+        json={"token": token, "new_password": "een heel ander nieuw wachtwoord", "code": code},
+    )
+
+
+async def test_five_wrong_codes_during_a_reset_spend_the_link(svc):
+    user, secret = await _totp_user(svc)
+    token = await _reset_link(svc, user, "10.5.0.2")
+    answers = [await _reset(svc, token, "000000") for _ in range(5)]
+    assert [a.status_code for a in answers] == [422] * 5
+    assert [e["field"] for e in answers[0].json()["errors"]] == ["code"]
+    assert "token" in [e["field"] for e in answers[-1].json()["errors"]]
+    right = await _reset(svc, token, svc.next_code(secret))
+    assert right.status_code == 422
+    assert right.json()["errors"][0]["field"] == "token"
+    # the password did not change
+    assert (await svc.login(user["username"], user["password"])).json()["mfa_required"]
+
+
+async def test_wrong_reset_codes_count_towards_the_second_factor_lock(svc):
+    user, secret = await _totp_user(svc)
+    for _ in range(2):
+        token = await _reset_link(svc, user, "10.5.0.3")
+        for _ in range(5):
+            assert (await _reset(svc, token, "000000")).status_code == 422
+    token = await _reset_link(svc, user, "10.5.0.3")
+    # a right code is not even looked at while locked (so it stays unspent here)
+    right = totp.code_at(secret, time.time())
+    locked = await _reset(svc, token, right)
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 800
+    # the lock covers the login's second step too, and the user is told
+    mfa_token = (await svc.login(user["username"], user["password"])).json()["mfa_token"]
+    step = await svc.client.post(
+        f"{API}/auth/login/mfa", json={"mfa_token": mfa_token, "code": right}
+    )
+    assert step.status_code == 429
+    assert await svc.mails("account_locked", user["email"])

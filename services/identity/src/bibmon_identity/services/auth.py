@@ -319,9 +319,8 @@ async def login_mfa(
             or user["totp_confirmed_at"] is None
         ):
             error = Unauthorized(SESSION_ENDED, type_="mfa-token-invalid")
-        elif user["mfa_locked_until"] is not None and user["mfa_locked_until"] > now:
-            wait = int((user["mfa_locked_until"] - now).total_seconds()) + 1
-            error = TooManyRequests(TOO_MANY, retry_after=wait)
+        elif (locked := _second_factor_wait(user)) is not None:
+            error = locked
         elif await _check_second_factor(conn, rt, user, code):
             await repo.update_mfa_challenge(
                 conn, challenge_id, failures=challenge["failures"], used=True
@@ -369,6 +368,24 @@ async def _mfa_failed(
     # 5 wrong codes end this mfa_token; 10 in a row across logins lock the second step.
     killed = failures >= rt.policy.mfa_failures_per_token
     await repo.update_mfa_challenge(conn, challenge["id"], failures=failures, used=killed)
+    await _count_second_factor_failure(
+        conn, rt, user, origin, action="login.mfa", token_ended=killed
+    )
+    if killed:
+        return Unauthorized(BAD_CODE + " Log in again.", type_="mfa-token-invalid")
+    return Unauthorized(BAD_CODE, type_="invalid-code")
+
+
+async def _count_second_factor_failure(
+    conn: Conn,
+    rt: Runtime,
+    user: asyncpg.Record,
+    origin: str | None,
+    *,
+    action: str,
+    **details: Any,
+) -> None:
+    """One more wrong code in a row (login or reset); the tenth locks the second step."""
     user_failures = user["mfa_failures"] + 1
     fields: dict[str, Any] = {"mfa_failures": user_failures}
     locked = user_failures >= rt.policy.mfa_failures_lock
@@ -380,21 +397,27 @@ async def _mfa_failed(
     await repo.update_user(conn, user["id"], fields)
     await audit.record(
         conn,
-        "login.mfa",
+        action,
         result="failure",
         object_type="user",
         object_id=user["id"],
         origin=origin,
-        token_ended=killed,
+        **details,
     )
     if locked:
         await audit.record(
             conn, "account.mfa_locked", object_type="user", object_id=user["id"], origin=origin
         )
         await _tell_account_locked(conn, rt, user)
-    if killed:
-        return Unauthorized(BAD_CODE + " Log in again.", type_="mfa-token-invalid")
-    return Unauthorized(BAD_CODE, type_="invalid-code")
+
+
+def _second_factor_wait(user: asyncpg.Record) -> TooManyRequests | None:
+    """429 while the second step is locked after too many wrong codes."""
+    now = utcnow()
+    if user["mfa_locked_until"] is not None and user["mfa_locked_until"] > now:
+        wait = int((user["mfa_locked_until"] - now).total_seconds()) + 1
+        return TooManyRequests(TOO_MANY, retry_after=wait)
+    return None
 
 
 def _totp_binding(user_id: uuid.UUID) -> bytes:
@@ -592,15 +615,15 @@ async def password_reset(
     async with pool.acquire() as conn, conn.transaction():
         link = await _usable_link(conn, token_hash, for_update=True)
         locked_user = await repo.get_user(conn, user["id"], for_update=True)
-        if (
-            # ASVS 6.4.3: a reset does not bypass the second factor.
-            link["purpose"] == "reset"
-            and has_totp
-            and locked_user is not None
-            and not (code and await _check_second_factor(conn, rt, locked_user, code))
+        assert locked_user is not None
+        # ASVS 6.4.3: a reset does not bypass the second factor, nor its attempt limits.
+        second_factor = link["purpose"] == "reset" and has_totp
+        if second_factor and (locked := _second_factor_wait(locked_user)) is not None:
+            error = locked
+        elif second_factor and not (
+            code and await _check_second_factor(conn, rt, locked_user, code)
         ):
-            message = "Enter a current code from your authenticator app (or a recovery code)."
-            error = InvalidInput(message, errors=[field_error("code", message, "code_required")])
+            error = await _reset_code_failed(conn, rt, locked_user, link, origin)
         else:
             await repo.update_user(
                 conn, user["id"], {"password_hash": password_hash, "password_changed_at": utcnow()}
@@ -627,3 +650,23 @@ async def password_reset(
                 )
     if error is not None:
         raise error
+
+
+RESET_CODE_WRONG = "Enter a current code from your authenticator app (or a recovery code)."
+RESET_LINK_SPENT = "Too many wrong codes: this link no longer works; request a new one."
+
+
+async def _reset_code_failed(
+    conn: Conn, rt: Runtime, user: asyncpg.Record, link: asyncpg.Record, origin: str | None
+) -> Exception:
+    """Count a missing or wrong code on a reset link; the fifth spends the link."""
+    failures = link["failures"] + 1
+    spent = failures >= rt.policy.mfa_failures_per_token
+    await repo.count_password_token_failure(conn, link["id"], failures=failures, spent=spent)
+    await _count_second_factor_failure(
+        conn, rt, user, origin, action="password_reset.code", link_ended=spent
+    )
+    errors = [field_error("code", RESET_CODE_WRONG, "code_required")]
+    if spent:
+        errors.append(field_error("token", RESET_LINK_SPENT, "token_invalid"))
+    return InvalidInput(RESET_LINK_SPENT if spent else RESET_CODE_WRONG, errors=errors)
