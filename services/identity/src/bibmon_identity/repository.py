@@ -489,12 +489,13 @@ async def count_recovery_codes(conn: Conn, user_id: uuid.UUID) -> int:
 # --- throttling ------------------------------------------------------------------------
 
 
-async def lock_throttle(conn: Conn, key: bytes) -> Row | None:
+async def lock_throttle(conn: Conn, key: bytes, account_key: bytes | None = None) -> Row | None:
     """The throttle row of a key, locked; concurrent attempts on one username queue here."""
     await conn.execute(
-        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 0, now()) "
-        "ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO login_throttle (key, failures, last_failure_at, account_key) "
+        "VALUES ($1, 0, now(), $2) ON CONFLICT (key) DO NOTHING",
         key,
+        account_key,
     )
     return await conn.fetchrow(
         "SELECT failures, last_failure_at, locked_until FROM login_throttle "
@@ -525,6 +526,29 @@ async def save_throttle(
 async def clear_throttle(conn: Conn, key: bytes) -> None:
     """A success resets the count."""
     await conn.execute("DELETE FROM login_throttle WHERE key = $1", key)
+
+
+async def clear_account_throttles(conn: Conn, account_key: bytes) -> None:
+    """A new password resets the account's count and every address's (locks included)."""
+    await conn.execute("DELETE FROM login_throttle WHERE key = $1 OR account_key = $1", account_key)
+
+
+async def is_known_address(conn: Conn, key: bytes) -> bool:
+    """True when the account logged in from this address (within retention)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM login_known_addresses WHERE key = $1)", key
+        )
+    )
+
+
+async def remember_address(conn: Conn, key: bytes) -> None:
+    """Note a successful login from an address."""
+    await conn.execute(
+        "INSERT INTO login_known_addresses (key) VALUES ($1) "
+        "ON CONFLICT (key) DO UPDATE SET last_success_at = now()",
+        key,
+    )
 
 
 async def add_rate_event(conn: Conn, key: bytes) -> None:
@@ -799,6 +823,8 @@ async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime
         "rate_events": "DELETE FROM rate_events WHERE occurred_at < now() - interval '1 day'",
         "login_throttle": "DELETE FROM login_throttle WHERE last_failure_at < now() - "
         "interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
+        "login_known_addresses": "DELETE FROM login_known_addresses "
+        "WHERE last_success_at < now() - interval '90 days'",
     }
     counts = {table: _affected(await conn.execute(sql)) for table, sql in statements.items()}
     counts["account_requests"] = _affected(

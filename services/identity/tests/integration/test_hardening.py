@@ -97,3 +97,78 @@ async def test_wrong_reset_codes_count_towards_the_second_factor_lock(svc):
     )
     assert step.status_code == 429
     assert await svc.mails("account_locked", user["email"])
+
+
+async def _waited(svc):
+    """As if every caller had waited out their delay (not a lock): failures two minutes back."""
+    async with svc.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE login_throttle SET last_failure_at = last_failure_at - interval '2 minutes'"
+        )
+
+
+async def _login_from(svc, address, username, password):
+    async with svc.client_from(address) as client:
+        return await client.post(
+            f"{API}/auth/login", json={"username": username, "password": password}
+        )
+
+
+async def test_a_stranger_locks_only_their_own_address_out_of_an_account(svc):
+    user = await svc.new_user()
+    for _ in range(20):
+        await _waited(svc)
+        wrong = await _login_from(svc, "10.6.0.1", user["username"], "not the password at all")
+        assert wrong.status_code == 401
+    await _waited(svc)
+    stranger = await _login_from(svc, "10.6.0.1", user["username"], user["password"])
+    assert stranger.status_code == 429
+    assert int(stranger.headers["retry-after"]) > 800
+    owner = await _login_from(svc, "10.6.0.2", user["username"], user["password"])
+    assert owner.status_code == 200, owner.text
+
+
+async def test_failures_from_many_addresses_only_slow_an_account_down(svc):
+    user = await svc.new_user()
+    assert (
+        await _login_from(svc, "10.6.1.1", user["username"], user["password"])
+    ).status_code == 200
+    for i in range(6):
+        await _login_from(svc, f"10.6.1.{10 + i}", user["username"], "not the password at all")
+    # a new address waits a little, never a lock
+    slowed = await _login_from(svc, "10.6.1.99", user["username"], user["password"])
+    assert slowed.status_code == 429
+    assert int(slowed.headers["retry-after"]) <= 60
+    # where the owner logged in before, the account-wide slow-down does not apply
+    owner = await _login_from(svc, "10.6.1.1", user["username"], user["password"])
+    assert owner.status_code == 200, owner.text
+
+
+async def test_strangers_cannot_keep_the_bootstrap_admin_out(svc):
+    for i in range(25):
+        await _waited(svc)
+        await _login_from(svc, f"10.6.2.{i}", "admin", "guessing the admin password")
+    admin = await svc.login("admin", "bootstrap admin pass for tests")
+    assert admin.status_code == 200, admin.text
+    assert admin.json()["mfa_required"] is True
+
+
+async def test_reset_requests_with_a_wrong_address_do_not_use_up_the_owners_reset_mails(svc):
+    user = await svc.new_user()
+    answers = []
+    for i in range(5):
+        async with svc.client_from(f"10.6.3.{i}") as client:
+            answers.append(
+                await client.post(
+                    f"{API}/auth/password-forgotten",
+                    json={"username": user["username"], "email": "attacker@example.org"},
+                )
+            )
+    async with svc.client_from("10.6.3.100") as client:
+        owner = await client.post(
+            f"{API}/auth/password-forgotten",
+            json={"username": user["username"], "email": user["email"]},
+        )
+    assert {(a.status_code, a.text) for a in answers} == {(owner.status_code, owner.text)}
+    assert owner.status_code == 202
+    assert len(await svc.mails("password_reset", user["email"])) == 1

@@ -22,6 +22,8 @@ from bibmon_identity.domain import signing, totp
 from bibmon_identity.domain.passwords import check_password, context_words
 from bibmon_identity.domain.throttling import (
     AccountState,
+    known_address_key,
+    pair_key,
     record_failure,
     retry_after,
     throttle_key,
@@ -159,18 +161,34 @@ async def login(
     pool: asyncpg.Pool, rt: Runtime, *, username: str, password: str, origin: str | None
 ) -> TokenPair | MfaRequired:
     """Check a username and password; answer tokens, an MFA step, 401 or 429."""
-    account_key = throttle_key("login", username)
-    ip_key = throttle_key("login-ip", origin or "unknown")
+    address = origin or "unknown"
+    keys = LoginKeys(
+        account=throttle_key("login", username),
+        pair=pair_key(username, address),
+        known=known_address_key(username, address),
+        ip=throttle_key("login-ip", address),
+    )
     outcome: str
     wait: int | None = None
     result: TokenPair | MfaRequired | None = None
     async with pool.acquire() as conn, conn.transaction():
-        wait = await _ip_retry_after(conn, rt, ip_key)
-        row = await repo.lock_throttle(conn, account_key)  # serialises attempts per name
-        assert row is not None
-        state = AccountState(row["failures"], row["last_failure_at"], row["locked_until"])
+        wait = await _ip_retry_after(conn, rt, keys.ip)
+        # Account row first, then the pair's: one order, so concurrent attempts never deadlock.
+        account_row = await repo.lock_throttle(conn, keys.account)  # serialises per name
+        pair_row = await repo.lock_throttle(conn, keys.pair, keys.account)
+        assert account_row is not None
+        assert pair_row is not None
+        account = AccountState(
+            account_row["failures"], account_row["last_failure_at"], account_row["locked_until"]
+        )
+        pair = AccountState(
+            pair_row["failures"], pair_row["last_failure_at"], pair_row["locked_until"]
+        )
+        now = utcnow()
         if wait is None:
-            wait = retry_after(state, utcnow(), rt.policy)
+            wait = retry_after(pair, now, rt.policy)
+        if wait is None and not await repo.is_known_address(conn, keys.known):
+            wait = retry_after(account, now, rt.policy)
         if wait is not None:
             outcome = "throttled"
         else:
@@ -180,10 +198,12 @@ async def login(
             if ok and user is not None and not user["disabled"]:
                 outcome = "success"
                 result = await _after_password(conn, rt, user, password, origin)
-                await repo.clear_throttle(conn, account_key)
+                await repo.clear_throttle(conn, keys.account)
+                await repo.clear_throttle(conn, keys.pair)
+                await repo.remember_address(conn, keys.known)
             else:
                 outcome = "failure"
-                await _login_failed(conn, rt, user, state, account_key, ip_key, origin)
+                await _login_failed(conn, rt, user, account, pair, keys, origin)
     if outcome == "throttled":
         assert wait is not None
         log.info("auth.login_throttled", retry_after=wait)
@@ -194,25 +214,38 @@ async def login(
     return result
 
 
+@dataclass(frozen=True)
+class LoginKeys:
+    """The throttle keys of one login attempt (hashes; no username or address in clear)."""
+
+    account: bytes
+    pair: bytes
+    known: bytes
+    ip: bytes
+
+
 async def _login_failed(
     conn: Conn,
     rt: Runtime,
     user: asyncpg.Record | None,
-    state: AccountState,
-    account_key: bytes,
-    ip_key: bytes,
+    account: AccountState,
+    pair: AccountState,
+    keys: LoginKeys,
     origin: str | None,
 ) -> None:
     now = utcnow()
-    new_state, starts_lock = record_failure(state, now, rt.policy)
-    await repo.save_throttle(
-        conn,
-        account_key,
-        failures=new_state.failures,
-        last_failure_at=now,
-        locked_until=new_state.locked_until,
-    )
-    await repo.add_rate_event(conn, ip_key)
+    # The account only slows down; the lock falls on this address alone (NIST 800-63B-4).
+    new_account, _ = record_failure(account, now, rt.policy, lock=False)
+    new_pair, starts_lock = record_failure(pair, now, rt.policy)
+    for key, state in ((keys.account, new_account), (keys.pair, new_pair)):
+        await repo.save_throttle(
+            conn,
+            key,
+            failures=state.failures,
+            last_failure_at=now,
+            locked_until=state.locked_until,
+        )
+    await repo.add_rate_event(conn, keys.ip)
     user_id = user["id"] if user is not None else None
     await audit.record(
         conn,
@@ -221,7 +254,8 @@ async def _login_failed(
         object_type="user" if user_id else None,
         object_id=user_id,
         origin=origin,
-        failures=new_state.failures,
+        failures=new_pair.failures,
+        account_failures=new_account.failures,
     )
     if starts_lock:
         await audit.record(
@@ -231,6 +265,7 @@ async def _login_failed(
             object_id=user_id,
             origin=origin,
             minutes=rt.policy.lock_minutes,
+            scope="address",
         )
         if user is not None:
             await _tell_account_locked(conn, rt, user)
@@ -516,13 +551,15 @@ async def password_forgotten(
     token = new_token()
     async with pool.acquire() as conn, conn.transaction():
         hour_ago = utcnow() - timedelta(hours=1)
-        limited = (
+        # Every request counts against its address; only a matching one against the
+        # account, so whoever knows just a username cannot use up its owner's reset mails.
+        ip_limited = (
+            await repo.count_rate_events(conn, ip_key, hour_ago) >= rt.policy.reset_per_ip_per_hour
+        )
+        account_limited = (
             await repo.count_rate_events(conn, account_key, hour_ago)
             >= rt.policy.reset_per_account_per_hour
-            or await repo.count_rate_events(conn, ip_key, hour_ago)
-            >= rt.policy.reset_per_ip_per_hour
         )
-        await repo.add_rate_event(conn, account_key)
         await repo.add_rate_event(conn, ip_key)
         user = await repo.get_user_by_username(conn, username)
         matches = (
@@ -533,6 +570,9 @@ async def password_forgotten(
                 user["email"].casefold().encode(), email.strip().casefold().encode()
             )
         )
+        if matches:
+            await repo.add_rate_event(conn, account_key)
+        limited = ip_limited or (matches and account_limited)
         if matches and not limited:
             assert user is not None
             expires_at = utcnow() + timedelta(minutes=rt.settings.reset_token_minutes)
@@ -630,7 +670,7 @@ async def password_reset(
             )
             await repo.spend_password_tokens(conn, user["id"])
             await repo.revoke_user_sessions(conn, user["id"])  # ASVS 7.4.3
-            await repo.clear_throttle(conn, throttle_key("login", user["username"]))
+            await repo.clear_account_throttles(conn, throttle_key("login", user["username"]))
             await audit.record(
                 conn,
                 "password.set",
