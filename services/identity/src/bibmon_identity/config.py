@@ -87,6 +87,8 @@ class IdentitySettings(ServiceSettings):
     reset_per_account_per_hour: int = 3
     reset_per_ip_per_hour: int = 10
     account_requests_per_ip_per_hour: int = 10
+    # Confirmations of the public form to one address; more requests are stored unmailed.
+    account_request_mails_per_address_per_day: int = 3
 
     # Retention (reliability.md 6).
     audit_retention_days: int = 3 * 365

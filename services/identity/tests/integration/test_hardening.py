@@ -172,3 +172,48 @@ async def test_reset_requests_with_a_wrong_address_do_not_use_up_the_owners_rese
     assert {(a.status_code, a.text) for a in answers} == {(owner.status_code, owner.text)}
     assert owner.status_code == 202
     assert len(await svc.mails("password_reset", user["email"])) == 1
+
+
+async def _request_account(svc, address, email, name="Jan Jansen", message=""):
+    async with svc.client_from(address) as client:
+        return await client.post(
+            f"{API}/account-requests",
+            json={
+                "name": name,
+                "email": email,
+                "organisation_id": await svc.organisation_id(),
+                "message": message,
+            },
+        )
+
+
+async def test_account_request_mails_carry_none_of_the_requesters_own_text(svc):
+    email = f"r{uuid.uuid4().hex[:8]}@example.org"
+    name = "Win een prijs op https://phish.example"
+    message = "Bel ons op 0900-oplichting"
+    answer = await _request_account(svc, "10.7.0.1", email, name=name, message=message)
+    assert answer.status_code == 202
+    rejected = await svc.client.post(
+        f"{API}/account-requests/{answer.json()['id']}/reject", headers=svc.auth(), json={}
+    )
+    assert rejected.status_code == 200, rejected.text
+    mails = await svc.mails("account_request_received", email) + await svc.mails(
+        "account_rejected", email
+    )
+    assert len(mails) == 2
+    for mail in mails:
+        assert name not in str(mail)
+        assert message not in str(mail)
+    # KB's administrators still see both
+    listed = await svc.client.get(
+        f"{API}/account-requests?status=all&limit=500", headers=svc.auth()
+    )
+    (mine,) = [r for r in listed.json()["items"] if r["id"] == answer.json()["id"]]
+    assert (mine["name"], mine["message"]) == (name, message)
+
+
+async def test_one_address_gets_at_most_three_request_confirmations_a_day(svc):
+    email = f"r{uuid.uuid4().hex[:8]}@example.org"
+    answers = [await _request_account(svc, f"10.7.1.{i}", email) for i in range(5)]
+    assert [a.status_code for a in answers] == [202] * 5
+    assert len(await svc.mails("account_request_received", email)) == 3
