@@ -217,3 +217,69 @@ async def test_one_address_gets_at_most_three_request_confirmations_a_day(svc):
     answers = [await _request_account(svc, f"10.7.1.{i}", email) for i in range(5)]
     assert [a.status_code for a in answers] == [202] * 5
     assert len(await svc.mails("account_request_received", email)) == 3
+
+
+async def test_an_email_change_spends_links_ends_sessions_and_tells_the_old_address(svc):
+    user = await svc.new_user()
+    session = (await svc.login(user["username"], user["password"])).json()
+    token = await _reset_link(svc, user, "10.8.0.1")
+    new_email = f"nieuw{uuid.uuid4().hex[:8]}@bieb.example.nl"
+    changed = await svc.client.patch(
+        f"{API}/users/{user['id']}", headers=svc.auth(), json={"email": new_email}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["email"] == new_email
+    # the link mailed to the old address no longer works
+    reset = await _reset(svc, token, None)
+    assert reset.status_code == 422
+    assert reset.json()["errors"][0]["field"] == "token"
+    # the sessions have ended
+    refreshed = await svc.client.post(
+        f"{API}/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+    # the old address hears of it; the new one is not named to it
+    (notice,) = await svc.mails("email_changed", user["email"])
+    assert new_email not in str(notice)
+    assert not await svc.mails("email_changed", new_email)
+    # the same address again changes nothing and tells no one
+    same = await svc.client.patch(
+        f"{API}/users/{user['id']}", headers=svc.auth(), json={"email": new_email}
+    )
+    assert same.status_code == 200
+    assert not await svc.mails("email_changed", new_email)
+
+
+async def test_an_email_change_before_activation_sends_a_fresh_link_to_the_new_address(svc):
+    email = f"nieuw{uuid.uuid4().hex[:8]}@bieb.example.nl"
+    created = await svc.client.post(
+        f"{API}/users",
+        headers=svc.auth(),
+        json={
+            "name": "Nog Niet Actief",
+            "email": email,
+            "roles": ["library_staff"],
+            "organisation_id": await svc.organisation_id(),
+        },
+    )
+    user = created.json()
+    (first,) = await svc.mails("account_welcome", email)
+    corrected = f"juist{uuid.uuid4().hex[:8]}@bieb.example.nl"
+    await svc.client.patch(
+        f"{API}/users/{user['id']}", headers=svc.auth(), json={"email": corrected}
+    )
+    old = await svc.client.post(
+        f"{API}/auth/password-reset",
+        json={"token": token_of(first["context"]["set_password_url"]), "new_password": "x" * 20},
+    )
+    assert old.status_code == 422
+    assert old.json()["errors"][0]["field"] == "token"
+    (fresh,) = await svc.mails("account_welcome", corrected)
+    ok = await svc.client.post(
+        f"{API}/auth/password-reset",
+        json={
+            "token": token_of(fresh["context"]["set_password_url"]),
+            "new_password": "een lang en eigen wachtwoord",
+        },
+    )
+    assert ok.status_code == 204, ok.text

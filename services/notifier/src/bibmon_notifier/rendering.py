@@ -54,6 +54,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
     ),
     "password_changed": TemplateSpec(),
     "account_locked": TemplateSpec(required=frozenset({"locked_minutes"})),
+    "email_changed": TemplateSpec(),
     # Survey e-mails, made by the notifier itself from surveys' and responses' events.
     "survey_invitation": TemplateSpec(
         required=frozenset(

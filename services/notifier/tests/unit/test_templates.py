@@ -27,6 +27,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "password_reset": {"reset_url": RESET_URL, "expires_minutes": 30},
     "password_changed": {},
     "account_locked": {"locked_minutes": 15},
+    "email_changed": {},
     "survey_invitation": {
         "survey_title": "Bibliotheekmonitor 2026",
         "survey_description": "De jaarlijkse cijfers over collectie, leden en activiteiten.",
