@@ -160,7 +160,7 @@ USER_COLUMNS = (
     "u.id, u.username, u.name, u.email, u.roles, u.organisation_id, u.password_hash, "
     "u.password_changed_at, u.totp_secret, u.totp_confirmed_at, u.totp_last_step, "
     "u.mfa_failures, u.mfa_locked_until, u.disabled, u.created_at, u.updated_at, "
-    "u.last_login_at, u.locale, o.name AS organisation_name"
+    "u.last_login_at, u.locale, u.setup_required, o.name AS organisation_name"
 )
 _USER_FROM = "users u LEFT JOIN organisations o ON o.id = u.organisation_id"
 _USER_UPDATABLE = frozenset(
@@ -179,6 +179,7 @@ _USER_UPDATABLE = frozenset(
         "mfa_failures",
         "mfa_locked_until",
         "last_login_at",
+        "setup_required",
     }
 )
 
@@ -193,13 +194,15 @@ async def insert_user(
     roles: Sequence[str],
     organisation_id: uuid.UUID | None,
     password_hash: str | None = None,
+    setup_required: bool = False,
 ) -> None:
     """Insert a user; raises UniqueViolationError on a taken username."""
     await conn.execute(
         """
         INSERT INTO users (id, username, name, email, roles, organisation_id, password_hash,
-                           password_changed_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
+                           password_changed_at, setup_required)
+        VALUES ($1, $2, $3, $4, $5, $6, $7,
+                CASE WHEN $7::text IS NULL THEN NULL ELSE now() END, $8)
         """,
         id,
         username,
@@ -208,6 +211,7 @@ async def insert_user(
         sorted(roles),
         organisation_id,
         password_hash,
+        setup_required,
     )
 
 

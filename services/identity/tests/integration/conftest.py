@@ -22,6 +22,9 @@ from bibmon_identity.domain import totp
 from bibmon_identity.main import create_app
 
 ADMIN_PASSWORD = "bootstrap admin pass for tests"
+# What the admin chooses at first login instead of the bootstrap password.
+ADMIN_NEW_PASSWORD = "het eigen wachtwoord van de beheerder"
+ADMIN_EMAIL = "beheer@kb.example.nl"
 DEMO_PASSWORD = "demo password for all staff"
 PASSWORD = "een lang en eigen wachtwoord"
 API = "/api/identity"
@@ -190,11 +193,23 @@ async def _sink(connection: aio_pika.abc.AbstractConnection) -> aio_pika.abc.Abs
 
 
 async def _admin_session(svc: Service) -> None:
-    """Log in as the bootstrap admin, enrol TOTP, keep the full access token."""
+    """First login of the bootstrap admin: e-mail and new password, TOTP; keep the token."""
     first = await svc.login("admin", ADMIN_PASSWORD)
     assert first.status_code == 200, first.text
-    assert first.json()["scope"] == "mfa_enrolment"
-    secret, confirmed = await svc.enrol(first.json()["access_token"])
+    svc.admin_first_login = first.json()  # type: ignore[attr-defined]
+    setup_token = first.json()["access_token"]
+    svc.admin_setup_token_elsewhere = (  # type: ignore[attr-defined]
+        await svc.client.get(f"{API}/users", headers=svc.auth(setup_token))
+    )
+    setup = await svc.client.post(
+        f"{API}/me/account-setup",
+        headers=svc.auth(setup_token),
+        json={"email": ADMIN_EMAIL, "new_password": ADMIN_NEW_PASSWORD},
+    )
+    assert setup.status_code == 200, setup.text
+    svc.admin_setup = setup.json()  # type: ignore[attr-defined]
+    secret, confirmed = await svc.enrol(setup.json()["access_token"])
     svc.admin_token = confirmed["access_token"]
+    svc.admin_password = ADMIN_NEW_PASSWORD  # type: ignore[attr-defined]
     svc.admin_secret = secret  # type: ignore[attr-defined]
     svc.admin_recovery_codes = confirmed["recovery_codes"]  # type: ignore[attr-defined]

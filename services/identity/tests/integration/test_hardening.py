@@ -148,7 +148,7 @@ async def test_strangers_cannot_keep_the_bootstrap_admin_out(svc):
     for i in range(25):
         await _waited(svc)
         await _login_from(svc, f"10.6.2.{i}", "admin", "guessing the admin password")
-    admin = await svc.login("admin", "bootstrap admin pass for tests")
+    admin = await svc.login("admin", svc.admin_password)
     assert admin.status_code == 200, admin.text
     assert admin.json()["mfa_required"] is True
 
@@ -283,3 +283,82 @@ async def test_an_email_change_before_activation_sends_a_fresh_link_to_the_new_a
         },
     )
     assert ok.status_code == 204, ok.text
+
+
+async def test_a_user_changes_their_password_and_their_other_sessions_end(svc):
+    user = await svc.new_user()
+    other = (await svc.login(user["username"], user["password"])).json()
+    here = (await svc.login(user["username"], user["password"])).json()
+    url = f"{API}/me/password"
+    wrong = await svc.client.post(
+        url,
+        headers=svc.auth(here["access_token"]),
+        json={"current_password": "not my password at all", "new_password": "x" * 20},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "current_password"
+    weak = await svc.client.post(
+        url,
+        headers=svc.auth(here["access_token"]),
+        json={"current_password": user["password"], "new_password": "bibliotheek1234567"},
+    )
+    assert weak.status_code == 422
+    assert weak.json()["errors"][0]["field"] == "new_password"
+    new_password = "een ander lang en eigen wachtwoord"
+    changed = await svc.client.post(
+        url,
+        headers=svc.auth(here["access_token"]),
+        json={"current_password": user["password"], "new_password": new_password},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["cache-control"] == "no-store"
+    fresh = changed.json()
+    # this device goes on with fresh tokens; every earlier session has ended
+    assert (await svc.client.get(f"{API}/me", headers=svc.auth(fresh["access_token"]))).is_success
+    for old in (other, here):
+        refreshed = await svc.client.post(
+            f"{API}/auth/refresh", json={"refresh_token": old["refresh_token"]}
+        )
+        assert refreshed.status_code == 401
+    refreshed = await svc.client.post(
+        f"{API}/auth/refresh", json={"refresh_token": fresh["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+    assert (await svc.login(user["username"], user["password"])).status_code == 401
+    assert (await svc.login(user["username"], new_password)).status_code == 200
+    assert await svc.mails("password_changed", user["email"])
+
+
+async def test_guessing_the_current_password_is_throttled_like_a_login(svc):
+    user = await svc.new_user()
+    token = (await svc.login(user["username"], user["password"])).json()["access_token"]
+    answers = [
+        await svc.client.post(
+            f"{API}/me/password",
+            headers=svc.auth(token),
+            json={"current_password": f"guess number {i} long", "new_password": "y" * 20},
+        )
+        for i in range(6)
+    ]
+    assert [a.status_code for a in answers] == [422] * 5 + [429]
+
+
+async def test_the_bootstrap_admin_sets_an_email_and_a_new_password_at_first_login(svc):
+    first = svc.admin_first_login
+    assert first["scope"] == "account_setup"
+    # a setup token opens nothing else
+    assert svc.admin_setup_token_elsewhere.status_code == 403
+    assert svc.admin_setup_token_elsewhere.json()["type"].endswith("account-setup-required")
+    # then, as every kb_admin, TOTP enrolment
+    assert svc.admin_setup["scope"] == "mfa_enrolment"
+    me = (await svc.client.get(f"{API}/me", headers=svc.auth())).json()
+    assert me["email"] == "beheer@kb.example.nl"
+    assert me["setup_required"] is False
+    # the bootstrap password is gone; setup is done once
+    assert (await svc.login("admin", "bootstrap admin pass for tests")).status_code == 401
+    again = await svc.client.post(
+        f"{API}/me/account-setup",
+        headers=svc.auth(),
+        json={"email": "ander@kb.example.nl", "new_password": "nog een ander wachtwoord"},
+    )
+    assert again.status_code == 409

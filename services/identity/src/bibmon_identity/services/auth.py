@@ -15,8 +15,14 @@ from typing import Any
 import asyncpg
 import structlog
 
-from bibmon_common.auth import SCOPE_FULL, SCOPE_MFA_ENROLMENT
-from bibmon_common.errors import InvalidInput, TooManyRequests, Unauthorized, field_error
+from bibmon_common.auth import SCOPE_ACCOUNT_SETUP, SCOPE_FULL, SCOPE_MFA_ENROLMENT
+from bibmon_common.errors import (
+    Conflict,
+    InvalidInput,
+    TooManyRequests,
+    Unauthorized,
+    field_error,
+)
 from bibmon_identity import repository as repo
 from bibmon_identity.domain import signing, totp
 from bibmon_identity.domain.passwords import check_password, context_words
@@ -39,6 +45,7 @@ from bibmon_identity.repository import Conn
 from bibmon_identity.services import audit
 from bibmon_identity.services.mail import send_email
 from bibmon_identity.services.runtime import Runtime, utcnow
+from bibmon_identity.services.users import email_or_error
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +145,10 @@ async def issue_session(
     )
 
 
-def _session_scope(user: asyncpg.Record) -> str:
+def session_scope(user: asyncpg.Record) -> str:
+    """What a session of this user may do now: set up the account, enrol TOTP, or all."""
+    if user["setup_required"]:
+        return SCOPE_ACCOUNT_SETUP
     # A kb_admin or researcher without TOTP may only enrol (BIO2 5.17.01).
     if requires_mfa(user["roles"]) and user["totp_confirmed_at"] is None:
         return SCOPE_MFA_ENROLMENT
@@ -161,34 +171,12 @@ async def login(
     pool: asyncpg.Pool, rt: Runtime, *, username: str, password: str, origin: str | None
 ) -> TokenPair | MfaRequired:
     """Check a username and password; answer tokens, an MFA step, 401 or 429."""
-    address = origin or "unknown"
-    keys = LoginKeys(
-        account=throttle_key("login", username),
-        pair=pair_key(username, address),
-        known=known_address_key(username, address),
-        ip=throttle_key("login-ip", address),
-    )
+    keys = LoginKeys.of(username, origin)
     outcome: str
     wait: int | None = None
     result: TokenPair | MfaRequired | None = None
     async with pool.acquire() as conn, conn.transaction():
-        wait = await _ip_retry_after(conn, rt, keys.ip)
-        # Account row first, then the pair's: one order, so concurrent attempts never deadlock.
-        account_row = await repo.lock_throttle(conn, keys.account)  # serialises per name
-        pair_row = await repo.lock_throttle(conn, keys.pair, keys.account)
-        assert account_row is not None
-        assert pair_row is not None
-        account = AccountState(
-            account_row["failures"], account_row["last_failure_at"], account_row["locked_until"]
-        )
-        pair = AccountState(
-            pair_row["failures"], pair_row["last_failure_at"], pair_row["locked_until"]
-        )
-        now = utcnow()
-        if wait is None:
-            wait = retry_after(pair, now, rt.policy)
-        if wait is None and not await repo.is_known_address(conn, keys.known):
-            wait = retry_after(account, now, rt.policy)
+        wait, account, pair = await _throttle_state(conn, rt, keys)
         if wait is not None:
             outcome = "throttled"
         else:
@@ -222,6 +210,39 @@ class LoginKeys:
     pair: bytes
     known: bytes
     ip: bytes
+
+    @classmethod
+    def of(cls, username: str, origin: str | None) -> LoginKeys:
+        """The keys of a submitted username from a client address."""
+        address = origin or "unknown"
+        return cls(
+            account=throttle_key("login", username),
+            pair=pair_key(username, address),
+            known=known_address_key(username, address),
+            ip=throttle_key("login-ip", address),
+        )
+
+
+async def _throttle_state(
+    conn: Conn, rt: Runtime, keys: LoginKeys
+) -> tuple[int | None, AccountState, AccountState]:
+    """Seconds to wait (or None), and the account's and the pair's state, rows locked."""
+    wait = await _ip_retry_after(conn, rt, keys.ip)
+    # Account row first, then the pair's: one order, so concurrent attempts never deadlock.
+    account_row = await repo.lock_throttle(conn, keys.account)  # serialises per name
+    pair_row = await repo.lock_throttle(conn, keys.pair, keys.account)
+    assert account_row is not None
+    assert pair_row is not None
+    account = AccountState(
+        account_row["failures"], account_row["last_failure_at"], account_row["locked_until"]
+    )
+    pair = AccountState(pair_row["failures"], pair_row["last_failure_at"], pair_row["locked_until"])
+    now = utcnow()
+    if wait is None:
+        wait = retry_after(pair, now, rt.policy)
+    if wait is None and not await repo.is_known_address(conn, keys.known):
+        wait = retry_after(account, now, rt.policy)
+    return wait, account, pair
 
 
 async def _login_failed(
@@ -316,7 +337,7 @@ async def _after_password(
             lifetime=lifetime,
         )
         return MfaRequired(token, int(lifetime.total_seconds()))
-    scope = _session_scope(user)
+    scope = session_scope(user)
     await repo.update_user(conn, user["id"], {"last_login_at": utcnow()})
     await audit.record(
         conn,
@@ -372,7 +393,9 @@ async def login_mfa(
                 origin=origin,
                 factor="otp",
             )
-            pair = await issue_session(conn, rt, user, scope=SCOPE_FULL, amr=["pwd", "otp", "mfa"])
+            pair = await issue_session(
+                conn, rt, user, scope=session_scope(user), amr=["pwd", "otp", "mfa"]
+            )
         else:
             error = await _mfa_failed(conn, rt, user, challenge, origin)
     if error is not None:
@@ -503,9 +526,8 @@ async def refresh(
                 await repo.revoke_family(conn, row["family_id"])
             else:
                 await repo.mark_refresh_rotated(conn, row["id"])
-                scope = row["scope"]
-                if scope == SCOPE_FULL and _session_scope(user) != SCOPE_FULL:
-                    scope = SCOPE_MFA_ENROLMENT
+                # Never more than the user may do now (a narrower scope stays narrow).
+                scope = row["scope"] if row["scope"] != SCOPE_FULL else session_scope(user)
                 pair = await issue_session(
                     conn,
                     rt,
@@ -710,3 +732,144 @@ async def _reset_code_failed(
     if spent:
         errors.append(field_error("token", RESET_LINK_SPENT, "token_invalid"))
     return InvalidInput(RESET_LINK_SPENT if spent else RESET_CODE_WRONG, errors=errors)
+
+
+# --- changing one's own password, first-login setup ------------------------------------
+
+WRONG_CURRENT = "The current password is incorrect."
+SAME_PASSWORD = "Choose a new password, not the one you have now."
+
+
+def _password_problem(
+    user: asyncpg.Record, new_password: str, email: str | None
+) -> Exception | None:
+    """422 on `new_password` when it breaks the rules for this user."""
+    problem = check_password(
+        new_password,
+        min_length=min_password_length(
+            has_totp=user["totp_confirmed_at"] is not None, roles=user["roles"]
+        ),
+        context=context_words(user["username"], user["name"], email, user["organisation_name"]),
+    )
+    if problem is None:
+        return None
+    return InvalidInput(
+        problem.message, errors=[field_error("new_password", problem.message, problem.code)]
+    )
+
+
+async def _new_password_set(
+    conn: Conn, rt: Runtime, user: asyncpg.Record, new_password: str, fields: dict[str, Any]
+) -> None:
+    """Store the new password; spend links, end every session, clear the throttles."""
+    password_hash = await rt.hashing.hash(new_password)
+    await repo.update_user(
+        conn, user["id"], {"password_hash": password_hash, "password_changed_at": utcnow()} | fields
+    )
+    await repo.spend_password_tokens(conn, user["id"])
+    await repo.revoke_user_sessions(conn, user["id"])  # ASVS 7.4.3
+    await repo.clear_account_throttles(conn, throttle_key("login", user["username"]))
+
+
+async def change_password(
+    pool: asyncpg.Pool,
+    rt: Runtime,
+    *,
+    user_id: uuid.UUID,
+    current_password: str,
+    new_password: str,
+    amr: list[str],
+    origin: str | None,
+) -> TokenPair:
+    """Change one's own password; every session ends, this device gets fresh tokens."""
+    error: Exception | None = None
+    pair: TokenPair | None = None
+    async with pool.acquire() as conn, conn.transaction():
+        user = await repo.get_user(conn, user_id, for_update=True)
+        if user is None or user["disabled"]:
+            raise Unauthorized(SESSION_ENDED, type_="session-ended")
+        # Guessing the current password here counts as guessing it at the login.
+        keys = LoginKeys.of(user["username"], origin)
+        wait, account, pair_state = await _throttle_state(conn, rt, keys)
+        if wait is not None:
+            error = TooManyRequests(TOO_MANY, retry_after=wait)
+        elif not await rt.hashing.verify(user["password_hash"], current_password):
+            await _login_failed(conn, rt, user, account, pair_state, keys, origin)
+            error = InvalidInput(
+                WRONG_CURRENT,
+                errors=[field_error("current_password", WRONG_CURRENT, "incorrect")],
+            )
+        elif (problem := _password_problem(user, new_password, user["email"])) is not None:
+            error = problem
+        elif hmac.compare_digest(current_password.encode(), new_password.encode()):
+            error = InvalidInput(
+                SAME_PASSWORD, errors=[field_error("new_password", SAME_PASSWORD, "unchanged")]
+            )
+        else:
+            await _new_password_set(conn, rt, user, new_password, {})
+            await audit.record(
+                conn,
+                "password.set",
+                actor=user_id,
+                object_type="user",
+                object_id=user_id,
+                origin=origin,
+                via="change",
+            )
+            if user["email"]:
+                await send_email(  # ASVS 6.3.6: tell the user
+                    conn,
+                    "password_changed",
+                    recipient_email=user["email"],
+                    recipient_name=user["name"],
+                    subject_user_id=user_id,
+                    locale=user["locale"],
+                )
+            fresh = await repo.get_user(conn, user_id)
+            assert fresh is not None
+            pair = await issue_session(conn, rt, fresh, scope=session_scope(fresh), amr=amr)
+    if error is not None:
+        raise error
+    assert pair is not None
+    return pair
+
+
+async def account_setup(
+    pool: asyncpg.Pool,
+    rt: Runtime,
+    *,
+    user_id: uuid.UUID,
+    email: str,
+    new_password: str,
+    amr: list[str],
+    origin: str | None,
+) -> TokenPair:
+    """First login of the bootstrap admin: an e-mail address and an own password, once."""
+    address = email_or_error(email)
+    async with pool.acquire() as conn, conn.transaction():
+        user = await repo.get_user(conn, user_id, for_update=True)
+        if user is None or user["disabled"]:
+            raise Unauthorized(SESSION_ENDED, type_="session-ended")
+        if not user["setup_required"]:
+            raise Conflict("The account has been set up already.", type_="account-already-set-up")
+        problem = _password_problem(user, new_password, address)
+        if problem is not None:
+            raise problem
+        if await rt.hashing.verify(user["password_hash"], new_password):
+            raise InvalidInput(
+                SAME_PASSWORD, errors=[field_error("new_password", SAME_PASSWORD, "unchanged")]
+            )
+        await _new_password_set(
+            conn, rt, user, new_password, {"email": address, "setup_required": False}
+        )
+        await audit.record(
+            conn,
+            "account.setup",
+            actor=user_id,
+            object_type="user",
+            object_id=user_id,
+            origin=origin,
+        )
+        fresh = await repo.get_user(conn, user_id)
+        assert fresh is not None
+        return await issue_session(conn, rt, fresh, scope=session_scope(fresh), amr=amr)

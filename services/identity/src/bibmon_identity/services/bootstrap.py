@@ -47,7 +47,8 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
         if await repo.username_taken(conn, ADMIN_USERNAME):
             return False
     # The operator chose this password; it is not policy-checked so `make run` can always
-    # start, but the admin must enrol TOTP at first login (mfa_enrolment scope).
+    # start, but at first login the admin must set an e-mail address and an own password
+    # (account_setup scope), then enrol TOTP (mfa_enrolment scope).
     password_hash = await rt.hashing.hash(password.get_secret_value())
     async with pool.acquire() as conn, conn.transaction():
         await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
@@ -63,6 +64,7 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
             roles=[KB_ADMIN],
             organisation_id=None,
             password_hash=password_hash,
+            setup_required=True,
         )
         await enqueue(conn, AccountCreated(user_id=user_id, roles=(KB_ADMIN,)))
         await audit.record(

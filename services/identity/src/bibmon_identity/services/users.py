@@ -45,6 +45,7 @@ def present(row: asyncpg.Record) -> dict[str, Any]:
         "password_set": row["password_hash"] is not None,
         "disabled": row["disabled"],
         "locale": row["locale"],
+        "setup_required": row["setup_required"],
         "created_at": row["created_at"],
         "last_login_at": row["last_login_at"],
     }
