@@ -92,7 +92,10 @@ class IdentitySettings(ServiceSettings):
 
     # Retention (reliability.md 6).
     audit_retention_days: int = 3 * 365
+    # Client addresses in audit entries (ADR 0016); the entries themselves stay longer.
+    audit_origin_retention_days: int = 183
     rejected_request_retention_days: int = 30
+    pending_request_retention_days: int = 30
     purge_interval_seconds: float = 24 * 3600
 
     @model_validator(mode="after")

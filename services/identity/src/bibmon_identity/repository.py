@@ -816,8 +816,15 @@ async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
 # --- retention -------------------------------------------------------------------------
 
 
-async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime) -> dict[str, int]:
-    """Delete what the retention schedule no longer allows (reliability.md 6)."""
+async def purge(
+    conn: Conn,
+    *,
+    audit_before: datetime,
+    audit_origin_before: datetime,
+    rejected_before: datetime,
+    pending_before: datetime,
+) -> dict[str, int]:
+    """Delete what the retention schedule no longer allows (ADR 0016)."""
     statements = {
         "password_tokens": "DELETE FROM password_tokens WHERE expires_at < now() "
         "OR used_at < now() - interval '1 day'",
@@ -837,7 +844,19 @@ async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime
             rejected_before,
         )
     )
+    counts["pending_account_requests"] = _affected(
+        await conn.execute(
+            "DELETE FROM account_requests WHERE status = 'pending' AND created_at < $1",
+            pending_before,
+        )
+    )
     counts["audit_log"] = _affected(
         await conn.execute("DELETE FROM audit_log WHERE occurred_at < $1", audit_before)
+    )
+    counts["audit_log_origins"] = _affected(
+        await conn.execute(
+            "UPDATE audit_log SET origin = NULL WHERE occurred_at < $1 AND origin IS NOT NULL",
+            audit_origin_before,
+        )
     )
     return counts

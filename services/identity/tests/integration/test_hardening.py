@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from bibmon_identity.domain import totp
+from bibmon_identity.services import bootstrap
 
 API = "/api/identity"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -362,3 +363,38 @@ async def test_the_bootstrap_admin_sets_an_email_and_a_new_password_at_first_log
         json={"email": "ander@kb.example.nl", "new_password": "nog een ander wachtwoord"},
     )
     assert again.status_code == 409
+
+
+async def test_retention_purges_stale_pending_requests_and_old_client_addresses(svc):
+    old = await _request_account(svc, "10.9.0.1", f"o{uuid.uuid4().hex[:8]}@example.org")
+    recent = await _request_account(svc, "10.9.0.2", f"r{uuid.uuid4().hex[:8]}@example.org")
+    async with svc.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE account_requests SET created_at = now() - interval '31 days' WHERE id = $1",
+            uuid.UUID(old.json()["id"]),
+        )
+        await conn.execute(
+            "UPDATE account_requests SET created_at = now() - interval '29 days' WHERE id = $1",
+            uuid.UUID(recent.json()["id"]),
+        )
+        await conn.execute(
+            "INSERT INTO audit_log (occurred_at, action, result, origin) VALUES "
+            "(now() - interval '184 days', 'retention.probe.old', 'success', '10.9.9.1'), "
+            "(now() - interval '182 days', 'retention.probe.recent', 'success', '10.9.9.2')"
+        )
+    await bootstrap.purge_once(svc.pool, svc.app.state.ctx.extras["identity"])
+    async with svc.pool.acquire() as conn:
+        requests = {
+            str(r["id"])
+            for r in await conn.fetch("SELECT id FROM account_requests WHERE status = 'pending'")
+        }
+        audit = {
+            r["action"]: r["origin"]
+            for r in await conn.fetch(
+                "SELECT action, origin FROM audit_log WHERE action LIKE 'retention.probe.%'"
+            )
+        }
+    assert old.json()["id"] not in requests
+    assert recent.json()["id"] in requests
+    # the entry stays (incident evidence), its client address goes
+    assert audit == {"retention.probe.old": None, "retention.probe.recent": "10.9.9.2"}

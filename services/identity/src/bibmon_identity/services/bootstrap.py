@@ -132,17 +132,20 @@ async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
     """Apply the retention schedule once."""
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
+        settings = rt.settings
         counts = await repo.purge(
             conn,
-            audit_before=now - timedelta(days=rt.settings.audit_retention_days),
-            rejected_before=now - timedelta(days=rt.settings.rejected_request_retention_days),
+            audit_before=now - timedelta(days=settings.audit_retention_days),
+            audit_origin_before=now - timedelta(days=settings.audit_origin_retention_days),
+            rejected_before=now - timedelta(days=settings.rejected_request_retention_days),
+            pending_before=now - timedelta(days=settings.pending_request_retention_days),
         )
     log.info("retention.purged", **counts)
     return counts
 
 
 async def purge_loop(pool: asyncpg.Pool, rt: Runtime) -> None:
-    """Purge expired tokens and old records daily (reliability.md 6)."""
+    """Purge expired tokens and old records daily (ADR 0016)."""
     while True:
         try:
             await purge_once(pool, rt)
