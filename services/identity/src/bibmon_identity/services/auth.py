@@ -687,9 +687,13 @@ async def password_reset(
         ):
             error = await _reset_code_failed(conn, rt, locked_user, link, origin)
         else:
-            await repo.update_user(
-                conn, user["id"], {"password_hash": password_hash, "password_changed_at": utcnow()}
-            )
+            fields: dict[str, Any] = {
+                "password_hash": password_hash,
+                "password_changed_at": utcnow(),
+            }
+            if second_factor:
+                fields["mfa_failures"] = 0  # a right code ends the run, as at the login
+            await repo.update_user(conn, user["id"], fields)
             await repo.spend_password_tokens(conn, user["id"])
             await repo.revoke_user_sessions(conn, user["id"])  # ASVS 7.4.3
             await repo.clear_account_throttles(conn, throttle_key("login", user["username"]))
