@@ -230,6 +230,12 @@ async def get_user_by_username(conn: Conn, username: str) -> Row | None:
     )
 
 
+async def any_user_id(conn: Conn) -> uuid.UUID | None:
+    """Some user's id (the oldest): the decoy of work that must look the same either way."""
+    value = await conn.fetchval("SELECT id FROM users ORDER BY created_at, id LIMIT 1")
+    return value if isinstance(value, uuid.UUID) else None
+
+
 async def username_taken(conn: Conn, username: str) -> bool:
     """True when the username is in use."""
     return bool(

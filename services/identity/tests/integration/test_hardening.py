@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from bibmon_identity.domain import totp
+from bibmon_identity.domain.throttling import throttle_key
 from bibmon_identity.services import bootstrap
 
 API = "/api/identity"
@@ -398,3 +399,27 @@ async def test_retention_purges_stale_pending_requests_and_old_client_addresses(
     assert recent.json()["id"] in requests
     # the entry stays (incident evidence), its client address goes
     assert audit == {"retention.probe.old": None, "retention.probe.recent": "10.9.9.2"}
+
+
+async def test_a_reset_request_that_mails_nothing_leaves_no_trace_and_spends_no_link(svc):
+    user = await svc.new_user()
+    token = await _reset_link(svc, user, "10.10.0.1")
+    counts = (
+        "SELECT (SELECT count(*) FROM password_tokens), (SELECT count(*) FROM outbox), "
+        "(SELECT count(*) FROM rate_events WHERE key = $1)"
+    )
+    account_key = throttle_key("reset", user["username"])
+    async with svc.pool.acquire() as conn:
+        before = await conn.fetchrow(counts, account_key)
+    for username in (user["username"], f"niemand-{uuid.uuid4().hex[:6]}"):
+        async with svc.client_from("10.10.0.2") as client:
+            answer = await client.post(
+                f"{API}/auth/password-forgotten",
+                json={"username": username, "email": "someone.else@example.org"},
+            )
+        assert answer.status_code == 202
+    async with svc.pool.acquire() as conn:
+        after = await conn.fetchrow(counts, account_key)
+    assert tuple(after) == tuple(before)
+    done = await _reset(svc, token, None)
+    assert done.status_code == 204, done.text

@@ -592,32 +592,8 @@ async def password_forgotten(
                 user["email"].casefold().encode(), email.strip().casefold().encode()
             )
         )
-        if matches:
-            await repo.add_rate_event(conn, account_key)
         limited = ip_limited or (matches and account_limited)
-        if matches and not limited:
-            assert user is not None
-            expires_at = utcnow() + timedelta(minutes=rt.settings.reset_token_minutes)
-            await repo.spend_password_tokens(conn, user["id"])  # older links die (5.4)
-            await repo.insert_password_token(
-                conn,
-                user_id=user["id"],
-                purpose="reset",
-                token_hash=hash_token(token),
-                expires_at=expires_at,
-            )
-            await send_email(
-                conn,
-                "password_reset",
-                recipient_email=user["email"],
-                recipient_name=user["name"],
-                subject_user_id=user["id"],
-                context={
-                    "reset_url": rt.link("wachtwoord-herstellen", token),
-                    "expires_minutes": rt.settings.reset_token_minutes,
-                },
-                expires_at=expires_at,
-            )
+        await _reset_link_work(conn, rt, account_key, token, user, keep=matches and not limited)
         result = "sent" if matches and not limited else ("limited" if limited else "no_match")
         await audit.record(
             conn,
@@ -628,6 +604,67 @@ async def password_forgotten(
             origin=origin,
         )
     return dict(RESET_ACCEPTED)
+
+
+async def _mail_reset_link(
+    conn: Conn, rt: Runtime, user_id: uuid.UUID, email: str, name: str, token: str
+) -> None:
+    """Store a reset link (older ones die, reliability 5.4) and mail it."""
+    expires_at = utcnow() + timedelta(minutes=rt.settings.reset_token_minutes)
+    await repo.spend_password_tokens(conn, user_id)
+    await repo.insert_password_token(
+        conn, user_id=user_id, purpose="reset", token_hash=hash_token(token), expires_at=expires_at
+    )
+    await send_email(
+        conn,
+        "password_reset",
+        recipient_email=email,
+        recipient_name=name,
+        subject_user_id=user_id,
+        context={
+            "reset_url": rt.link("wachtwoord-herstellen", token),
+            "expires_minutes": rt.settings.reset_token_minutes,
+        },
+        expires_at=expires_at,
+    )
+
+
+DECOY_ADDRESS = "noreply@bibliotheekmonitor.nl"
+
+
+async def _reset_link_work(
+    conn: Conn,
+    rt: Runtime,
+    account_key: bytes,
+    token: str,
+    user: asyncpg.Record | None,
+    *,
+    keep: bool,
+) -> None:
+    """Count, store and mail a reset link; without `keep` the same statements run on some
+    user towards a decoy address and are rolled back, so every answer takes as long."""
+    user_id = user["id"] if user is not None else await _decoy_user_id(conn, rt)
+    if user_id is None:
+        return
+    savepoint = conn.transaction()
+    await savepoint.start()
+    try:
+        await repo.add_rate_event(conn, account_key)
+        if keep and user is not None:
+            await _mail_reset_link(conn, rt, user_id, user["email"], user["name"], token)
+        else:
+            await _mail_reset_link(conn, rt, user_id, DECOY_ADDRESS, "", token)
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    # Rolling back to the savepoint also drops its row locks and its NOTIFY.
+    await (savepoint.commit() if keep else savepoint.rollback())
+
+
+async def _decoy_user_id(conn: Conn, rt: Runtime) -> uuid.UUID | None:
+    if rt.decoy_user_id is None:
+        rt.decoy_user_id = await repo.any_user_id(conn)
+    return rt.decoy_user_id
 
 
 INVALID_LINK = "This link is invalid, used or expired; request a new one."
