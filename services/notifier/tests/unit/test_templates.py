@@ -163,6 +163,22 @@ def test_numbers_use_the_locale(renderer: Renderer) -> None:
     assert "1,500 minutes" in renderer.render("account_locked", "en", context).text
 
 
+@pytest.mark.parametrize(
+    ("locale", "one_address", "account_wide"),
+    [("nl", "vanaf dat adres", "hebben we het"), ("en", "from that address", "locked it for")],
+)
+def test_a_lock_of_one_address_says_the_owner_can_sign_in_elsewhere(
+    renderer: Renderer, locale: str, one_address: str, account_wide: str
+) -> None:
+    pair = {**CONTEXTS["account_locked"], "locked_from_one_address": True}
+    for part in ("text", "html"):
+        by_address = getattr(renderer.render("account_locked", locale, pair), part)
+        whole = getattr(renderer.render("account_locked", locale, CONTEXTS["account_locked"]), part)
+        assert one_address in by_address
+        assert account_wide not in by_address
+        assert account_wide in whole
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_names_and_reasons_are_escaped_in_html(renderer: Renderer, locale: str) -> None:
     evil = '<script>alert("x")</script>'
