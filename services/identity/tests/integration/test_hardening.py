@@ -128,6 +128,8 @@ async def test_a_stranger_locks_only_their_own_address_out_of_an_account(svc):
     assert int(stranger.headers["retry-after"]) > 800
     owner = await _login_from(svc, "10.6.0.2", user["username"], user["password"])
     assert owner.status_code == 200, owner.text
+    (mail,) = await svc.mails("account_locked", user["email"])
+    assert mail["context"]["locked_from_one_address"] is True
 
 
 async def test_failures_from_many_addresses_only_slow_an_account_down(svc):

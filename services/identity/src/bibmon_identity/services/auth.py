@@ -289,19 +289,25 @@ async def _login_failed(
             scope="address",
         )
         if user is not None:
-            await _tell_account_locked(conn, rt, user)
+            await _tell_account_locked(conn, rt, user, one_address=True)
 
 
-async def _tell_account_locked(conn: Conn, rt: Runtime, user: asyncpg.Record) -> None:
+async def _tell_account_locked(
+    conn: Conn, rt: Runtime, user: asyncpg.Record, *, one_address: bool = False
+) -> None:
     """E-mail the person that their account is locked for a while (ASVS 6.3.4-like)."""
     if user["email"]:
+        context: dict[str, Any] = {"locked_minutes": int(rt.policy.lock_minutes)}
+        if one_address:
+            context["locked_from_one_address"] = True
         await send_email(
             conn,
             "account_locked",
             recipient_email=user["email"],
             recipient_name=user["name"],
             subject_user_id=user["id"],
-            context={"locked_minutes": int(rt.policy.lock_minutes)},
+            context=context,
+            locale=user["locale"],
         )
 
 
