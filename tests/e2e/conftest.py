@@ -189,7 +189,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture(scope="session")
 def admin(platform: Platform) -> dict[str, str]:
-    """Log in as the bootstrap KB administrator, enrolling TOTP on first use (once a session)."""
+    """First login of the bootstrap KB administrator (once a session): e-mail address and
+    an own password, then TOTP enrolment."""
     with platform.client() as c:
         resp = c.post(
             "/api/identity/auth/login",
@@ -197,8 +198,20 @@ def admin(platform: Platform) -> dict[str, str]:
         )
         assert resp.status_code == 200, resp.text
         body = resp.json()
-        assert body.get("scope") == "mfa_enrolment" or "access_token" in body
-        enrol_headers = auth(body["access_token"])
+        assert body.get("scope") == "account_setup", body
+        setup_headers = auth(body["access_token"])
+        # Nothing else before the account is set up.
+        assert c.get("/api/identity/account-requests", headers=setup_headers).status_code == 403
+        own_password = f"eigen beheerderswachtwoord {uuid.uuid4().hex[:8]}"
+        resp = c.post(
+            "/api/identity/me/account-setup",
+            headers=setup_headers,
+            json={"email": "beheer@kb.example.nl", "new_password": own_password},
+        )
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["scope"] == "mfa_enrolment"
+        platform.admin_password = own_password
+        enrol_headers = auth(resp.json()["access_token"])
         # A KB administrator may do nothing else before enrolling TOTP.
         assert c.get("/api/identity/account-requests", headers=enrol_headers).status_code == 403
         resp = c.post("/api/identity/me/mfa/totp", headers=enrol_headers)

@@ -17,6 +17,7 @@ import asyncpg
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health, metrics
@@ -301,12 +302,36 @@ def create_service_app(
         app.include_router(router, prefix=prefix)
     # Starlette runs the last-added middleware first: request id, then log context, then size.
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(_NoStore)
     app.add_middleware(_BindRequestContext, service=service)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.add_middleware(metrics.HTTPMetrics)
     instrument_app(app)
     document_problems(app)
     return app
+
+
+class _NoStore:
+    """`Cache-Control: no-store` on answers to requests with credentials (ASVS 14.3.2).
+
+    Also the default of anonymous answers; a public route that may be cached says so.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        credentials = b"authorization" in headers or b"bibmon_access" in headers.get(b"cookie", b"")
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer = MutableHeaders(scope=message)
+                if credentials or "cache-control" not in answer:
+                    answer["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store if scope["type"] == "http" else send)
 
 
 class _BindRequestContext:

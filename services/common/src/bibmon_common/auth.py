@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 ROLES = ("library_staff", "kb_admin", "researcher")
 SCOPE_FULL = "full"
 SCOPE_MFA_ENROLMENT = "mfa_enrolment"
+SCOPE_ACCOUNT_SETUP = "account_setup"  # first login: e-mail and own password first
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068
 ALGORITHMS = ["EdDSA"]  # allow-list; never "none" (ASVS 9.1.2)
 AUDIENCES = tuple(
@@ -240,6 +241,10 @@ async def current_principal(
     principal: Annotated[Principal, Depends(any_scope_principal)],
 ) -> Principal:
     """The caller with a full-scope token."""
+    if principal.scope == SCOPE_ACCOUNT_SETUP:
+        raise Forbidden(
+            "Set an e-mail address and a new password first.", type_="account-setup-required"
+        )
     if principal.scope != SCOPE_FULL:
         raise Forbidden(
             "Two-factor authentication must be set up first.", type_="mfa-enrolment-required"

@@ -1,7 +1,7 @@
 """Sessions identity ended early, whose access tokens this service refuses until they expire.
 
 Revision ID: 0050
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from bibmon_common.projections import SESSION_REVOCATION_DDL
 
 revision = "0050"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

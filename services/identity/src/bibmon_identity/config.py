@@ -88,10 +88,15 @@ class IdentitySettings(ServiceSettings):
     reset_per_account_per_hour: int = 3
     reset_per_ip_per_hour: int = 10
     account_requests_per_ip_per_hour: int = 10
+    # Confirmations of the public form to one address; more requests are stored unmailed.
+    account_request_mails_per_address_per_day: int = 3
 
     # Retention (docs/reliability.md 6).
     audit_retention_days: int = 3 * 365
+    # Client addresses in audit entries (ADR 0016); the entries themselves stay longer.
+    audit_origin_retention_days: int = 183
     rejected_request_retention_days: int = 30
+    pending_request_retention_days: int = 30
     purge_interval_seconds: float = 24 * 3600
 
     @model_validator(mode="after")

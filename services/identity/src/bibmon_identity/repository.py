@@ -174,7 +174,7 @@ USER_COLUMNS = (
     "u.id, u.username, u.name, u.email, u.roles, u.organisation_id, u.password_hash, "
     "u.password_changed_at, u.totp_secret, u.totp_confirmed_at, u.totp_last_step, "
     "u.mfa_failures, u.mfa_locked_until, u.disabled, u.created_at, u.updated_at, "
-    "u.last_login_at, u.locale, o.name AS organisation_name"
+    "u.last_login_at, u.locale, u.setup_required, o.name AS organisation_name"
 )
 _USER_FROM = "users u LEFT JOIN organisations o ON o.id = u.organisation_id"
 _USER_UPDATABLE = frozenset(
@@ -193,6 +193,7 @@ _USER_UPDATABLE = frozenset(
         "mfa_failures",
         "mfa_locked_until",
         "last_login_at",
+        "setup_required",
     }
 )
 
@@ -207,13 +208,15 @@ async def insert_user(
     roles: Sequence[str],
     organisation_id: uuid.UUID | None,
     password_hash: str | None = None,
+    setup_required: bool = False,
 ) -> None:
     """Insert a user; raises UniqueViolationError on a taken username."""
     await conn.execute(
         """
         INSERT INTO users (id, username, name, email, roles, organisation_id, password_hash,
-                           password_changed_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
+                           password_changed_at, setup_required)
+        VALUES ($1, $2, $3, $4, $5, $6, $7,
+                CASE WHEN $7::text IS NULL THEN NULL ELSE now() END, $8)
         """,
         id,
         username,
@@ -222,6 +225,7 @@ async def insert_user(
         sorted(roles),
         organisation_id,
         password_hash,
+        setup_required,
     )
 
 
@@ -238,6 +242,12 @@ async def get_user_by_username(conn: Conn, username: str) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE lower(u.username) = lower($1)", username
     )
+
+
+async def any_user_id(conn: Conn) -> uuid.UUID | None:
+    """Some user's id (the oldest): the decoy of work that must look the same either way."""
+    value = await conn.fetchval("SELECT id FROM users ORDER BY created_at, id LIMIT 1")
+    return value if isinstance(value, uuid.UUID) else None
 
 
 async def username_taken(conn: Conn, username: str) -> bool:
@@ -331,9 +341,22 @@ async def find_password_token(
     """A link by its hash."""
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
-        "SELECT id, user_id, purpose, expires_at, used_at FROM password_tokens "
+        "SELECT id, user_id, purpose, expires_at, used_at, failures FROM password_tokens "
         f"WHERE token_hash = $1{lock}",
         token_hash,
+    )
+
+
+async def count_password_token_failure(
+    conn: Conn, token_id: uuid.UUID, *, failures: int, spent: bool
+) -> None:
+    """Count a wrong second factor on a link; a spent link works no more."""
+    await conn.execute(
+        "UPDATE password_tokens SET failures = $2, "
+        "used_at = CASE WHEN $3 THEN now() ELSE used_at END WHERE id = $1",
+        token_id,
+        failures,
+        spent,
     )
 
 
@@ -514,12 +537,13 @@ async def count_recovery_codes(conn: Conn, user_id: uuid.UUID) -> int:
 # --- throttling ------------------------------------------------------------------------
 
 
-async def lock_throttle(conn: Conn, key: bytes) -> Row | None:
+async def lock_throttle(conn: Conn, key: bytes, account_key: bytes | None = None) -> Row | None:
     """The throttle row of a key, locked; concurrent attempts on one username queue here."""
     await conn.execute(
-        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 0, now()) "
-        "ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO login_throttle (key, failures, last_failure_at, account_key) "
+        "VALUES ($1, 0, now(), $2) ON CONFLICT (key) DO NOTHING",
         key,
+        account_key,
     )
     return await conn.fetchrow(
         "SELECT failures, last_failure_at, locked_until FROM login_throttle "
@@ -550,6 +574,29 @@ async def save_throttle(
 async def clear_throttle(conn: Conn, key: bytes) -> None:
     """A success resets the count."""
     await conn.execute("DELETE FROM login_throttle WHERE key = $1", key)
+
+
+async def clear_account_throttles(conn: Conn, account_key: bytes) -> None:
+    """A new password resets the account's count and every address's (locks included)."""
+    await conn.execute("DELETE FROM login_throttle WHERE key = $1 OR account_key = $1", account_key)
+
+
+async def is_known_address(conn: Conn, key: bytes) -> bool:
+    """True when the account logged in from this address (within retention)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM login_known_addresses WHERE key = $1)", key
+        )
+    )
+
+
+async def remember_address(conn: Conn, key: bytes) -> None:
+    """Note a successful login from an address."""
+    await conn.execute(
+        "INSERT INTO login_known_addresses (key) VALUES ($1) "
+        "ON CONFLICT (key) DO UPDATE SET last_success_at = now()",
+        key,
+    )
 
 
 async def add_rate_event(conn: Conn, key: bytes) -> None:
@@ -813,8 +860,15 @@ async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
 # --- retention -------------------------------------------------------------------------
 
 
-async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime) -> dict[str, int]:
-    """Delete what the retention schedule no longer allows (docs/reliability.md 6)."""
+async def purge(
+    conn: Conn,
+    *,
+    audit_before: datetime,
+    audit_origin_before: datetime,
+    rejected_before: datetime,
+    pending_before: datetime,
+) -> dict[str, int]:
+    """Delete what the retention schedule no longer allows (docs/reliability.md 6, ADR 0016)."""
     statements = {
         "password_tokens": "DELETE FROM password_tokens WHERE expires_at < now() "
         "OR used_at < now() - interval '1 day'",
@@ -824,6 +878,8 @@ async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime
         "rate_events": "DELETE FROM rate_events WHERE occurred_at < now() - interval '1 day'",
         "login_throttle": "DELETE FROM login_throttle WHERE last_failure_at < now() - "
         "interval '1 day' AND (locked_until IS NULL OR locked_until < now())",
+        "login_known_addresses": "DELETE FROM login_known_addresses "
+        "WHERE last_success_at < now() - interval '90 days'",
     }
     counts = {table: _affected(await conn.execute(sql)) for table, sql in statements.items()}
     counts["account_requests"] = _affected(
@@ -832,7 +888,19 @@ async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime
             rejected_before,
         )
     )
+    counts["pending_account_requests"] = _affected(
+        await conn.execute(
+            "DELETE FROM account_requests WHERE status = 'pending' AND created_at < $1",
+            pending_before,
+        )
+    )
     counts["audit_log"] = _affected(
         await conn.execute("DELETE FROM audit_log WHERE occurred_at < $1", audit_before)
+    )
+    counts["audit_log_origins"] = _affected(
+        await conn.execute(
+            "UPDATE audit_log SET origin = NULL WHERE occurred_at < $1 AND origin IS NOT NULL",
+            audit_origin_before,
+        )
     )
     return counts

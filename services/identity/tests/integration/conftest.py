@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -21,6 +22,9 @@ from bibmon_identity.domain import totp
 from bibmon_identity.main import create_app
 
 ADMIN_PASSWORD = "bootstrap admin pass for tests"
+# What the admin chooses at first login instead of the bootstrap password.
+ADMIN_NEW_PASSWORD = "het eigen wachtwoord van de beheerder"
+ADMIN_EMAIL = "beheer@kb.example.nl"
 DEMO_PASSWORD = "demo password for all staff"
 PASSWORD = "een lang en eigen wachtwoord"
 API = "/api/identity"
@@ -29,9 +33,11 @@ API = "/api/identity"
 class Service:
     """The running app plus small helpers the tests share."""
 
-    def __init__(self, app: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, app: Any, client: httpx.AsyncClient, sink: Any) -> None:
         self.app = app
         self.client = client
+        self.sink = sink
+        self.sent: dict[str, dict[str, Any]] = {}  # CloudEvents by id, as identity sent them
         self.used_steps: dict[str, int] = {}
         self.admin_token: str | None = None
 
@@ -71,18 +77,37 @@ class Service:
         return {"Authorization": f"Bearer {token or self.admin_token}"}
 
     async def outbox(self, type_: str, **data: str) -> list[dict[str, Any]]:
-        """Outbox payloads (CloudEvent data) of a type whose data fields match."""
+        """Messages identity enqueued (CloudEvent data) of a type whose data fields match.
+
+        Unpublished ones are read from the outbox, published ones from the sink queue
+        (published rows keep no personal data). The outbox is read first: a row published
+        meanwhile is already on the queue, as the relay marks it only after the confirm.
+        """
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT payload FROM outbox WHERE type = $1 ORDER BY created_at", type_
+                "SELECT payload::text AS payload FROM outbox WHERE published_at IS NULL"
             )
-        found = []
-        for row in rows:
-            payload = row["payload"]
-            envelope = payload if isinstance(payload, dict) else json.loads(payload)
-            if all(str(envelope["data"].get(k)) == v for k, v in data.items()):
-                found.append(envelope["data"])
-        return found
+        envelopes = [json.loads(row["payload"]) for row in rows]
+        while (message := await self.sink.get(no_ack=True, fail=False)) is not None:
+            envelopes.append(json.loads(message.body))
+        for envelope in envelopes:
+            self.sent.setdefault(envelope["id"], envelope)
+        return [
+            envelope["data"]
+            for envelope in sorted(self.sent.values(), key=lambda e: e["time"])
+            if envelope["type"] == type_
+            and all(str(envelope["data"].get(k)) == v for k, v in data.items())
+        ]
+
+    async def wait_published(self) -> None:
+        """Wait until the relay has published every outbox row."""
+        async with self.pool.acquire() as conn:
+            for _ in range(200):
+                due = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                if not await conn.fetchval(due):
+                    return
+                await asyncio.sleep(0.05)
+        raise AssertionError("the outbox relay did not publish within 10 s")
 
     async def mails(self, template: str, email: str) -> list[dict[str, Any]]:
         return await self.outbox("notifier.send_email.v1", template=template, recipient_email=email)
@@ -97,6 +122,7 @@ class Service:
         roles: list[str] | None = None,
         organisation_id: str | None = None,
         password: str = PASSWORD,
+        name: str = "Test Persoon",
     ) -> dict[str, Any]:
         """Create a user through the admin API and set the password from the welcome mail."""
         roles = roles or ["library_staff"]
@@ -107,7 +133,7 @@ class Service:
             f"{API}/users",
             headers=self.auth(),
             json={
-                "name": "Test Persoon",
+                "name": name,
                 "email": email,
                 "roles": roles,
                 "organisation_id": organisation_id,
@@ -143,35 +169,47 @@ async def svc():
             log_json=False,
             log_level="WARNING",
         )
-        await _sink(amqp)
+        connection = await aio_pika.connect(amqp)
+        sink = await _sink(connection)
         app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60):
+        async with connection, LifespanManager(app, startup_timeout=60):
             transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
             async with httpx.AsyncClient(
                 transport=transport, base_url="https://identity.test"
             ) as client:
-                service = Service(app, client)
+                service = Service(app, client, sink)
                 await _admin_session(service)
                 yield service
 
 
-async def _sink(amqp_url: str) -> None:
+async def _sink(connection: aio_pika.abc.AbstractConnection) -> aio_pika.abc.AbstractQueue:
     """Stand in for the consumers: a queue bound to everything, so the relay can publish."""
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        await declare_topology(channel)
-        queue = await channel.declare_queue("identity-test.sink", durable=True)
-        for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
-            await queue.bind(exchange, routing_key="#")
+    channel = await connection.channel()
+    await declare_topology(channel)
+    queue = await channel.declare_queue("identity-test.sink", durable=True)
+    for exchange in (EVENTS_EXCHANGE, COMMANDS_EXCHANGE):
+        await queue.bind(exchange, routing_key="#")
+    return queue
 
 
 async def _admin_session(svc: Service) -> None:
-    """Log in as the bootstrap admin, enrol TOTP, keep the full access token."""
+    """First login of the bootstrap admin: e-mail and new password, TOTP; keep the token."""
     first = await svc.login("admin", ADMIN_PASSWORD)
     assert first.status_code == 200, first.text
-    assert first.json()["scope"] == "mfa_enrolment"
-    secret, confirmed = await svc.enrol(first.json()["access_token"])
+    svc.admin_first_login = first.json()  # type: ignore[attr-defined]
+    setup_token = first.json()["access_token"]
+    svc.admin_setup_token_elsewhere = (  # type: ignore[attr-defined]
+        await svc.client.get(f"{API}/users", headers=svc.auth(setup_token))
+    )
+    setup = await svc.client.post(
+        f"{API}/me/account-setup",
+        headers=svc.auth(setup_token),
+        json={"email": ADMIN_EMAIL, "new_password": ADMIN_NEW_PASSWORD},
+    )
+    assert setup.status_code == 200, setup.text
+    svc.admin_setup = setup.json()  # type: ignore[attr-defined]
+    secret, confirmed = await svc.enrol(setup.json()["access_token"])
     svc.admin_token = confirmed["access_token"]
+    svc.admin_password = ADMIN_NEW_PASSWORD  # type: ignore[attr-defined]
     svc.admin_secret = secret  # type: ignore[attr-defined]
     svc.admin_recovery_codes = confirmed["recovery_codes"]  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@ from datetime import UTC, datetime, timedelta
 from bibmon_identity.domain.throttling import (
     ThrottlePolicy,
     delay_after,
+    known_address_key,
+    pair_key,
     record_failure,
     retry_after,
     throttle_key,
@@ -46,3 +48,18 @@ def test_twentieth_failure_locks_for_fifteen_minutes():
 def test_keys_ignore_case_and_hide_the_username():
     assert throttle_key("account", "Admin ") == throttle_key("account", "admin")
     assert b"admin" not in throttle_key("account", "admin")
+
+
+def test_an_account_across_addresses_slows_down_but_never_locks():
+    state = None
+    for _ in range(100):
+        state, locked = record_failure(state, NOW, POLICY, lock=False)
+        assert not locked
+    assert retry_after(state, NOW, POLICY) == 60
+
+
+def test_pair_keys_differ_per_address_and_hide_both():
+    assert pair_key("Admin", "10.0.0.1") == pair_key("admin ", "10.0.0.1")
+    assert pair_key("admin", "10.0.0.1") != pair_key("admin", "10.0.0.2")
+    assert pair_key("admin", "10.0.0.1") != known_address_key("admin", "10.0.0.1")
+    assert b"10.0.0.1" not in pair_key("admin", "10.0.0.1")

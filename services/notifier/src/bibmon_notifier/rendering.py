@@ -53,7 +53,10 @@ TEMPLATES: dict[str, TemplateSpec] = {
         required=frozenset({"reset_url", "expires_minutes"}), urls=frozenset({"reset_url"})
     ),
     "password_changed": TemplateSpec(),
-    "account_locked": TemplateSpec(required=frozenset({"locked_minutes"})),
+    "account_locked": TemplateSpec(
+        required=frozenset({"locked_minutes"}), optional=frozenset({"locked_from_one_address"})
+    ),
+    "email_changed": TemplateSpec(),
     # Survey e-mails, made by the notifier itself from surveys' and responses' events.
     "survey_invitation": TemplateSpec(
         required=frozenset(

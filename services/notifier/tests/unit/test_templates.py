@@ -28,6 +28,7 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "password_reset": {"reset_url": RESET_URL, "expires_minutes": 30},
     "password_changed": {},
     "account_locked": {"locked_minutes": 15},
+    "email_changed": {},
     "survey_invitation": {
         "survey_title": "Bibliotheekmonitor 2026",
         "survey_description": "De jaarlijkse cijfers over collectie, leden en activiteiten.",
@@ -163,6 +164,22 @@ def test_numbers_use_the_locale(renderer: Renderer) -> None:
 
     assert "1.500 minuten" in renderer.render("account_locked", "nl", context).text
     assert "1,500 minutes" in renderer.render("account_locked", "en", context).text
+
+
+@pytest.mark.parametrize(
+    ("locale", "one_address", "account_wide"),
+    [("nl", "vanaf dat adres", "hebben we het"), ("en", "from that address", "locked it for")],
+)
+def test_a_lock_of_one_address_says_the_owner_can_sign_in_elsewhere(
+    renderer: Renderer, locale: str, one_address: str, account_wide: str
+) -> None:
+    pair = {**CONTEXTS["account_locked"], "locked_from_one_address": True}
+    for part in ("text", "html"):
+        by_address = getattr(renderer.render("account_locked", locale, pair), part)
+        whole = getattr(renderer.render("account_locked", locale, CONTEXTS["account_locked"]), part)
+        assert one_address in by_address
+        assert account_wide not in by_address
+        assert account_wide in whole
 
 
 @pytest.mark.parametrize("locale", LOCALES)

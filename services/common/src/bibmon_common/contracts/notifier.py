@@ -21,6 +21,7 @@ EmailTemplate = Literal[
     "password_reset",
     "password_changed",
     "account_locked",
+    "email_changed",
     # Survey e-mails: the notifier creates these itself from surveys' and responses'
     # events and resolves the recipient (the contact person) with identity at send time.
     "survey_invitation",
@@ -41,7 +42,9 @@ class SendEmail(Command):
     whose `expires_at` has passed is dropped, never sent (a stale reset link is worse
     than none). Template contexts: account_welcome {set_password_url, username,
     organisation_name, expires_hours}; account_rejected {reason}; password_reset
-    {reset_url, expires_minutes}; account_locked {locked_minutes}; the others none.
+    {reset_url, expires_minutes}; account_locked {locked_minutes,
+    locked_from_one_address?}; the others none (email_changed goes to the old address and
+    names neither address).
     """
 
     type: ClassVar[str] = "notifier.send_email.v1"

@@ -131,12 +131,14 @@ async def get_user(user_id: UUID, _: KbAdmin, conn: DbConn) -> dict[str, Any]:
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
 async def update_user(
-    user_id: UUID, body: UserPatch, principal: KbAdmin, pool: Pool, origin: Origin
+    user_id: UUID, body: UserPatch, principal: KbAdmin, pool: Pool, rt: Rt, origin: Origin
 ) -> dict[str, Any]:
     """Change name, e-mail, roles, organisation, disabled, or reset TOTP."""
     changes = body.model_dump(exclude_unset=True)
     changes = {k: v for k, v in changes.items() if v is not None or k == "organisation_id"}
-    return await users.update_user(pool, user_id, changes, actor=principal.user_id, origin=origin)
+    return await users.update_user(
+        pool, rt, user_id, changes, actor=principal.user_id, origin=origin
+    )
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["users"])

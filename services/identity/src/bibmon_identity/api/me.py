@@ -1,4 +1,4 @@
-"""The caller's own account: profile, AVG export, TOTP enrolment."""
+"""The caller's own account: profile, AVG export, password, first-login setup, TOTP."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from bibmon_common.app import DbConn
 from bibmon_common.auth import AnyScopePrincipal, CurrentPrincipal
 from bibmon_identity.api.auth import NO_STORE, token_response
 from bibmon_identity.api.deps import Origin, Pool, Rt
-from bibmon_identity.api.schemas import MeOut, TotpConfirmedOut, TotpConfirmIn, TotpEnrolmentOut
-from bibmon_identity.services import mfa, users
+from bibmon_identity.api.schemas import (
+    AccountSetupIn,
+    MeOut,
+    PasswordChangeIn,
+    TokenOut,
+    TotpConfirmedOut,
+    TotpConfirmIn,
+    TotpEnrolmentOut,
+)
+from bibmon_identity.services import auth, mfa, users
 
 router = APIRouter(tags=["me"])
 
@@ -54,3 +62,41 @@ async def confirm_totp(
     """Recovery codes (shown once) and a full token pair; other sessions end."""
     codes, pair = await mfa.confirm(pool, rt, principal.user_id, body.code, origin)
     return token_response(rt, pair.body() | {"recovery_codes": codes}, pair)
+
+
+@router.post("/me/password", response_model=TokenOut, summary="Change one's own password")
+async def change_password(
+    body: PasswordChangeIn, principal: CurrentPrincipal, pool: Pool, rt: Rt, origin: Origin
+) -> JSONResponse:
+    """Every session ends (ASVS 7.4.3); this device goes on with the fresh tokens answered."""
+    pair = await auth.change_password(
+        pool,
+        rt,
+        user_id=principal.user_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        amr=list(principal.claims.get("amr", ["pwd"])),
+        origin=origin,
+    )
+    return token_response(rt, pair.body(), pair)
+
+
+@router.post(
+    "/me/account-setup",
+    response_model=TokenOut,
+    summary="First login: set an e-mail address and an own password",
+)
+async def account_setup(
+    body: AccountSetupIn, principal: AnyScopePrincipal, pool: Pool, rt: Rt, origin: Origin
+) -> JSONResponse:
+    """For a token of scope `account_setup` (the bootstrap admin); 409 once done."""
+    pair = await auth.account_setup(
+        pool,
+        rt,
+        user_id=principal.user_id,
+        email=body.email,
+        new_password=body.new_password,
+        amr=list(principal.claims.get("amr", ["pwd"])),
+        origin=origin,
+    )
+    return token_response(rt, pair.body(), pair)

@@ -56,6 +56,16 @@ class PasswordResetIn(_In):
     code: str | None = Field(default=None, max_length=64)
 
 
+class PasswordChangeIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class AccountSetupIn(_In):
+    email: str = Field(min_length=3, max_length=320)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
 class AcceptedOut(BaseModel):
     status: str
     detail: str
@@ -160,6 +170,7 @@ class UserOut(BaseModel):
     password_set: bool
     disabled: bool
     locale: str
+    setup_required: bool
     created_at: datetime
     last_login_at: datetime | None
 

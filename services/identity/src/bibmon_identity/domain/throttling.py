@@ -1,9 +1,11 @@
 """Login throttling rules (ASVS 5.0 6.1.1/6.3.1; NIST SP 800-63B-4 §3.2.2).
 
-Per account: after `slow_after` consecutive failures each attempt waits 1, 2, 4 … up to
-`max_delay` seconds after the previous failure; at `lock_after` failures the account is
-locked for `lock_minutes` (never permanently: a permanent lock would let anyone lock out a
-user). The account key is the hash of the *submitted* username, so unknown usernames are
+Per (account, client address): after `slow_after` consecutive failures each attempt waits
+1, 2, 4 … up to `max_delay` seconds after the previous failure; at `lock_after` failures
+that address is locked out of that account for `lock_minutes`. Per account across all
+addresses the same delays apply but never a lock, so a stranger elsewhere can slow the
+owner down but not lock them out; addresses the account logged in from before skip the
+account-wide delay. Keys are hashes of the *submitted* username, so unknown usernames are
 throttled exactly like real ones and the answers cannot tell them apart (ASVS 6.3.8).
 State lives in identity's database, shared by all replicas.
 """
@@ -47,6 +49,16 @@ def throttle_key(kind: str, value: str) -> bytes:
     return hashlib.sha256(f"{kind}:{value.strip().casefold()}".encode()).digest()
 
 
+def pair_key(username: str, address: str) -> bytes:
+    """The throttle key of one (submitted username, client address) pair."""
+    return throttle_key("login-pair", f"{username.strip().casefold()}\n{address}")
+
+
+def known_address_key(username: str, address: str) -> bytes:
+    """The key marking an address the account has logged in from."""
+    return throttle_key("login-known", f"{username.strip().casefold()}\n{address}")
+
+
 def delay_after(failures: int, policy: ThrottlePolicy) -> float:
     """Seconds to wait after the last failure before the next attempt is heard."""
     if failures < policy.slow_after:
@@ -70,12 +82,14 @@ def retry_after(state: AccountState | None, now: datetime, policy: ThrottlePolic
 
 
 def record_failure(
-    state: AccountState | None, now: datetime, policy: ThrottlePolicy
+    state: AccountState | None, now: datetime, policy: ThrottlePolicy, *, lock: bool = True
 ) -> tuple[AccountState, bool]:
     """The state after one more failure, and whether this failure starts a lock."""
     failures = (state.failures if state else 0) + 1
     locked_until = state.locked_until if state else None
-    starts_lock = failures >= policy.lock_after and (failures - policy.lock_after) % 10 == 0
+    starts_lock = (
+        lock and failures >= policy.lock_after and (failures - policy.lock_after) % 10 == 0
+    )
     if starts_lock:
         locked_until = now + timedelta(minutes=policy.lock_minutes)
     return AccountState(failures, now, locked_until), starts_lock

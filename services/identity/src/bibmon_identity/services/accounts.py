@@ -48,10 +48,11 @@ def present(row: asyncpg.Record) -> dict[str, Any]:
 async def request_account(
     pool: asyncpg.Pool, rt: Runtime, data: dict[str, Any], *, origin: str | None
 ) -> dict[str, Any]:
-    """Store a public request and confirm it to the requester."""
+    """Store a public request and confirm it to the requester (within limits)."""
     email = email_or_error(data["email"])
     request_id = uuid.uuid4()
     ip_key = throttle_key("account-request-ip", origin or "unknown")
+    address_key = throttle_key("account-request-email", email)
     async with pool.acquire() as conn, conn.transaction():
         organisation = await organisation_or_error(conn, data["organisation_id"])
         hour_ago = utcnow() - timedelta(hours=1)
@@ -63,6 +64,12 @@ async def request_account(
                 "Too many requests from this address; try again later.", retry_after=3600
             )
         await repo.add_rate_event(conn, ip_key)
+        # The form must not let anyone mail an address at will: past the limit the request
+        # is still stored for KB and answered alike, but not confirmed by e-mail.
+        confirm = (
+            await repo.count_rate_events(conn, address_key, utcnow() - timedelta(days=1))
+            < rt.settings.account_request_mails_per_address_per_day
+        )
         await repo.insert_account_request(
             conn,
             id=request_id,
@@ -75,21 +82,25 @@ async def request_account(
             conn,
             AccountRequested(account_request_id=request_id, organisation_id=organisation["id"]),
         )
-        await send_email(
-            conn,
-            "account_request_received",
-            recipient_email=email,
-            recipient_name=data["name"],
-            subject_user_id=None,
-            context={"organisation_name": organisation["name"]},
-            idempotency_key=f"identity:account_request_received:{request_id}",
-        )
+        if confirm:
+            await repo.add_rate_event(conn, address_key)
+            await send_email(
+                conn,
+                "account_request_received",
+                recipient_email=email,
+                # The name is the sender's own text: it stays out of the mail (issue 10).
+                recipient_name="",
+                subject_user_id=None,
+                context={"organisation_name": organisation["name"]},
+                idempotency_key=f"identity:account_request_received:{request_id}",
+            )
         await audit.record(
             conn,
             "account_request.received",
             object_type="account_request",
             object_id=request_id,
             origin=origin,
+            confirmed=confirm,
         )
     return {"id": request_id, "status": "pending"}
 
@@ -175,7 +186,7 @@ async def reject(
             conn,
             "account_rejected",
             recipient_email=row["email"],
-            recipient_name=row["name"],
+            recipient_name="",  # the requester's own text, never echoed to an address
             subject_user_id=None,
             context={"reason": reason},
             idempotency_key=f"identity:account_rejected:{request_id}",

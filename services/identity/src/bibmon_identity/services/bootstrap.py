@@ -47,7 +47,8 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
         if await repo.username_taken(conn, ADMIN_USERNAME):
             return False
     # The operator chose this password; it is not policy-checked so `make run` can always
-    # start, but the admin must enrol TOTP at first login (mfa_enrolment scope).
+    # start, but at first login the admin must set an e-mail address and an own password
+    # (account_setup scope), then enrol TOTP (mfa_enrolment scope).
     password_hash = await rt.hashing.hash(password.get_secret_value())
     async with pool.acquire() as conn, conn.transaction():
         await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
@@ -63,6 +64,7 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
             roles=[KB_ADMIN],
             organisation_id=None,
             password_hash=password_hash,
+            setup_required=True,
         )
         await enqueue(conn, AccountCreated(user_id=user_id, roles=(KB_ADMIN,)))
         await audit.record(
@@ -130,17 +132,20 @@ async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
     """Apply the retention schedule once."""
     now = utcnow()
     async with pool.acquire() as conn, conn.transaction():
+        settings = rt.settings
         counts = await repo.purge(
             conn,
-            audit_before=now - timedelta(days=rt.settings.audit_retention_days),
-            rejected_before=now - timedelta(days=rt.settings.rejected_request_retention_days),
+            audit_before=now - timedelta(days=settings.audit_retention_days),
+            audit_origin_before=now - timedelta(days=settings.audit_origin_retention_days),
+            rejected_before=now - timedelta(days=settings.rejected_request_retention_days),
+            pending_before=now - timedelta(days=settings.pending_request_retention_days),
         )
     log.info("retention.purged", **counts)
     return counts
 
 
 async def purge_loop(pool: asyncpg.Pool, rt: Runtime) -> None:
-    """Purge expired tokens and old records daily (docs/reliability.md 6)."""
+    """Purge expired tokens and old records daily (docs/reliability.md 6, ADR 0016)."""
     while True:
         try:
             await purge_once(pool, rt)

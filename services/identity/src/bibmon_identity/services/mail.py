@@ -23,12 +23,13 @@ async def send_email(
     context: dict[str, Any] | None = None,
     expires_at: datetime | None = None,
     idempotency_key: str | None = None,
+    locale: str = "nl",
 ) -> uuid.UUID:
     """Enqueue `notifier.send_email.v1`; a link's e-mail expires with the link."""
     command = SendEmail(
         idempotency_key=idempotency_key or f"identity:{template}:{uuid.uuid4()}",
         template=template,
-        locale="nl",
+        locale=locale,
         recipient_email=recipient_email,
         recipient_name=recipient_name,
         subject_user_id=subject_user_id,

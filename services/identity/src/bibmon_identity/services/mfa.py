@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from bibmon_common.auth import SCOPE_FULL
 from bibmon_common.errors import Conflict, InvalidInput, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.domain import totp
@@ -19,6 +18,7 @@ from bibmon_identity.services.auth import (
     decrypt_totp_secret,
     encrypt_totp_secret,
     issue_session,
+    session_scope,
 )
 from bibmon_identity.services.runtime import Runtime, utcnow
 from bibmon_identity.services.users import existing_user
@@ -98,7 +98,9 @@ async def confirm(
             )
             fresh = await repo.get_user(conn, user_id)
             assert fresh is not None
-            pair = await issue_session(conn, rt, fresh, scope=SCOPE_FULL, amr=["pwd", "otp", "mfa"])
+            pair = await issue_session(
+                conn, rt, fresh, scope=session_scope(fresh), amr=["pwd", "otp", "mfa"]
+            )
     if error is not None:
         raise error
     assert pair is not None

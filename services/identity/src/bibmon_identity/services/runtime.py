@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from bibmon_common.app import ServiceContext
@@ -24,6 +25,8 @@ class Runtime:
     cipher: DataCipher
     policy: ThrottlePolicy
     keys: KeyStore = field(init=False)
+    # Some user's id, the decoy of a reset request that mails nothing (services/auth.py).
+    decoy_user_id: uuid.UUID | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.keys = KeyStore(self.settings, self.cipher)
