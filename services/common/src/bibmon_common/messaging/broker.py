@@ -8,6 +8,7 @@ outbox re-publishes what was not confirmed and the inbox absorbs the duplicates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -98,6 +99,9 @@ class Broker:
             except aiormq.exceptions.ChannelAccessRefused:
                 # A service user may configure only its own queues; the exchanges exist.
                 self.declares_exchanges = False
+                # Closed by us, so the robust connection does not restore it.
+                with contextlib.suppress(Exception):
+                    await publisher.close()
                 publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 await declare_topology(publisher, passive=True)
         except BaseException:
