@@ -109,7 +109,9 @@ async def rabbit() -> AsyncIterator[TestBroker]:
     folder = path.parent
     try:
         await _rabbitmqctl("import_definitions", str(path))
-        await eventually(lambda: _bindings_loaded(vhost, len(doc["bindings"])), within=30)
+        await eventually(
+            lambda: _bindings_loaded(vhost, len(doc["bindings"])), within=60, interval=0.5
+        )
     finally:
         shutil.rmtree(folder)
     try:
