@@ -2,18 +2,23 @@
 SHELL := /bin/bash
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run migrate test test-unit lint typecheck deploy-check schemas bench clean
+.PHONY: help install run migrate reset test test-unit lint typecheck deploy-check schemas bench clean
 
 help:
 	@echo "make run      start the whole platform (services, gateway on :8080, mail catcher)"
 	@echo "make test     lint, type-check, validate deploy files, run every test"
 	@echo "make migrate  create the databases and apply every service's migrations"
+	@echo "make reset    remove the development databases and var/ (next make run starts afresh)"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
 	  echo "nginx is missing: installing nginx-light from Debian"; \
 	  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+	@{ /sbin/ldconfig -p | grep -q libpangoft2-1.0.so.0 && /sbin/ldconfig -p | grep -q libharfbuzz-subset.so.0 \
+	  && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; } || { \
+	  echo "Pango or the DejaVu fonts (reporting's PDF and infographics) are missing: installing them from Debian"; \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 	@uv sync --frozen --quiet
 
 run: install
@@ -21,6 +26,9 @@ run: install
 
 migrate: install
 	@uv run --frozen python scripts/devstack.py migrate
+
+reset: install
+	@uv run --frozen python scripts/devstack.py reset
 
 lint: install
 	uv run --frozen ruff check .
@@ -45,6 +53,7 @@ test: install lint typecheck deploy-check
 bench: install
 	uv run --frozen python bench/run.py
 	uv run --frozen python bench/survey.py
+	uv run --frozen python bench/rendering.py
 
 clean:
 	rm -rf var/log var/nginx-* .pytest_cache

@@ -277,6 +277,9 @@ class Stack:
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
+        # Known before load_dev_secrets() writes a new file (see check_leftover_databases).
+        self.secrets_file = config.var_dir / "dev-secrets.json"
+        self.secrets_were_kept = self.secrets_file.exists()
         self.secrets = load_dev_secrets(config.var_dir)
         self.private_pg = PrivatePostgres(
             config.responses_pg_dir or config.var_dir / "pg-responses", config.responses_pg_port
@@ -304,6 +307,68 @@ class Stack:
             raise StackError(
                 "nginx is not installed. Install it with: apt-get install -y nginx-light"
             )
+
+    def check_leftover_databases(self) -> None:
+        """Refuse to start when var/ is new but identity's database is not.
+
+        identity encrypts its signing keys and TOTP seeds with the data key kept in
+        var/dev-secrets.json; a new key cannot read them (cryptography's InvalidTag).
+        """
+        if self.secrets_were_kept or os.environ.get("BIBMON_IDENTITY_DATA_KEY"):
+            return
+        if "identity" not in self.config.services:
+            return
+        name = f"{self.config.db_prefix}_identity"
+
+        async def exists() -> bool:
+            import asyncpg
+
+            conn = await asyncpg.connect(self.config.admin_dsn("identity"))
+            try:
+                return bool(
+                    await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+                )
+            finally:
+                await conn.close()
+
+        if asyncio.run(exists()):
+            # Leave no new key behind: the next run must find the same situation.
+            self.secrets_file.unlink(missing_ok=True)
+            raise StackError(
+                f"{self.config.var_dir} was deleted but the database {name} was not, and its "
+                "data is encrypted with the key that was in var/: run `make reset` to start "
+                "afresh (it removes the development databases and var/)."
+            )
+
+    def reset(self) -> list[str]:
+        """Drop the development databases and remove var/; return what was removed."""
+        removed: list[str] = []
+        c = self.config
+
+        async def drop_all() -> None:
+            import asyncpg
+
+            for svc in c.services:
+                port = c.responses_pg_port if svc == "responses" else c.pg_port
+                if not port_open(c.pg_host, port):
+                    continue  # the private instance is not running: its files go with var/
+                name = f"{c.db_prefix}_{svc}"
+                conn = await asyncpg.connect(c.admin_dsn(svc))
+                try:
+                    found = await conn.fetchval(
+                        "SELECT 1 FROM pg_database WHERE datname = $1", name
+                    )
+                finally:
+                    await conn.close()
+                if found:
+                    await drop_database(c.admin_dsn(svc), name)
+                    removed.append(f"database {name} (port {port})")
+
+        asyncio.run(drop_all())
+        if c.var_dir.exists():
+            shutil.rmtree(c.var_dir)
+            removed.append(str(c.var_dir))
+        return removed
 
     def prepare_databases(self) -> None:
         """Start the private PostgreSQL for responses and create every service's database."""
@@ -545,14 +610,40 @@ def _print_welcome(stack: Stack) -> None:
     )
 
 
+def _reset(config: StackConfig) -> int:
+    """`make reset`: the development databases and var/ go; the next `make run` starts afresh."""
+    busy = [
+        name
+        for name, port in [("gateway", config.gateway_port), *config.ports.items()]
+        if port_open("127.0.0.1", port)
+    ]
+    if busy:
+        print(
+            f"error: the platform is running ({', '.join(busy)} answer): stop `make run` first",
+            file=sys.stderr,
+        )
+        return 1
+    if not port_open(config.pg_host, config.pg_port):
+        print(f"error: PostgreSQL does not answer on {config.pg_host}:{config.pg_port}")
+        return 1
+    stack = Stack.__new__(Stack)  # no secrets are made: reset only removes
+    stack.config = config
+    removed = stack.reset()
+    print("removed: " + ("; ".join(removed) if removed else "nothing (already fresh)"))
+    return 0
+
+
 def main() -> int:
     """`make run` (up) and `make migrate` (migrate)."""
     parser = argparse.ArgumentParser(prog="devstack")
-    parser.add_argument("command", choices=["up", "migrate", "databases"])
+    parser.add_argument("command", choices=["up", "migrate", "databases", "reset"])
     args = parser.parse_args()
+    if args.command == "reset":
+        return _reset(StackConfig())
     stack = Stack(StackConfig())
     try:
         stack.check_infrastructure()
+        stack.check_leftover_databases()
         stack.prepare_databases()
         if args.command == "databases":
             return 0

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bibmon_common import health
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, http_jwks_provider
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
-from bibmon_common.db import create_pool, migrate
+from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
 from bibmon_common.errors import document_problems, install_error_handlers, problem
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
@@ -51,6 +51,10 @@ class ServiceContext:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
+    # The broker watchdog (see broker_watchdog); tests shorten it and record the exit.
+    watchdog_interval: float = 10.0
+    watchdog_grace: float = 60.0
+    on_watchdog_exit: Callable[[], None] = field(default=lambda: _terminate_process())
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a background task that is cancelled on shutdown."""
@@ -114,7 +118,11 @@ class BodySizeLimit:
 
 
 async def _start_messaging(ctx: ServiceContext) -> None:
-    """Connect to the broker (retrying: the service runs without it), then start consumers."""
+    """Connect to the broker and start every consumer, retrying each step until it runs.
+
+    The service serves HTTP meanwhile (the outbox keeps what it writes); every failure is
+    logged, none ends this task.
+    """
     delay = 0.5
     while True:
         try:
@@ -126,36 +134,84 @@ async def _start_messaging(ctx: ServiceContext) -> None:
             log.warning("broker.connect_failed", error=type(exc).__name__, retry_in=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+    # Publisher-only services (identity) need the watchdog for their publishing channel.
+    ctx.spawn(broker_watchdog(ctx), name=f"{ctx.service}-broker-watchdog")
     if ctx.consumer_factory is not None:
         ctx.consumers = list(ctx.consumer_factory(ctx))
         for consumer in ctx.consumers:
-            await consumer.start()
+            await _start_consumer(consumer)
         ctx.consumers_started = True
         log.info("consumers.started", count=len(ctx.consumers))
-        if ctx.consumers:
-            ctx.spawn(_consumer_watchdog(ctx), name=f"{ctx.service}-consumer-watchdog")
 
 
-async def _consumer_watchdog(
-    ctx: ServiceContext, *, interval: float = 10.0, grace: float = 60.0
-) -> None:
-    """Exit the process when a consumer stays unregistered, so the supervisor restarts it.
-
-    aio-pika's robust reconnect does not always restore consumers (mosquito/aio-pika#231,
-    #563); reliability.md 3(c). The outbox and inbox make a restart safe.
-    """
-    lost_since: float | None = None
-    loop = asyncio.get_running_loop()
+async def _start_consumer(consumer: Any) -> None:
+    """Start one consumer; on failure log it, clean up and try again with back-off."""
+    delay = 0.5
     while True:
-        await asyncio.sleep(interval)
-        if all(consumer.is_consuming for consumer in ctx.consumers):
-            lost_since = None
-            continue
-        lost_since = lost_since or loop.time()
-        if loop.time() - lost_since >= grace:
-            log.error("consumers.not_restored", after_seconds=grace)
-            os.kill(os.getpid(), signal.SIGTERM)
+        try:
+            await consumer.start()
             return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error(
+                "consumer.start_failed",
+                queue=getattr(consumer, "queue_name", None),
+                error_type=type(exc).__name__,
+                error=str(exc),
+                retry_in=delay,
+            )
+            with contextlib.suppress(Exception):
+                await consumer.stop(grace_period=1.0)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def _terminate_process() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+async def broker_watchdog(ctx: ServiceContext) -> None:
+    """Exit the process when, while connected, a channel stays broken for `grace` seconds.
+
+    aio-pika's robust reconnect does not always restore consumers or channels
+    (mosquito/aio-pika#231, #563; docs/reliability.md 3(c)); a supervisor restart does,
+    and the outbox and inbox make it safe. Time only counts while the connection in
+    question is up: a broker that is simply down is no reason to exit (the outbox absorbs
+    it, and a restart loop would help nobody).
+    """
+    broken_for = 0.0
+    while True:
+        interval = ctx.watchdog_interval
+        await asyncio.sleep(interval)
+        problem = _broken_channel(ctx)
+        if problem is None:
+            broken_for = 0.0
+            continue
+        if problem == "disconnected":
+            broken_for = 0.0
+            continue
+        broken_for += interval
+        log.warning("broker.channel_not_restored", what=problem, for_seconds=broken_for)
+        if broken_for >= ctx.watchdog_grace:
+            log.error("consumers.not_restored", what=problem, after_seconds=broken_for)
+            ctx.on_watchdog_exit()
+            return
+
+
+def _broken_channel(ctx: ServiceContext) -> str | None:
+    """What is broken while its connection is up; "disconnected" while one is down."""
+    broker = ctx.broker
+    if not broker.publish_connection_up:
+        return "disconnected"
+    if not broker.publisher_open:
+        return "publisher"
+    if not ctx.consumers_started or not ctx.consumers:
+        return None
+    if not broker.consume_connection_up:
+        return "disconnected"
+    missing = [c.queue_name for c in ctx.consumers if not c.is_consuming]
+    return f"consumers {','.join(missing)}" if missing else None
 
 
 def create_service_app(
@@ -184,6 +240,7 @@ def create_service_app(
         if settings.run_migrations_on_startup:
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
+        reserve_for_requests(pool)
         ctx = ServiceContext(
             service=service, settings=settings, pool=pool, clock=clock_from_settings(settings)
         )
@@ -221,6 +278,7 @@ def create_service_app(
                     await ctx.relay.stop()
             with contextlib.suppress(Exception):
                 await ctx.broker.close()
+            forget_reservation(pool)
             await pool.close()
             log.info("service.stopped")
 

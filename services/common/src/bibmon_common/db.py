@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,38 @@ async def create_pool(
     )
     assert pool is not None
     return pool
+
+
+# Background work (consumers, the outbox relay) may hold at most the pool's size minus
+# this many connections at once, so HTTP requests and readiness always find one: a burst
+# of consumers (prefetch 16 each) would otherwise take them all.
+REQUEST_RESERVE = 5
+# Keyed by id(): asyncpg pools take no attributes and no weak references.
+_background_limits: dict[int, tuple[asyncpg.Pool, asyncio.Semaphore]] = {}
+
+
+def reserve_for_requests(pool: asyncpg.Pool, connections: int = REQUEST_RESERVE) -> int:
+    """Bound background_connection() on `pool` to leave `connections` free; return the bound."""
+    limit = max(1, pool.get_max_size() - connections)
+    _background_limits[id(pool)] = (pool, asyncio.Semaphore(limit))
+    return limit
+
+
+def forget_reservation(pool: asyncpg.Pool) -> None:
+    """Drop the bound of a pool that is closing."""
+    _background_limits.pop(id(pool), None)
+
+
+@contextlib.asynccontextmanager
+async def background_connection(pool: asyncpg.Pool) -> AsyncIterator[Any]:
+    """A pooled connection for background work, within the pool's background bound."""
+    entry = _background_limits.get(id(pool))
+    if entry is None or entry[0] is not pool:
+        async with pool.acquire() as conn:
+            yield conn
+        return
+    async with entry[1], pool.acquire() as conn:
+        yield conn
 
 
 def sqlalchemy_url(dsn: str) -> str:

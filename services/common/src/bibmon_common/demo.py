@@ -1,6 +1,6 @@
 """Demo data shared by surveys and responses: two Wsob surveys of one series and answers.
 
-`make run` loads demo data into empty databases (contract.md, "Running it"). Each service
+`make run` loads demo data into empty databases (README.md, "The two commands"). Each service
 seeds only its own database from these constants, so the two always agree:
 
 - surveys creates the closed survey of `DEMO_CLOSED_YEAR` and the open one of

@@ -44,7 +44,7 @@ class ServiceSettings(BaseSettings):
     start_background_workers: bool = True
     # Tests only: a file holding seconds to add to the clock (bibmon_common.clock).
     clock_offset_file: str | None = None
-    # Demo data (contract.md: `make run` loads it into empty databases): what a service
+    # Demo data (README.md: `make run` loads it into empty databases): what a service
     # seeds is its own business (identity: staff users; surveys: two Wsob surveys;
     # responses: the closed one's answers). Default: on in development only.
     load_demo_data: bool | None = None

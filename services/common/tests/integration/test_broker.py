@@ -141,3 +141,18 @@ async def test_blackholed_connection_publish_times_out(amqp_url):
         finally:
             proxy.resume()
             await broker.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_publishing_and_consuming_use_separate_connections(amqp_url):
+    # A memory or disk alarm blocks publishing connections; acks on their own
+    # connection keep flowing, so queues can still drain.
+    async with TCPProxy() as proxy:
+        broker = Broker(proxy.url(amqp_url), "two-connections")
+        await broker.connect()
+        try:
+            channel = await broker.channel(prefetch=1)
+            assert channel is not None
+            assert proxy.connection_count == 2
+        finally:
+            await broker.close()

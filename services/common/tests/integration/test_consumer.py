@@ -19,7 +19,12 @@ from bibmon_common.events import CloudEvent, Event, Message, register, to_envelo
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import ATTEMPT_HEADER, PARKING_REASON_HEADER, Consumer
 from bibmon_common.messaging.outbox import OutboxRelay, enqueue
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE, parking_queue_name
+from bibmon_common.messaging.topology import (
+    EVENTS_EXCHANGE,
+    declare_consumer_queues,
+    parking_queue_name,
+    retry_queue_name,
+)
 from bibmon_common.testing.amqp import TCPProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
@@ -323,3 +328,33 @@ async def test_consumer_resumes_after_the_connection_drops(
         finally:
             await consumer.stop(grace_period=5)
             await consumer_broker.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_message_whose_retry_cannot_be_published_is_held_not_requeued(
+    broker, pool, queue_name, start_consumer, channel, wait_until, drain_queue
+):
+    # A nack with requeue would loop for ever on RabbitMQ 4.3 (it no longer counts) and
+    # use up the delivery limit on 3.10-4.2; the consumer keeps the message instead.
+    handler = Recorder(queue_name, failures=1)
+    await start_consumer(handler, retry_delays=(0.1, 0.2))
+    await channel.queue_delete(retry_queue_name(queue_name, 0.1))
+    message = widget_made()
+
+    await publish(broker, message)
+
+    async def handled_once() -> bool:
+        return len(handler.calls) == 1
+
+    await wait_until(handled_once)
+    await asyncio.sleep(1.0)  # long enough for a requeue loop to show
+    assert handler.calls == [message.id]
+
+    await declare_consumer_queues(channel, queue_name, (0.1, 0.2))
+
+    async def effect_written() -> bool:
+        return await effects(pool, queue_name) == 1
+
+    await wait_until(effect_written, within=20)
+    assert handler.calls == [message.id, message.id]
+    assert await drain_queue(channel, parking_queue_name(queue_name)) == []

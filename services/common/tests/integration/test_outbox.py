@@ -17,7 +17,12 @@ from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import CloudEvent, Command, Event, Message, parse_envelope, register
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.outbox import EXPIRES_AT_HEADER, OutboxRelay, enqueue
+from bibmon_common.messaging.outbox import (
+    EXPIRES_AT_HEADER,
+    OutboxRelay,
+    enqueue,
+    unroutable_count,
+)
 from bibmon_common.messaging.topology import (
     COMMANDS_EXCHANGE,
     EVENTS_EXCHANGE,
@@ -360,3 +365,73 @@ async def test_send_email_expires_at_becomes_the_outbox_deadline(pool, clean_out
     row = await outbox_row(pool, message_id)
     assert row["exchange"] == COMMANDS_EXCHANGE
     assert datetime.fromisoformat(row["headers"][EXPIRES_AT_HEADER]) == expires_at
+
+
+@register
+class ParcelLost(Event):
+    """Test-only event no queue is bound for until the test binds one."""
+
+    type: ClassVar[str] = "test.outbox.parcel_lost.v1"
+
+    parcel_id: UUID
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_unroutable_event_stays_due_after_many_tries_and_flows_once_a_queue_is_bound(
+    pool, broker, clean_outbox, channel, queue_name, drain_queue
+):
+    async with pool.acquire() as conn, conn.transaction():
+        message_id = await enqueue(conn, ParcelLost(parcel_id=uuid.uuid4()), source="test")
+    relay = OutboxRelay(pool, broker)
+
+    # Minutes of tries while no consumer has declared its queue (an empty broker rebuilt).
+    for _ in range(12):
+        async with pool.acquire() as conn:
+            await conn.execute("UPDATE outbox SET available_at = now() WHERE id = $1", message_id)
+        assert await relay.run_once() == 0
+    row = await outbox_row(pool, message_id)
+    assert row["published_at"] is None
+    assert row["attempts"] == 12
+    async with pool.acquire() as conn:
+        assert await unroutable_count(conn) == 1
+    # Waiting for a queue is counted apart, not as lag.
+    assert await relay.lag_seconds() == 0
+
+    queue = await declare_consumer_queues(channel, queue_name, (1,))
+    await queue.bind(EVENTS_EXCHANGE, routing_key=ParcelLost.type)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE outbox SET available_at = now() WHERE id = $1", message_id)
+    assert await relay.run_once() == 1
+
+    [message] = await drain_queue(channel, queue_name)
+    assert message.message_id == str(message_id)
+    async with pool.acquire() as conn:
+        assert await unroutable_count(conn) == 0
+
+
+@register
+class ParcelForgotten(Event):
+    """Test-only event no queue is ever bound for."""
+
+    type: ClassVar[str] = "test.outbox.parcel_forgotten.v1"
+
+    parcel_id: UUID
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_unroutable_event_is_given_up_only_after_its_retention_and_keeps_its_row(
+    pool, broker, clean_outbox
+):
+    async with pool.acquire() as conn, conn.transaction():
+        message_id = await enqueue(conn, ParcelForgotten(parcel_id=uuid.uuid4()), source="test")
+    relay = OutboxRelay(pool, broker, unroutable_retention=timedelta(hours=24))
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE outbox SET created_at = now() - interval '25 hours' WHERE id = $1", message_id
+        )
+
+    assert await relay.run_once() == 0
+
+    row = await outbox_row(pool, message_id)
+    assert row["published_at"] is not None
+    assert row["last_error"].startswith("unroutable")

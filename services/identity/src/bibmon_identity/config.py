@@ -57,7 +57,7 @@ class IdentitySettings(ServiceSettings):
     # notifier. Production refuses the development value (it contains "development").
     recipient_token_secret: SecretStr = SecretStr(DEVELOPMENT_RECIPIENT_TOKEN_SECRET)
 
-    # Tokens (stack.md numbers).
+    # Tokens (docs/reliability.md 5.4-5.6).
     # At most 60: services remember an ended session for bibmon_common.auth.REVOCATION_KEPT.
     access_token_minutes: int = Field(default=10, ge=1, le=60)
     refresh_idle_minutes: int = 30
@@ -77,7 +77,7 @@ class IdentitySettings(ServiceSettings):
     argon2_parallelism: int = 4
     hash_concurrency: int = 4
 
-    # Throttling (reliability.md 5.3).
+    # Throttling (docs/reliability.md 5.3).
     throttle_slow_after: int = 5
     throttle_first_delay_seconds: float = 1.0
     throttle_max_delay_seconds: float = 60.0
@@ -89,7 +89,7 @@ class IdentitySettings(ServiceSettings):
     reset_per_ip_per_hour: int = 10
     account_requests_per_ip_per_hour: int = 10
 
-    # Retention (reliability.md 6).
+    # Retention (docs/reliability.md 6).
     audit_retention_days: int = 3 * 365
     rejected_request_retention_days: int = 30
     purge_interval_seconds: float = 24 * 3600

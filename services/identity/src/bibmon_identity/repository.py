@@ -807,7 +807,7 @@ async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
 
 
 async def purge(conn: Conn, *, audit_before: datetime, rejected_before: datetime) -> dict[str, int]:
-    """Delete what the retention schedule no longer allows (reliability.md 6)."""
+    """Delete what the retention schedule no longer allows (docs/reliability.md 6)."""
     statements = {
         "password_tokens": "DELETE FROM password_tokens WHERE expires_at < now() "
         "OR used_at < now() - interval '1 day'",

@@ -1,4 +1,4 @@
-"""Demo data of the responses service: the answers to the demo closed survey (contract.md).
+"""Demo data of the responses service: the answers to the demo closed survey (README.md).
 
 When demo data is enabled (`BIBMON_RESPONSES_LOAD_DEMO_DATA`, default in development only)
 and `surveys.survey.published.v1` arrives for `bibmon_common.demo.DEMO_CLOSED_SURVEY_ID`,

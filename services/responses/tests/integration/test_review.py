@@ -141,7 +141,7 @@ async def test_progress_counts_every_participant(surveys, org, researcher, kb_ad
     assert (await researcher.progress(uuid.uuid4())).status_code == 404
 
 
-# The role matrix (reliability.md 5.7), as a table: who may do what to another
+# The role matrix (docs/reliability.md 5.7), as a table: who may do what to another
 # organisation's response. Library staff reach only their own (another organisation's
 # response is 404; progress is 403); a kb_admin follows progress and may reopen but
 # reads no answers; a researcher reads and reviews.

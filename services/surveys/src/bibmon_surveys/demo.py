@@ -1,4 +1,4 @@
-"""Demo data of the surveys service: the closed and the open demo survey (contract.md).
+"""Demo data of the surveys service: the closed and the open demo survey (README.md).
 
 When demo data is enabled (`BIBMON_SURVEYS_LOAD_DEMO_DATA`, default in development only)
 and the survey table is empty at start, a background task waits until identity's

@@ -1,7 +1,9 @@
-"""One robust AMQP connection per process, with a confirming publisher channel.
+"""Two robust AMQP connections per process: one publishes with confirms, one consumes.
 
+Separate connections because RabbitMQ blocks a publishing connection on a memory or disk
+alarm: acks sharing it would freeze too, and the queues could not drain.
 aio-pika's robust connection re-opens channels and re-declares topology after a broker
-outage, but it is a convenience, not the guarantee (docs: reliability.md section 3): the
+outage, but it is a convenience, not the guarantee (docs/reliability.md, section 3): the
 outbox re-publishes what was not confirmed and the inbox absorbs the duplicates.
 """
 
@@ -9,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 import aio_pika
 import aiormq
 import structlog
-from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
 from yarl import URL
 
 from bibmon_common.events import CLOUDEVENTS_CONTENT_TYPE
@@ -51,7 +58,7 @@ class Rejected(PublishFailed):
 
 
 class Broker:
-    """A robust connection, a confirming publisher channel and the channels of consumers."""
+    """A publishing connection with a confirming channel, and a consuming connection."""
 
     def __init__(
         self,
@@ -73,22 +80,27 @@ class Broker:
         self.reconnect_interval = reconnect_interval
         self.connect_timeout = connect_timeout
         self._connection: AbstractRobustConnection | None = None
+        self._consume_connection: AbstractRobustConnection | None = None
         self._publisher: AbstractRobustChannel | None = None
         # RobustConnection tracks its channels in a WeakSet: a channel nobody references
         # is not restored after a reconnect (aio-pika #594/#666), so we hold them here.
         self._channels: list[AbstractRobustChannel] = []
         self._exchanges: dict[str, AbstractExchange] = {}
 
-    async def connect(self) -> None:
-        """Open the connection and the publisher channel; declare the shared exchanges."""
+    async def _open(self, role: str) -> AbstractRobustConnection:
         # Heartbeats notice a dead peer in ~2 intervals instead of the ~11 min of TCP.
-        connection = await aio_pika.connect_robust(
+        return await aio_pika.connect_robust(
             self.url,
             heartbeat=self.heartbeat,
             reconnect_interval=self.reconnect_interval,
             timeout=self.connect_timeout,
-            client_properties={"connection_name": self.connection_name},
+            client_properties={"connection_name": f"{self.connection_name} {role}"},
         )
+
+    async def connect(self) -> None:
+        """Open both connections and the publisher channel; declare the shared exchanges."""
+        connection = await self._open("publish")
+        consume_connection: AbstractRobustConnection | None = None
         try:
             # Confirms + on_return_raises: a publish only succeeds once the broker has
             # routed and stored it; unroutable mandatory messages raise, never vanish.
@@ -104,46 +116,77 @@ class Broker:
                     await publisher.close()
                 publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 await declare_topology(publisher, passive=True)
+            consume_connection = await self._open("consume")
         except BaseException:
             # connect() is retried by the caller; do not leak a half-open connection.
             await connection.close()
             raise
         self._connection = connection
+        self._consume_connection = consume_connection
         self._publisher = publisher
         log.info("broker.connected", connection_name=self.connection_name)
 
     async def close(self) -> None:
-        """Close every channel and the connection."""
-        connection, self._connection = self._connection, None
+        """Close every channel and both connections."""
+        connections = (self._connection, self._consume_connection)
+        self._connection = self._consume_connection = None
         self._publisher = None
         self._channels.clear()
         self._exchanges.clear()
-        if connection is not None:
-            await connection.close()
+        for connection in connections:
+            if connection is not None:
+                await connection.close()
+        if any(connections):
             log.info("broker.closed", connection_name=self.connection_name)
+
+    @staticmethod
+    def _up(connection: AbstractRobustConnection | None) -> bool:
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
 
     @property
     def is_connected(self) -> bool:
-        """True while the connection is up (used by the readiness check)."""
-        connection = self._connection
-        return (
-            connection is not None
-            and not connection.is_closed
-            and connection.connected.is_set()
-            and self._publisher is not None
-            and not self._publisher.is_closed
-        )
+        """True while the publishing connection and its channel are up (the relay asks)."""
+        return self._up(self._connection) and self.publisher_open
+
+    @property
+    def publish_connection_up(self) -> bool:
+        """The publishing connection is connected (its channel may still be re-opening)."""
+        return self._up(self._connection)
+
+    @property
+    def publisher_open(self) -> bool:
+        """The confirming publisher channel is open."""
+        return self._publisher is not None and not self._publisher.is_closed
+
+    @property
+    def consume_connection_up(self) -> bool:
+        """The consuming connection is connected (its channels may still be re-opening)."""
+        return self._up(self._consume_connection)
 
     async def channel(self, *, prefetch: int | None = None) -> AbstractRobustChannel:
-        """A new robust channel (e.g. for a consumer), kept alive by the broker."""
-        if self._connection is None:
+        """A new robust channel on the consuming connection, kept alive by the broker."""
+        if self._consume_connection is None:
             raise BrokerUnavailable("broker not connected")
-        channel: AbstractRobustChannel = await self._connection.channel()
+        channel: AbstractRobustChannel = await self._consume_connection.channel()
         if prefetch is not None:
             # Per-consumer prefetch; quorum queues do not support global QoS.
             await channel.set_qos(prefetch_count=prefetch)
         self._channels.append(channel)
         return channel
+
+    @contextlib.asynccontextmanager
+    async def scratch_channel(self) -> AsyncIterator[AbstractChannel]:
+        """A plain (not robust) channel for one probe: a channel error stays with it."""
+        if self._consume_connection is None:
+            raise BrokerUnavailable("broker not connected")
+        channel = aio_pika.Channel(self._consume_connection, publisher_confirms=False)
+        await channel  # opens it (aio-pika channels are awaitable)
+        try:
+            yield channel
+        finally:
+            if not channel.is_closed:
+                with contextlib.suppress(Exception):
+                    await channel.close()
 
     async def release_channel(self, channel: AbstractRobustChannel) -> None:
         """Close a channel obtained from `channel()` and forget it."""

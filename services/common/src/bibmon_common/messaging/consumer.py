@@ -3,7 +3,10 @@
 Delivery is at-least-once, so the same message id can arrive twice (outbox re-publish,
 redelivery after a lost ack); the inbox primary key makes the effect happen once.
 Handler failures are not requeued in place (a quorum queue would redeliver at once):
-the message is acked and re-published to a delay queue, and parked after the last one.
+the message is acked and re-published to a delay queue with an attempt header, and
+parked after the last one. The consumer never nacks with requeue: what the broker counts
+towards `x-delivery-limit` differs between versions (docs/reliability.md), so attempts
+are counted here and the limit is only a backstop.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import aiormq
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
@@ -22,6 +26,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
+from bibmon_common.db import background_connection
 from bibmon_common.events import (
     CloudEvent,
     Message,
@@ -36,6 +41,7 @@ from bibmon_common.messaging.permissions import sender_allowed
 from bibmon_common.messaging.topology import (
     DEFAULT_EXCHANGE,
     DLX,
+    consumer_queue_specs,
     declare_consumer_queues,
     declare_topology,
     retry_queue_name,
@@ -104,6 +110,8 @@ class Consumer:
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        # Queues that exist with other arguments than ours (see start()).
+        self.argument_drift: list[str] = []
 
     @property
     def is_consuming(self) -> bool:
@@ -116,18 +124,48 @@ class Consumer:
 
     async def start(self) -> None:
         """Declare the queues, bind the handlers' routing keys and start consuming."""
+        drift = await self._queues_with_other_arguments()
+        self.argument_drift = sorted(drift)
         channel = await self.broker.channel(prefetch=self.prefetch)
         self._channel = channel
         own_exchanges = self.broker.declares_exchanges
         await declare_topology(channel, passive=not own_exchanges)
         queue = await declare_consumer_queues(
-            channel, self.queue_name, self.retry_delays, bind_parking=own_exchanges
+            channel,
+            self.queue_name,
+            self.retry_delays,
+            passive=drift,
+            bind_parking=own_exchanges,
         )
         for type_ in self.handlers:
             await queue.bind(self.exchange, routing_key=type_)
         self._queue = queue
         self._consumer_tag = await queue.consume(self._on_message)
         log.info("consumer.started", queue=self.queue_name, types=sorted(self.handlers))
+
+    async def _queues_with_other_arguments(self) -> set[str]:
+        """Declare each queue on a scratch channel; name those RabbitMQ refuses.
+
+        A queue declared earlier with other arguments (a version that changed them) makes
+        RabbitMQ close the channel with PRECONDITION_FAILED. Such a queue is used as it is,
+        with an error at every start, rather than leaving the service without consumers:
+        its old arguments were ours once, and attempts are counted here, not by the
+        queue. An operator moves its messages and deletes it (docs/operations.md).
+        """
+        drift: set[str] = set()
+        for name, arguments in consumer_queue_specs(self.queue_name, self.retry_delays):
+            try:
+                async with self.broker.scratch_channel() as scratch:
+                    await scratch.declare_queue(name, durable=True, arguments=arguments)
+            except aiormq.exceptions.ChannelPreconditionFailed as exc:
+                log.error(
+                    "queue.arguments_differ",
+                    queue=name,
+                    detail=str(exc),
+                    action="used as it is; move its messages and delete it to apply ours",
+                )
+                drift.add(name)
+        return drift
 
     async def stop(self, grace_period: float = 30.0) -> None:
         """Stop taking messages, wait for those in flight, close the channel."""
@@ -157,12 +195,16 @@ class Consumer:
         self._idle.clear()
         try:
             await self._process(message)
-        except Exception:
-            # Nothing may kill the consumer. Requeue so the prefetch slot is freed; the
-            # queue's delivery limit parks a message that keeps doing this.
+        except Exception as exc:
+            # Nothing may kill the consumer. Count it as an attempt like a handler failure
+            # (a requeue would loop for ever on RabbitMQ 4.3, which does not count it).
             log.exception("consumer.unexpected_error", queue=self.queue_name)
-            with contextlib.suppress(Exception):
-                await message.nack(requeue=True)
+            try:
+                await self._retry(message, dict(message.headers or {}), exc)
+            except Exception:
+                # Dead-letters to parking through the queue's DLX: never a loop.
+                with contextlib.suppress(Exception):
+                    await message.reject(requeue=False)
         finally:
             self._in_flight.discard(task)
             if not self._in_flight:
@@ -215,7 +257,7 @@ class Consumer:
             return
 
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
+            async with background_connection(self.pool) as conn, conn.transaction():
                 first = await conn.fetchval(_INBOX_INSERT, self.queue_name, envelope.id)
                 if first is None:
                     log.info("message.duplicate_skipped")
@@ -280,27 +322,41 @@ class Consumer:
         *,
         keep_expiration: bool = True,
     ) -> None:
-        """Ack only once the copy is confirmed; otherwise requeue (delivery limit then parks)."""
-        expiration = None
-        expires_at = expires_at_from_headers(headers)
-        if keep_expiration and expires_at is not None:
-            expiration = max(expires_at - datetime.now(UTC), timedelta(0))
-        try:
-            await self.broker.publish(
-                exchange,
-                routing_key,
-                message.body,
-                message_id=message.message_id or "",
-                headers=headers,
-                expiration=expiration,
-                message_type=message.type,
-                content_type=message.content_type or "application/octet-stream",
-            )
-        except PublishFailed as exc:
-            log.warning("message.republish_failed", routing_key=routing_key, error=str(exc))
-            with contextlib.suppress(Exception):
-                await message.nack(requeue=True)
-            return
+        """Ack only once the copy is confirmed; until then keep the message and try again.
+
+        Holding it (not nack-requeue) keeps the attempt count ours on every broker version.
+        When its channel closes meanwhile, the broker redelivers it with the same header.
+        """
+        delay = 0.5
+        while True:
+            expiration = None
+            expires_at = expires_at_from_headers(headers)
+            if keep_expiration and expires_at is not None:
+                expiration = max(expires_at - datetime.now(UTC), timedelta(0))
+            try:
+                await self.broker.publish(
+                    exchange,
+                    routing_key,
+                    message.body,
+                    message_id=message.message_id or "",
+                    headers=headers,
+                    expiration=expiration,
+                    message_type=message.type,
+                    content_type=message.content_type or "application/octet-stream",
+                )
+                break
+            except PublishFailed as exc:
+                log.warning(
+                    "message.republish_failed",
+                    routing_key=routing_key,
+                    error=str(exc),
+                    retry_in=delay,
+                )
+            if _delivery_channel_closed(message):
+                log.warning("message.republish_abandoned", reason="channel closed")
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
         await self._ack(message)
 
     async def _ack(self, message: AbstractIncomingMessage) -> None:
@@ -310,6 +366,13 @@ class Consumer:
             # After a reconnect the delivery tag belongs to a dead channel (aio-pika #688);
             # the broker redelivers and the inbox skips the duplicate.
             log.warning("message.ack_failed", error_type=type(exc).__name__)
+
+
+def _delivery_channel_closed(message: AbstractIncomingMessage) -> bool:
+    try:
+        return bool(message.channel.is_closed)
+    except Exception:  # aio-pika raises ChannelInvalidStateError for a closed one
+        return True
 
 
 def _int_header(value: Any) -> int:

@@ -21,6 +21,7 @@ import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.db import background_connection
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
     Broker,
@@ -38,6 +39,7 @@ __all__ = [
     "OUTBOX_INBOX_DDL",
     "OutboxRelay",
     "enqueue",
+    "unroutable_count",
 ]
 
 NOTIFY_CHANNEL = "bibmon_outbox"
@@ -81,7 +83,7 @@ VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb, $7, $7)
 """
 _CLAIM = """
 SELECT id, exchange, routing_key, type, payload::text AS payload, headers::text AS headers,
-       attempts
+       attempts, created_at
 FROM outbox
 WHERE published_at IS NULL AND available_at <= now()
 ORDER BY created_at
@@ -98,14 +100,22 @@ SET attempts = attempts + 1, last_error = $2,
     available_at = now() + make_interval(secs => $3)
 WHERE id = $1
 """
+# Rows waiting for a queue to be bound are counted apart (unroutable_count): an event type
+# nobody consumes yet would otherwise hold the lag up for the whole retention.
 _LAG = """
 SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
-FROM outbox WHERE published_at IS NULL
+FROM outbox WHERE published_at IS NULL AND last_error IS DISTINCT FROM $1
 """
+_UNROUTABLE_COUNT = """
+SELECT count(*) FROM outbox WHERE published_at IS NULL AND last_error = $1
+"""
+UNROUTABLE_ERROR = "unroutable: no queue bound"
 
-# An event nobody has bound a queue for yet is retried for a few minutes (a consumer
-# may be starting), then given up; commands always retry: they must reach their service.
-UNROUTABLE_EVENT_ATTEMPTS = 8
+# An event no queue is bound for yet stays due, with back-off, for this long: after an
+# empty broker is rebuilt the consumers re-declare their queues and it flows again.
+# Only then is it given up (logged, and the row kept with its error until the purge).
+# Commands always retry: they must reach their service.
+UNROUTABLE_EVENT_RETENTION = timedelta(hours=24)
 MAX_BACKOFF = 300.0
 
 
@@ -151,6 +161,11 @@ async def enqueue(
     return message_id
 
 
+async def unroutable_count(conn: Any) -> int:
+    """Events waiting in the outbox because no queue is bound for them (a pool or connection)."""
+    return int(await conn.fetchval(_UNROUTABLE_COUNT, UNROUTABLE_ERROR))
+
+
 def expires_at_from_headers(headers: dict[str, Any]) -> datetime | None:
     """The absolute deadline carried in `x-bibmon-expires-at`, if any."""
     raw = headers.get(EXPIRES_AT_HEADER)
@@ -179,6 +194,7 @@ class OutboxRelay:
         purge_interval: float = 3600.0,
         published_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),
+        unroutable_retention: timedelta = UNROUTABLE_EVENT_RETENTION,
     ) -> None:
         self.pool = pool
         self.broker = broker
@@ -188,6 +204,7 @@ class OutboxRelay:
         self.purge_interval = purge_interval
         self.published_retention = published_retention
         self.inbox_retention = inbox_retention
+        self.unroutable_retention = unroutable_retention
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -220,7 +237,7 @@ class OutboxRelay:
         if not self.broker.is_connected:
             return 0
         published = 0
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with background_connection(self.pool) as conn, conn.transaction():
             rows = await conn.fetch(_CLAIM, self.batch_size)
             done: list[UUID] = []
             dropped: list[UUID] = []
@@ -267,19 +284,8 @@ class OutboxRelay:
             return "unavailable"
         except PublishFailed as exc:
             attempts = row["attempts"] + 1
-            if (
-                isinstance(exc, Unroutable)
-                and row["exchange"] == EVENTS_EXCHANGE
-                and attempts >= UNROUTABLE_EVENT_ATTEMPTS
-            ):
-                log.warning(
-                    "outbox.unroutable_event_dropped",
-                    message_id=str(row["id"]),
-                    message_type=row["type"],
-                    attempts=attempts,
-                )
-                await conn.execute(_MARK_PUBLISHED, [row["id"]], "unroutable: no queue bound")
-                return "given_up"
+            if isinstance(exc, Unroutable) and row["exchange"] == EVENTS_EXCHANGE:
+                return await self._unroutable_event(conn, row, attempts)
             delay = _backoff(attempts)
             log.warning(
                 "outbox.publish_failed",
@@ -293,10 +299,34 @@ class OutboxRelay:
             return "failed"
         return "published"
 
+    async def _unroutable_event(self, conn: Any, row: asyncpg.Record, attempts: int) -> str:
+        waited = datetime.now(UTC) - row["created_at"]
+        if waited >= self.unroutable_retention:
+            log.error(
+                "outbox.unroutable_event_given_up",
+                message_id=str(row["id"]),
+                message_type=row["type"],
+                attempts=attempts,
+                waited_hours=round(waited.total_seconds() / 3600, 1),
+            )
+            await conn.execute(_MARK_PUBLISHED, [row["id"]], UNROUTABLE_ERROR + " (given up)")
+            return "given_up"
+        delay = _backoff(attempts)
+        if attempts & (attempts - 1) == 0:  # 1, 2, 4, 8 …: visible, not one line a minute
+            log.warning(
+                "outbox.unroutable_event",
+                message_id=str(row["id"]),
+                message_type=row["type"],
+                attempts=attempts,
+                retry_in=round(delay, 1),
+            )
+        await conn.execute(_MARK_FAILED, row["id"], UNROUTABLE_ERROR, delay)
+        return "failed"
+
     async def lag_seconds(self) -> float:
-        """Age of the oldest unpublished row (0 when none): the outbox_lag_seconds metric."""
+        """Age of the oldest deliverable unpublished row (0 when none): outbox lag."""
         async with self.pool.acquire() as conn:
-            return float(await conn.fetchval(_LAG))
+            return float(await conn.fetchval(_LAG, UNROUTABLE_ERROR))
 
     async def purge(self) -> tuple[int, int]:
         """Delete published outbox rows and inbox rows past retention; return the counts."""

@@ -3,12 +3,12 @@
 Every queue argument is explicit so behaviour is the same on RabbitMQ 3.10 (Debian 12,
 dev/CI) and 4.x (production): 4.0 changed the quorum delivery-limit default to 20, 3.10
 has none. Arguments must be identical on every declaration, or RabbitMQ closes the
-channel with PRECONDITION_FAILED; so they are built here only.
+channel with PRECONDITION_FAILED; so they are built here only (docs/reliability.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import aio_pika
@@ -24,6 +24,7 @@ __all__ = [
     "EVENTS_EXCHANGE",
     "EXPORTS_EXCHANGE",
     "MAX_LENGTH",
+    "consumer_queue_specs",
     "declare_consumer_queues",
     "declare_topology",
     "parking_queue_arguments",
@@ -38,9 +39,12 @@ EXPORTS_EXCHANGE = "bibmon.exports"
 # The nameless default exchange routes by queue name; retry queues dead-letter through it.
 DEFAULT_EXCHANGE = ""
 
-# Failed deliveries (consumer crash, nack-requeue) before RabbitMQ dead-letters a message
-# to the parking queue. Handler exceptions do not count: those go through retry queues.
-DELIVERY_LIMIT = 5
+# Only a backstop: the consumer counts attempts itself (an attempt header, retry queues,
+# parking after the last). What the broker counts differs by version: on 3.10-4.2 every
+# return (a dropped connection too), since 4.3 only failed deliveries. So the limit sits
+# far above anything healthy traffic reaches (20 connection drops in a minute) and only
+# catches a message that keeps killing its consumer process.
+DELIVERY_LIMIT = 50
 MAX_LENGTH = 100_000
 
 
@@ -106,27 +110,37 @@ async def declare_topology(channel: AbstractChannel, *, passive: bool = False) -
     await channel.declare_exchange(EXPORTS_EXCHANGE, topic, durable=True, passive=passive)
 
 
+def consumer_queue_specs(
+    queue: str, retry_delays: Iterable[float]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Name and arguments of every queue a consumer of `queue` owns: parking, retries, work."""
+    return [
+        (parking_queue_name(queue), parking_queue_arguments()),
+        *((retry_queue_name(queue, d), retry_queue_arguments(queue, d)) for d in retry_delays),
+        (queue, queue_arguments(queue)),
+    ]
+
+
 async def declare_consumer_queues(
     channel: AbstractChannel,
     queue: str,
     retry_delays: Iterable[float],
     *,
+    passive: Collection[str] = (),
     bind_parking: bool = True,
 ) -> AbstractQueue:
     """Declare `queue`, its retry queues and its parking queue; return `queue`.
 
+    Queues named in `passive` exist with other arguments: they are used as they are.
     Without `bind_parking` the broker's definitions hold the DLX binding: reading the
     DLX would let a service bind a queue of its own to any other queue's parked messages.
     """
-    parking = await channel.declare_queue(
-        parking_queue_name(queue), durable=True, arguments=parking_queue_arguments()
-    )
+    declared: dict[str, AbstractQueue] = {}
+    for name, arguments in consumer_queue_specs(queue, retry_delays):
+        if name in passive:
+            declared[name] = await channel.declare_queue(name, passive=True)
+        else:
+            declared[name] = await channel.declare_queue(name, durable=True, arguments=arguments)
     if bind_parking:
-        await parking.bind(DLX, routing_key=queue)
-    for delay in retry_delays:
-        await channel.declare_queue(
-            retry_queue_name(queue, delay),
-            durable=True,
-            arguments=retry_queue_arguments(queue, delay),
-        )
-    return await channel.declare_queue(queue, durable=True, arguments=queue_arguments(queue))
+        await declared[parking_queue_name(queue)].bind(DLX, routing_key=queue)
+    return declared[queue]

@@ -1,7 +1,7 @@
 """Encryption of secrets at rest (TOTP seeds, signing keys) with AES-256-GCM.
 
 The data key lives outside the database (settings / secrets file), so a database dump alone
-does not reveal TOTP seeds (ASVS 6.5.3/11.x, reliability.md 5.6). The associated data binds a
+does not reveal TOTP seeds (ASVS 6.5.3/11.x, docs/reliability.md 5.6). The associated data binds a
 ciphertext to its row, so a seed cannot be copied to another user's row.
 """
 

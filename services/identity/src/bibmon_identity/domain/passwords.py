@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 MIN_LENGTH_SINGLE_FACTOR = 15  # NIST 800-63B-4: >= 15 when the password is the only factor
-MIN_LENGTH_WITH_TOTP = 12  # project choice (reliability.md 5.1), NIST allows 8 with MFA
+MIN_LENGTH_WITH_TOTP = 12  # project choice (docs/reliability.md 5.1), NIST allows 8 with MFA
 MAX_BYTES = 256  # ASVS 6.2.9 wants >= 64 chars; the byte cap bounds hashing work (DoS)
 # Text that every password of this platform is likely to be built around (ASVS 6.2.11).
 PLATFORM_WORDS = (

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """The numbers (stack.md); tests shrink them through settings."""
+    """The numbers (docs/reliability.md 5.3); tests shrink them through settings."""
 
     slow_after: int = 5
     first_delay_seconds: float = 1.0

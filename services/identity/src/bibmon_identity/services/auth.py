@@ -1,7 +1,7 @@
 """Login, the MFA step, refresh rotation, logout, forgotten password and reset.
 
 Sources: ASVS 5.0 V6 (authentication), V7 (sessions), V9 (tokens); NIST SP 800-63B-4;
-reliability.md 5.3–5.6 for the numbers.
+docs/reliability.md 5.3–5.6 for the numbers.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ async def on_startup(ctx: ServiceContext) -> None:
 
 
 async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
-    """Create kb_admin `admin` from BIBMON_BOOTSTRAP_ADMIN_PASSWORD once (contract.md)."""
+    """Create kb_admin `admin` from BIBMON_BOOTSTRAP_ADMIN_PASSWORD once (README.md)."""
     password = rt.settings.bootstrap_admin_password
     if password is None:
         return False
@@ -140,7 +140,7 @@ async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
 
 
 async def purge_loop(pool: asyncpg.Pool, rt: Runtime) -> None:
-    """Purge expired tokens and old records daily (reliability.md 6)."""
+    """Purge expired tokens and old records daily (docs/reliability.md 6)."""
     while True:
         try:
             await purge_once(pool, rt)

@@ -1,7 +1,7 @@
 """The signing keys: configured, or generated once and shared through the database.
 
 Every replica signs with the newest key and publishes the newest two in the JWKS, so a
-token signed just before a rotation still verifies (reliability.md 5.5: rotate every 90
+token signed just before a rotation still verifies (docs/reliability.md 5.5: rotate every 90
 days, keep the old key a while). Keys are stored encrypted with the data key.
 """
 

@@ -46,7 +46,7 @@ def _hide_from_library_staff(*roles: str) -> Callable[..., Awaitable[Principal]]
     return dependency
 
 
-# The role matrix (reliability.md 5.7): only researchers read answers and review them;
+# The role matrix (docs/reliability.md 5.7): only researchers read answers and review them;
 # a kb_admin follows progress and may reopen a response, but sees no answers.
 AnswerReader = Annotated[Principal, Depends(_hide_from_library_staff("researcher"))]
 Manager = Annotated[Principal, Depends(require_roles("researcher", "kb_admin"))]

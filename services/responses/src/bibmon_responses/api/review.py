@@ -1,6 +1,6 @@
 """Review of responses by researchers, and the progress of a survey (researcher, kb_admin).
 
-Role matrix (reliability.md 5.7): a researcher reads answers, accepts and returns; a
+Role matrix (docs/reliability.md 5.7): a researcher reads answers, accepts and returns; a
 kb_admin sees progress and may reopen a response for a correction, but reads no answers
 (the reopen answer carries status only).
 """
