@@ -26,9 +26,10 @@ import pyotp
 import pytest
 from tests.e2e.helpers import auth
 from tests.e2e.otlp import OTLPReceiver
+from tests.security import pii_scan
 
 from bibmon_common.clock import write_clock_offset
-from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
+from bibmon_common.testing.amqp import TCPProxy, fresh_vhost, with_address
 from bibmon_common.testing.smtp import SMTPCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,26 @@ class Platform:
         write_clock_offset(str(self.clock_file), offset)
 
 
+def _no_personal_data_outside_identity(
+    stack: Any, var_dir: Path, capture: pii_scan.BrokerCapture
+) -> None:
+    """After the journeys: no test user's address, username or name where none may be."""
+
+    async def scan() -> list[pii_scan.Finding]:
+        persons = await pii_scan.people(stack.config.dsn("identity"))
+        found: list[pii_scan.Finding] = []
+        for service in ("surveys", "responses", "reporting"):
+            found += await pii_scan.scan_database(stack.config.dsn(service), persons)
+        return found
+
+    findings = asyncio.run(scan())
+    persons = asyncio.run(pii_scan.people(stack.config.dsn("identity")))
+    needles = pii_scan.pattern(persons)
+    findings += pii_scan.scan_logs(sorted(var_dir.rglob("*.log")), needles)
+    findings += pii_scan.scan_messages(capture.messages, needles)
+    assert not findings, f"personal data outside identity: {sorted(set(findings), key=str)}"
+
+
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     bg = BackgroundLoop()
@@ -176,7 +197,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     stack = devstack.Stack(config)
     try:
         stack.start()
-        yield Platform(stack, smtp, broker, clock_file, traces)
+        # Straight to the vhost, not through the switchable proxy: it sees every message.
+        with pii_scan.BrokerCapture(with_address(amqp_url, "127.0.0.1", 5672)) as capture:
+            yield Platform(stack, smtp, broker, clock_file, traces)
+        _no_personal_data_outside_identity(stack, var_dir, capture)
     finally:
         stack.stop()
         stack.drop_databases()

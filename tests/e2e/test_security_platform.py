@@ -226,4 +226,5 @@ def test_login_takes_as_long_for_an_unknown_username_as_for_a_known_one(platform
                 assert resp.status_code == 401, resp.text
     known_ms = statistics.median(timings["known"]) * 1000
     unknown_ms = statistics.median(timings["unknown"]) * 1000
+    print(f"login medians: known {known_ms:.2f} ms, unknown {unknown_ms:.2f} ms")
     assert abs(known_ms - unknown_ms) < 5.0, (known_ms, unknown_ms)

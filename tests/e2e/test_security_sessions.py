@@ -107,3 +107,20 @@ def test_disabling_an_account_ends_its_access_tokens_everywhere(platform, admin)
             assert statuses == dict.fromkeys(probes, 0)
         finally:
             assert patch(False).status_code == 200
+
+
+def test_a_role_change_ends_the_access_tokens_everywhere(platform, admin):
+    probes = _probes(str(DEMO_CLOSED_SURVEY_ID))
+    with platform.client(source="127.0.0.43") as c:
+        staff = _staff(c, admin["access_token"], 62)
+        tokens = _login(c, staff["username"], platform.demo_password)
+        _accepted_everywhere(c, tokens["access_token"], probes)
+        # The same role again still counts as a change of roles: sessions end.
+        resp = c.patch(
+            f"/api/identity/users/{staff['id']}",
+            json={"roles": ["library_staff"]},
+            headers=auth(admin["access_token"]),
+        )
+        assert resp.status_code == 200, resp.text
+        statuses = _refused_everywhere(c, tokens["access_token"], probes)
+        assert statuses == dict.fromkeys(probes, 0)

@@ -4,8 +4,9 @@ The expected status of each cell is in authorisation_matrix.yaml; an operation w
 an entry (a new endpoint) fails the suite, as does an entry for an operation that is gone.
 Callers: anonymous, library staff of the organisation named in the path, staff of another
 organisation, a researcher, a KB administrator, and a token that only allows enrolling
-TOTP (scope `mfa_enrolment`). Path ids other than the organisation and the caller's own
-user id are unknown ids (so an allowed caller gets 404, never someone else's data);
+TOTP (scope `mfa_enrolment`). Responses knows one open survey with the own organisation
+as its only participant, so its cells tell own from other organisation on real data;
+other ids in paths are unknown (an allowed caller gets 404, never someone else's data);
 bodies are empty objects (so an allowed caller gets 422: authorisation comes first).
 
     BIBMON_WRITE_AUTHZ_MATRIX=1 uv run pytest tests/security/test_authorisation_matrix.py
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ import pytest
 import pytest_asyncio
 import yaml
 from tests.security.services import SERVICES, RunningService, running
+
+from bibmon_common.contracts.surveys import SurveyPublished
+from bibmon_common.demo import DEMO_QUESTIONNAIRE
+from bibmon_common.events import to_envelope
+from bibmon_responses.consumers import on_survey_published
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +40,7 @@ ORG_A = uuid.UUID("0a000000-0000-4000-8000-00000000000a")
 ORG_B = uuid.UUID("0b000000-0000-4000-8000-00000000000b")
 STAFF = uuid.UUID("5a000000-0000-4000-8000-000000000001")
 UNKNOWN = uuid.UUID("99999999-0000-4000-8000-000000000099")
+SURVEY = uuid.UUID("5e000000-0000-4000-8000-00000000005e")
 CALLERS = (
     "anonymous",
     "staff_own_org",
@@ -64,6 +72,8 @@ def _value(name: str, schema: dict[str, Any]) -> str:
         return str(ORG_A)
     if name == "user_id":
         return str(STAFF)
+    if name == "survey_id":
+        return str(SURVEY)
     kind = schema.get("type")
     if kind == "integer":
         return str(schema.get("minimum", 2025))
@@ -119,6 +129,8 @@ async def observed() -> AsyncIterator[dict[str, dict[str, dict[str, int]]]]:
     result: dict[str, dict[str, dict[str, int]]] = {}
     for name in SERVICES:
         async with running(name) as service:
+            if name == "responses":
+                await _survey_of_the_own_organisation(service)
             result[name] = await observe(service)
     if os.environ.get("BIBMON_WRITE_AUTHZ_MATRIX"):
         old = _expected() if MATRIX.exists() else {}
@@ -135,6 +147,24 @@ async def observed() -> AsyncIterator[dict[str, dict[str, dict[str, int]]]]:
             encoding="utf-8",
         )
     yield result
+
+
+async def _survey_of_the_own_organisation(service: RunningService) -> None:
+    """An open survey in responses whose only participant is ORG_A (as surveys publishes)."""
+    now = datetime.now(UTC)
+    message = SurveyPublished(
+        survey_id=SURVEY,
+        title="Matrix",
+        mandatory=False,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=30),
+        participants=(ORG_A,),
+        questionnaire_version=1,
+        questionnaire=DEMO_QUESTIONNAIRE,
+    )
+    envelope = to_envelope(message, source="surveys")
+    async with service.app.state.ctx.pool.acquire() as conn, conn.transaction():
+        await on_survey_published(conn, message, envelope)
 
 
 def _expected() -> dict[str, Any]:

@@ -111,6 +111,9 @@ class Broker:
             except aiormq.exceptions.ChannelAccessRefused:
                 # A service user may configure only its own queues; the exchanges exist.
                 self.declares_exchanges = False
+                # Closed by us, so the robust connection does not restore it.
+                with contextlib.suppress(Exception):
+                    await publisher.close()
                 publisher = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 await declare_topology(publisher, passive=True)
             consume_connection = await self._open("consume")

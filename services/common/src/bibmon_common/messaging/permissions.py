@@ -66,19 +66,23 @@ class ServiceAccess:
 # Every service may bind identity's session revocations (access tokens of an
 # ended session are refused in every service).
 _SESSIONS = "identity.session."
+# Reporting's rebuild asks identity, surveys and responses to replay what it keeps (ADR 0012).
+_REPLAY = "reporting.replay."
 
 SERVICES: dict[str, ServiceAccess] = {
     "identity": ServiceAccess(
         publishes=(EVENTS_EXCHANGE, COMMANDS_EXCHANGE),
         commands=("notifier.send_email.v1",),
+        queues=("identity.events",),
+        consumes={EVENTS_EXCHANGE: (_REPLAY,)},
     ),
     "surveys": ServiceAccess(
         queues=("surveys.events",),
-        consumes={EVENTS_EXCHANGE: ("identity.organisation.", _SESSIONS)},
+        consumes={EVENTS_EXCHANGE: ("identity.organisation.", _SESSIONS, _REPLAY)},
     ),
     "responses": ServiceAccess(
         queues=("responses.events",),
-        consumes={EVENTS_EXCHANGE: ("surveys.", _SESSIONS)},
+        consumes={EVENTS_EXCHANGE: ("surveys.", _SESSIONS, _REPLAY)},
     ),
     "reporting": ServiceAccess(
         publishes=(EVENTS_EXCHANGE, EXPORTS_EXCHANGE),
@@ -89,7 +93,13 @@ SERVICES: dict[str, ServiceAccess] = {
         queues=("notifier.commands", "notifier.events"),
         consumes={
             COMMANDS_EXCHANGE: ("notifier.",),
-            EVENTS_EXCHANGE: ("identity.user.", _SESSIONS, "surveys.", "responses."),
+            EVENTS_EXCHANGE: (
+                "identity.user.",
+                _SESSIONS,
+                "surveys.",
+                "responses.",
+                "reporting.report.",
+            ),
         },
     ),
 }
