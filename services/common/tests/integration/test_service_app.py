@@ -19,11 +19,13 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, FastAPI
+from yarl import URL
 
 from bibmon_common.app import DbConn, ServiceContext, create_service_app
 from bibmon_common.events import CloudEvent, Event, Message, register, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.outbox import UNROUTABLE_ERROR, enqueue
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 from bibmon_common.settings import ServiceSettings
 from bibmon_common.testing.amqp import TCPProxy
@@ -337,3 +339,72 @@ async def test_http_gets_a_connection_while_consumers_hold_theirs(
             return int(n) == len(sent)
 
         await wait_until(all_handled, within=30)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_database_outage_makes_the_service_unready_and_it_recovers_losing_nothing(
+    database_dsn: str,
+    amqp_url: str,
+    broker: Broker,
+    queue_name: str,
+    channel: Any,
+    drain_queue: Callable[..., Awaitable[list[Any]]],
+    wait_until: Callable[..., Awaitable[Any]],
+) -> None:
+    handler = Handled(queue_name)
+    dsn = URL(database_dsn)
+    async with TCPProxy(dsn.host or "127.0.0.1", dsn.port or 5432) as pg:
+        through_proxy = str(dsn.with_host(pg.host).with_port(pg.port))
+        async with running_service(
+            through_proxy, amqp_url, consumers=consumer_of(queue_name, handler)
+        ) as svc:
+            await wait_until(lambda: consumers_running(svc))
+            before = [await publish_gadget(broker) for _ in range(20)]
+            await pg.close()  # PostgreSQL is gone: open connections reset, new ones refused
+
+            async def unready() -> bool:
+                return (await svc.client.get("/health/ready")).status_code == 503
+
+            await wait_until(unready)
+            during = [await publish_gadget(broker) for _ in range(20)]
+            await asyncio.sleep(1.0)  # the consumer meets the outage with messages in hand
+            await pg.start()
+
+            async def ready() -> bool:
+                return (await svc.client.get("/health/ready")).status_code == 200
+
+            await wait_until(ready, within=20)
+
+            async def all_applied() -> bool:
+                async with svc.ctx.pool.acquire() as conn:
+                    n = await conn.fetchval(
+                        "SELECT count(DISTINCT message_id) FROM effects WHERE consumer = $1",
+                        queue_name,
+                    )
+                return int(n) == len(before) + len(during)
+
+            await wait_until(all_applied, within=40)
+            async with svc.ctx.pool.acquire() as conn:
+                total = await conn.fetchval(
+                    "SELECT count(*) FROM effects WHERE consumer = $1", queue_name
+                )
+            assert total == len(before) + len(during)  # each effect once
+    assert await drain_queue(channel, f"{queue_name}.parking") == []
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_readiness_reports_events_waiting_for_a_queue(
+    database_dsn: str, amqp_url: str, clean_outbox: None
+) -> None:
+    async with running_service(database_dsn, amqp_url) as svc:
+        async with svc.ctx.pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, GadgetMade(gadget_id=uuid.uuid4()), source="test")
+            # What the relay records for an event the broker returned.
+            await conn.execute(
+                "UPDATE outbox SET last_error = $1, available_at = now() + interval '1 hour'",
+                UNROUTABLE_ERROR,
+            )
+
+        body = (await svc.client.get("/health/ready")).json()
+        assert body["status"] == "ok"
+        assert body["outbox"] == {"unroutable_events": 1}

@@ -634,3 +634,36 @@ async def test_report_ready_mails_each_organisations_survey_contact_else_primary
     assert len(fresh_smtp.messages_to(fallback["email"])) == 1
     assert fresh_smtp.messages_to(primary["email"]) == []
     assert await job_count(jobs, f"report_ready:{event.survey_id}") == 2
+
+
+@pytest.mark.parametrize("undo", ["returned", "reopened"])
+async def test_a_return_or_reopen_that_overtakes_the_submission_keeps_the_reminders(
+    undo: str,
+    fresh_smtp: SMTPCatcher,
+    invited: Any,
+    clock: FrozenClock,
+    deliver: Any,
+    jobs: Any,
+    ctx: Any,
+) -> None:
+    """docs/reliability.md 7: the newer fact (not submitted any more) wins in any order."""
+    organisation_id, _person, event = await invited()
+    first = submitted(event, organisation_id)
+    later = first.submitted_at + timedelta(days=1)
+    facts = {
+        "response_id": first.response_id,
+        "survey_id": event.survey_id,
+        "organisation_id": organisation_id,
+    }
+    if undo == "returned":
+        overtaking: Any = ResponseReturned(
+            **facts, submission=1, remark="Klopt 12000?", returned_at=later
+        )
+    else:
+        overtaking = ResponseReopened(**facts, reason="correctie", reopened_at=later)
+
+    await deliver(overtaking, first)
+
+    clock.set(event.closes_at - timedelta(days=1, minutes=-1))
+    assert await _reminders(ctx) == 1
+    assert await jobs.by_key(reminder_key(event, organisation_id, 1)) is not None

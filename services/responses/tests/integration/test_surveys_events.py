@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bibmon_common.contracts.surveys import SurveyClosed, SurveyUpdated
+from bibmon_common.contracts.surveys import QuestionnairePublished, SurveyClosed, SurveyUpdated
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -84,3 +84,31 @@ async def test_an_update_of_an_unknown_survey_waits_for_its_questionnaire(survey
     await surveys.handle(message)
     assert (await a.get(message.survey_id)).status_code == 200
     assert (await a.get(uuid.uuid4())).status_code == 404
+
+
+async def test_a_questionnaire_version_that_overtakes_the_publication_is_kept(surveys, org):
+    # docs/reliability.md 7: versions are inserted once, readers take the newest present.
+    a = org()
+    message = surveys.published([a.id])
+    second = QuestionnairePublished(
+        survey_id=message.survey_id, questionnaire_version=2, questionnaire=message.questionnaire
+    )
+    await surveys.handle(second)
+    await surveys.handle(message)
+    resp = await a.get(message.survey_id)
+    assert resp.status_code == 200
+    assert resp.json()["questionnaire_version"] == 2
+
+
+async def test_an_update_that_overtakes_the_publication_is_not_undone_by_it(surveys, org, clock):
+    a = org()
+    message = surveys.published([a.id])
+    now = clock.now()
+    facts = message.model_dump(exclude={"questionnaire", "questionnaire_version"})
+    # The deadline moved earlier after publication; the update arrives first.
+    await surveys.handle(
+        SurveyUpdated(**{**facts, "closes_at": now - timedelta(minutes=1)}),
+        at=now + timedelta(seconds=1),
+    )
+    await surveys.handle(message, at=now)
+    assert (await a.put(message.survey_id, {"leden": 1}, 0)).status_code == 409

@@ -96,6 +96,27 @@ def _describe(message: AbstractIncomingMessage) -> ParkedMessage:
     )
 
 
+async def _replay_one(broker: Broker, queue: str, message: AbstractIncomingMessage) -> None:
+    """Publish a fresh copy into the work queue; ack the parked one once it is confirmed."""
+    headers = {
+        k: _text(v) if isinstance(v, bytes) else v
+        for k, v in (message.headers or {}).items()
+        if k not in _RESET_HEADERS
+    }
+    # Straight into the work queue (the default exchange routes by queue name): the
+    # event's other subscribers have handled it already.
+    await broker.publish(
+        DEFAULT_EXCHANGE,
+        queue,
+        message.body,
+        message_id=message.message_id or "",
+        headers=headers,
+        message_type=message.type,
+        content_type=message.content_type or "application/octet-stream",
+    )
+    await message.ack()
+
+
 async def replay_parked(
     broker: Broker,
     queue: str,
@@ -108,37 +129,20 @@ async def replay_parked(
     channel = await broker.channel()
     try:
         parking = await channel.declare_queue(parking_queue_name(queue), passive=True)
-        # Held messages stay unacknowledged until the end, so get() never returns one
-        # twice and stops at the end. (A quorum queue's declare-ok counts no messages on
-        # RabbitMQ 3.10, so the count cannot bound the loop.)
-        held: list[AbstractIncomingMessage] = []
+        # First take everything parked now, holding it unacknowledged (so get() returns
+        # each once and then None), then act: a replayed message that fails again is
+        # parked anew, and must not be read again by this replay. (A quorum queue's
+        # declare-ok counts no messages on RabbitMQ 3.10, so it cannot bound the loop.)
+        taken: list[AbstractIncomingMessage] = []
         try:
             while (message := await parking.get(fail=False, no_ack=False)) is not None:
+                taken.append(message)
+            for message in taken:
                 seen = _describe(message)
                 if dry_run or (types and seen.type not in types):
-                    held.append(message)
-                    if not dry_run:
-                        report.kept.append(seen)
-                    else:
-                        report.replayed.append(seen)
+                    (report.replayed if dry_run else report.kept).append(seen)
                     continue
-                headers = {
-                    k: _text(v) if isinstance(v, bytes) else v
-                    for k, v in (message.headers or {}).items()
-                    if k not in _RESET_HEADERS
-                }
-                # Straight into the work queue (the default exchange routes by queue
-                # name): the event's other subscribers have handled it already.
-                await broker.publish(
-                    DEFAULT_EXCHANGE,
-                    queue,
-                    message.body,
-                    message_id=message.message_id or "",
-                    headers=headers,
-                    message_type=message.type,
-                    content_type=message.content_type or "application/octet-stream",
-                )
-                await message.ack()
+                await _replay_one(broker, queue, message)
                 report.replayed.append(seen)
                 log.info(
                     "parking.replayed",
@@ -148,8 +152,11 @@ async def replay_parked(
                     reason=seen.reason,
                 )
         finally:
-            for message in held:
-                await message.nack(requeue=True)
+            # Whatever was not replayed (held, or left by an error) goes back in place.
+            for message in taken:
+                if not message.processed:
+                    with contextlib.suppress(Exception):
+                        await message.nack(requeue=True)
     finally:
         await broker.release_channel(channel)
     return report
