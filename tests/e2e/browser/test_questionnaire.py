@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.conftest import check_page
-from tests.browser.helpers import (
+from tests.e2e.browser.conftest import check_page
+from tests.e2e.browser.helpers import (
     OPEN_SURVEY,
     login,
     new_staff_user,

@@ -9,7 +9,7 @@ from typing import Any
 import pyotp
 import pytest
 from playwright.sync_api import expect
-from tests.browser.conftest import check_page
+from tests.e2e.browser.conftest import check_page
 from tests.e2e.helpers import auth, link_token, text_of, to
 
 pytestmark = pytest.mark.e2e

@@ -1,4 +1,4 @@
-"""Steps the browser tests share (imported as `tests.browser.helpers`)."""
+"""Steps the browser tests share (imported as `tests.e2e.browser.helpers`)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from tests.browser.conftest import check_page
+from tests.e2e.browser.conftest import check_page
 
 pytestmark = pytest.mark.e2e
 

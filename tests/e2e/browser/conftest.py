@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
-from tests.e2e.conftest import admin, platform  # noqa: F401  (the journey tests' stack)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -36,10 +35,12 @@ NARROW = {"width": 320, "height": 640}
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def browser(platform: Any) -> Iterator[Browser]:  # noqa: F811
-    # After the platform: Playwright's sync API keeps an event loop running in this
-    # thread, and the stack's set-up and tear-down use asyncio.run.
+@pytest.fixture(scope="package")
+def browser(platform: Any) -> Iterator[Browser]:
+    # After the platform (the journey tests' stack, from tests/e2e/conftest.py):
+    # Playwright's sync API keeps an event loop running in this thread while it is open,
+    # and the stack's set-up and tear-down use asyncio.run. Package scope closes it when
+    # the browser tests end, so the async tests after them find no loop running.
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make install` installs it (apt-get install chromium)")
     with sync_playwright() as p:
@@ -128,7 +129,7 @@ def shoot(page: Page, name: str) -> None:
 
 
 @pytest.fixture
-def new_context(browser: Browser, platform: Any) -> Iterator[Any]:  # noqa: F811
+def new_context(browser: Browser, platform: Any) -> Iterator[Any]:
     """Make checked browser contexts (closed after the test)."""
     contexts: list[BrowserContext] = []
 
