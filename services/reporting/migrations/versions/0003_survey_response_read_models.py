@@ -71,6 +71,7 @@ def upgrade() -> None:
             answers                jsonb NOT NULL,
             PRIMARY KEY (survey_id, organisation_id)
         );
+        CREATE INDEX counted_response_org_idx ON counted_response (organisation_id);
 
         -- The counted numeric answers, one row per (survey, question, organisation): the
         -- benchmark statistics run over this table in SQL.

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.contracts.responses import (
     ResponseReturned,
     ResponseSubmitted,
@@ -23,10 +24,18 @@ from bibmon_common.contracts.surveys import (
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer, Handler
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import ORGANISATION_HANDLERS
+from bibmon_common.projections import on_organisation_changed
 from bibmon_reporting import services
 
 QUEUE = "reporting.events"
+
+
+async def on_organisation(conn: asyncpg.Connection, message: Message, envelope: CloudEvent) -> None:
+    """`identity.organisation.registered/updated.v1`: the read model, then the figures of
+    the surveys it counts in (its province, size class or inhabitants may have changed)."""
+    assert isinstance(message, OrganisationRegistered | OrganisationUpdated)
+    await on_organisation_changed(conn, message, envelope)
+    await services.organisation_changed(conn, message.organisation_id)
 
 
 async def on_survey_published(
@@ -85,7 +94,8 @@ async def on_returned(conn: asyncpg.Connection, message: Message, envelope: Clou
 # correction arrives as a new submitted event) and responses.response.accepted.v1
 # (acceptance does not change what counts).
 HANDLERS: dict[str, Handler] = {
-    **ORGANISATION_HANDLERS,
+    OrganisationRegistered.type: on_organisation,
+    OrganisationUpdated.type: on_organisation,
     SurveyPublished.type: on_survey_published,
     SurveyUpdated.type: on_survey_updated,
     QuestionnairePublished.type: on_questionnaire_published,

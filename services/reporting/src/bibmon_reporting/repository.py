@@ -336,6 +336,18 @@ async def mark_changed(conn: Conn, survey_id: UUID) -> None:
     )
 
 
+async def mark_changed_for_organisation(conn: Conn, organisation_id: UUID) -> None:
+    """Every survey the organisation has a counted submission in needs computing again."""
+    await conn.execute(
+        """
+        UPDATE benchmark_state SET change_seq = change_seq + 1, changed_at = now()
+        WHERE survey_id IN (
+            SELECT survey_id FROM counted_response WHERE organisation_id = $1)
+        """,
+        organisation_id,
+    )
+
+
 async def dirty_surveys(conn: Conn, limit: int = 10) -> list[UUID]:
     """Surveys whose figures are older than their data, longest waiting first."""
     rows = await conn.fetch(

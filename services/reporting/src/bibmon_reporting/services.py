@@ -111,6 +111,14 @@ def _json(questionnaire: Questionnaire) -> dict[str, Any]:
     return questionnaire.model_dump(mode="json")
 
 
+# --- organisations ----------------------------------------------------------------------------
+
+
+async def organisation_changed(conn: Conn, organisation_id: UUID) -> None:
+    """Recompute the surveys the organisation counts in: its groups may have changed."""
+    await repo.mark_changed_for_organisation(conn, organisation_id)
+
+
 # --- responses --------------------------------------------------------------------------------
 
 

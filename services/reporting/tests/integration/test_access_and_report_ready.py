@@ -14,6 +14,7 @@ import aio_pika
 import pytest
 import pytest_asyncio
 
+from bibmon_common.contracts.identity import OrganisationUpdated
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
 from bibmon_common.events import EVENTS_EXCHANGE
@@ -247,3 +248,33 @@ async def test_staff_see_their_own_report_after_close_and_nobody_elses(
         assert resp.status_code == 404, url
         assert resp.json()["status"] == 404
     assert (await reporting.client.get(_url(world))).status_code == 401
+
+
+async def test_an_organisation_that_moves_province_is_benchmarked_in_its_new_province(
+    reporting: Reporting, world: dict[str, Any]
+) -> None:
+    mover = world["submitters"][3]  # Zeeland, the only submitter there
+    url = _url(world)
+    admin = reporting.keys.auth("researcher")
+
+    def province_group(body: dict[str, Any]) -> dict[str, Any]:
+        visits = body["sections"][0]["questions"][0]
+        return next(g for g in visits["numeric"]["groups"] if g["kind"] == "province")
+
+    before = (
+        await reporting.client.get(url, params={"organisation_id": str(mover)}, headers=admin)
+    ).json()
+    assert province_group(before)["label"] == "Zeeland"
+    assert province_group(before)["too_few"] is True
+    moved = {**world["orgs"][mover], "province": "Utrecht"}
+    await reporting.publish(OrganisationUpdated(**moved))
+
+    async def regrouped() -> dict[str, Any] | None:
+        body = (
+            await reporting.client.get(url, params={"organisation_id": str(mover)}, headers=admin)
+        ).json()
+        group = province_group(body)
+        return group if group["label"] == "Utrecht" and group["n"] == 4 else None
+
+    group = await eventually(regrouped, within=20)
+    assert group["too_few"] is False
