@@ -35,12 +35,13 @@ NARROW = {"width": 320, "height": 640}
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser(platform: Any) -> Iterator[Browser]:
     # After the platform (the journey tests' stack, from tests/e2e/conftest.py):
     # Playwright's sync API keeps an event loop running in this thread while it is open,
-    # and the stack's set-up and tear-down use asyncio.run. Package scope closes it when
-    # the browser tests end, so the async tests after them find no loop running.
+    # and the stack's set-up and tear-down use asyncio.run. Module scope closes it after
+    # each browser module (these folders are no packages, so "package" would mean the
+    # whole session), so the async tests after them find no loop running.
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make install` installs it (apt-get install chromium)")
     with sync_playwright() as p:
