@@ -24,7 +24,7 @@ from bibmon_common.contracts.surveys import (
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer, Handler
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import on_organisation_changed
+from bibmon_common.projections import SESSION_HANDLERS, on_organisation_changed
 from bibmon_reporting import services
 
 QUEUE = "reporting.events"
@@ -104,6 +104,7 @@ HANDLERS: dict[str, Handler] = {
     ResponseSubmitted.type: on_submitted,
     SubmissionReplayed.type: on_submitted,
     ResponseReturned.type: on_returned,
+    **SESSION_HANDLERS,
 }
 
 

@@ -13,7 +13,7 @@ from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import ORGANISATION_HANDLERS
+from bibmon_common.projections import ORGANISATION_HANDLERS, SESSION_HANDLERS
 from bibmon_surveys import services
 
 QUEUE = "surveys.events"
@@ -35,6 +35,10 @@ def build(ctx: ServiceContext) -> Sequence[Any]:
             ctx.pool,
             queue=QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers={**ORGANISATION_HANDLERS, ReplayRequested.type: on_replay_requested},
+            handlers={
+                **ORGANISATION_HANDLERS,
+                **SESSION_HANDLERS,
+                ReplayRequested.type: on_replay_requested,
+            },
         )
     ]
