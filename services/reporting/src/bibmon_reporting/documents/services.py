@@ -53,7 +53,9 @@ RENDERS: Counter[str] = Counter()
 _locks: weakref.WeakValueDictionary[tuple[UUID, UUID, str, str], asyncio.Lock] = (
     weakref.WeakValueDictionary()
 )
-_limits: dict[tuple[int, int], asyncio.Semaphore] = {}
+_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 # Renders at a time per process: the renderers are CPU-bound, and WeasyPrint and Pango are
 # not documented as safe to run in parallel threads.
 RENDER_CONCURRENCY = 1
@@ -89,11 +91,11 @@ def filename(report: OrganisationReport, kind: Kind, locale: Locale) -> str:
 
 
 def _limit(concurrency: int) -> asyncio.Semaphore:
-    # One semaphore per event loop and bound (tests start several apps in one process).
-    key = (id(asyncio.get_running_loop()), concurrency)
-    if key not in _limits:
-        _limits[key] = asyncio.Semaphore(concurrency)
-    return _limits[key]
+    # One semaphore per event loop (tests start several apps, one loop each, in a process).
+    loop = asyncio.get_running_loop()
+    if loop not in _limits:
+        _limits[loop] = asyncio.Semaphore(concurrency)
+    return _limits[loop]
 
 
 def _renderer(
