@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import random
+import threading
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from pypdf import PdfReader
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
 from bibmon_common.testing.wait import eventually
+from bibmon_reporting.documents import services as documents_services
 from bibmon_reporting.documents.services import RENDERS
 
 from .conftest import API, Reporting
@@ -330,3 +333,33 @@ async def test_researchers_and_kb_admins_get_any_organisations_documents(
         )
         assert resp.status_code == 200, resp.text
         assert "Bibliotheek Eemland" in _pdf_text(resp.content)
+
+
+async def test_reports_render_in_a_worker_thread_not_on_the_event_loop(
+    reporting: Reporting, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _closed_survey(reporting, world)
+    org_id = world["submitters"][3]  # nothing of it rendered yet
+    assert await _cache_rows(reporting, world, org_id) == {}
+    threads: list[tuple[str, threading.Thread]] = []
+    real = documents_services._renderer
+
+    def spy(kind: Any, *args: Any) -> Callable[[], bytes]:
+        render = real(kind, *args)
+
+        def run() -> bytes:
+            threads.append((kind, threading.current_thread()))
+            return render()
+
+        return run
+
+    monkeypatch.setattr(documents_services, "_renderer", spy)
+    resp = await reporting.client.get(
+        _url(world, "report.pdf"),
+        params={"organisation_id": str(org_id)},
+        headers=reporting.keys.auth("researcher"),
+    )
+    assert resp.status_code == 200
+    loop_thread = threading.current_thread()  # the tests share the service's event loop
+    assert [kind for kind, _ in threads] == ["svg", "pdf"]
+    assert all(thread is not loop_thread for _, thread in threads)
