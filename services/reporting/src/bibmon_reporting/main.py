@@ -12,6 +12,7 @@ from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
 from bibmon_reporting import api, benchmarks, consumers, services
 from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.documents import api as documents_api
 from bibmon_reporting.opendata import api as opendata_api
 from bibmon_reporting.opendata import worker as opendata_worker
 
@@ -41,10 +42,15 @@ def create_app(
         service="reporting",
         title="Bibliotheekmonitor — reporting",
         description="Benchmarks, infographics, reports and open data (library level only).",
-        routers=[api.router, opendata_api.router],
+        routers=[api.router, opendata_api.router, documents_api.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=build_consumers,
-        on_startup=[benchmarks.start_worker, catch_up, opendata_worker.start_worker],
+        on_startup=[
+            benchmarks.start_worker,
+            catch_up,
+            opendata_worker.start_worker,
+            documents_api.start_warm_up,
+        ],
         jwks_provider=jwks_provider,
     )
 

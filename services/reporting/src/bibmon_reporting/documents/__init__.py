@@ -1,0 +1,1 @@
+"""Infographics and reports as files: rendered on first request, cached until the figures change."""
