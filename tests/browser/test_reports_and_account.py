@@ -54,7 +54,7 @@ def test_open_data_page_lists_the_closed_survey_and_its_csv_downloads(
     browser = new_context()  # nobody logged in: open data is public
     page = browser.goto("/open-data")
     expect(page.get_by_role("heading", level=1)).to_have_text("Open data")
-    card = page.get_by_role("listitem").filter(has_text=dataset["title"])
+    card = page.locator(".bm-card").filter(has_text=dataset["title"])
     expect(card).to_contain_text(str(dataset["row_count"]))
     expect(card.get_by_role("link", name="CC0 1.0")).to_be_visible()
     expect(page.get_by_role("link", name="Catalogus voor open-dataportalen")).to_have_attribute(
