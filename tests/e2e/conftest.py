@@ -101,6 +101,8 @@ class Platform:
         self.smtp = smtp
         self.broker = broker
         self.clock_file = clock_file
+        # The bootstrap administrator's first login happens once a platform (`admin`).
+        self.admin_setup: dict[str, str] | None = None
         self.url = stack.config.gateway_url
         self.admin_password = stack.secrets["BIBMON_BOOTSTRAP_ADMIN_PASSWORD"]
         self.demo_password = stack.secrets["BIBMON_DEMO_PASSWORD"]
@@ -214,7 +216,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 @pytest.fixture(scope="session")
 def admin(platform: Platform) -> dict[str, str]:
     """First login of the bootstrap KB administrator (once a session): e-mail address and
-    an own password, then TOTP enrolment."""
+    an own password, then TOTP enrolment. The browser tests' fixture may have done it."""
+    if platform.admin_setup is not None:
+        return platform.admin_setup
     with platform.client() as c:
         resp = c.post(
             "/api/identity/auth/login",
@@ -248,4 +252,5 @@ def admin(platform: Platform) -> dict[str, str]:
         )
         assert resp.status_code == 200, resp.text
         assert len(resp.json()["recovery_codes"]) == 10
-        return {"secret": secret, "access_token": resp.json()["access_token"]}
+        platform.admin_setup = {"secret": secret, "access_token": resp.json()["access_token"]}
+        return platform.admin_setup

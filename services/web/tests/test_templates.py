@@ -71,3 +71,146 @@ def test_account_requests_page_escapes_what_applicants_typed() -> None:
     assert b"Goedkeuren" in page.body
     assert b'name="csrf_token" value="' + b"c" * 43 in page.body
     assert b'href="/beheer/aanvragen"' in page.body  # the KB administrator's menu
+
+
+def _group(kind: str, label: str, n: int, **figures: float) -> dict[str, Any]:
+    return {"kind": kind, "label": label, "n": n, "too_few": not figures, **figures}
+
+
+REPORT = {
+    "survey": {"id": "3b4e28ba-2fa1-11d2-883f-0016d3cca427", "title": "Wsob-monitor 2025"},
+    "organisation": {
+        "id": "2b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "name": "Bibliotheek Voorbeeld",
+        "province": "Utrecht",
+        "size_class": "m",
+        "size_class_label": "50.000 tot 100.000 inwoners",
+    },
+    "computed_at": "2026-11-29T12:00:00+00:00",
+    "min_group_size": 5,
+    "counted": 140,
+    "sections": [
+        {
+            "key": "gebruik",
+            "title": "Gebruik",
+            "questions": [
+                {
+                    "key": "visits",
+                    "label": "Bezoeken",
+                    "type": "integer",
+                    "unit": "bezoeken",
+                    "key_figure": True,
+                    "numeric": {
+                        "own": 1234.56,
+                        "groups": [
+                            _group(
+                                "national",
+                                "Nederland",
+                                140,
+                                mean=1500.25,
+                                median=1400.0,
+                                q1=900.0,
+                                q3=2000.0,
+                                percentile_rank=42.4,
+                            ),
+                            _group("province", "Utrecht", 3),
+                        ],
+                    },
+                    "per_inhabitant": None,
+                    "own_choice": None,
+                    "choice": None,
+                },
+                {
+                    "key": "wifi",
+                    "label": "Gratis wifi",
+                    "type": "yes_no",
+                    "unit": "",
+                    "key_figure": False,
+                    "numeric": None,
+                    "per_inhabitant": None,
+                    "own_choice": ["Ja"],
+                    "choice": [
+                        {
+                            "kind": "national",
+                            "label": "Nederland",
+                            "n": 140,
+                            "too_few": False,
+                            "shares": [
+                                {"value": "true", "label": "Ja", "percent": 91.4},
+                                {"value": "false", "label": "Nee", "percent": 8.6},
+                            ],
+                        }
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_report_page_shows_dutch_figures_and_hides_groups_that_are_too_small() -> None:
+    request = _request("nl")
+    key_figures = [q for s in REPORT["sections"] for q in s["questions"] if q["key_figure"]]
+    page = render(
+        request,
+        "report.html",
+        report=REPORT,
+        key_figures=key_figures,
+        downloads={"pdf": "/r.pdf", "png": "/i.png", "svg": "/i.svg"},
+    ).body.decode()
+    assert "1.234,6 bezoeken" in page
+    assert "1.400" in page
+    assert "42%" in page
+    assert "te weinig deelnemers" in page
+    assert "Ja: 91%; Nee: 9%" in page
+    assert 'href="/r.pdf"' in page
+    assert "style=" not in page
+    english = render(
+        _request("en"),
+        "report.html",
+        report=REPORT,
+        key_figures=key_figures,
+        downloads={"pdf": "/r.pdf", "png": "/i.png", "svg": "/i.svg"},
+    ).body.decode()
+    assert "1,234.6" in english
+    assert "too few participants" in english
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_open_data_and_account_pages_render(lang: str) -> None:
+    request = _request(lang)
+    dataset = {
+        "survey_id": "3b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "title": "Wsob-monitor 2025",
+        "year": 2025,
+        "dataset_version": 2,
+        "row_count": 140,
+        "licence": "CC0-1.0",
+        "published_at": "2026-11-29T12:00:00+00:00",
+    }
+    rows = [
+        {
+            "dataset": dataset,
+            "links": {"csv": "/a.csv", "json": "/a.json", "dictionary": "/d.json"},
+            "sizes": {},
+            "licence": ("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/deed.nl"),
+        }
+    ]
+    full = render(request, "open_data.html", rows=rows, catalogue="/c.jsonld").body
+    assert b'href="/a.csv"' in full
+    assert b'rel="license"' in full
+    empty = render(request, "open_data.html", rows=[], catalogue="/c.jsonld").body
+    assert b"/a.csv" not in empty
+    me = {
+        "name": "Medewerker",
+        "username": "medewerker",
+        "email": "m@bibliotheek.example",
+        "organisation_name": "Bibliotheek Voorbeeld",
+        "mfa_enabled": False,
+        "roles": ["library_staff"],
+    }
+    account = render(request, "account.html", me=me, errors={}, changed=False).body
+    assert b'name="current_password"' in account
+    assert b"/account/mijn-gegevens.json" in account
+    setup = render(request, "account_setup.html", errors={}, values={}).body
+    assert b'action="/account/instellen"' in setup

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -148,4 +157,51 @@ def new_context(browser: Browser, platform: Any) -> Iterator[Any]:
 
     yield make
     for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def admin(browser: Browser, platform: Any) -> dict[str, str]:
+    """The bootstrap KB administrator's first login, in the browser: "Account instellen"
+    (e-mail address and an own password), then TOTP enrolment.
+
+    Replaces the journey tests' API-only fixture of the same name for the browser tests.
+    There is one first login per platform: whichever fixture comes first does it and
+    keeps the result on the platform for the other.
+    """
+    if platform.admin_setup is not None:
+        return platform.admin_setup
+    context = browser.new_context(viewport=DESKTOP, locale="nl-NL")
+    context.set_default_timeout(20_000)
+    try:
+        checked = Checked(context, platform.url)
+        page = checked.goto("/inloggen")
+        page.get_by_label("Gebruikersnaam").fill("admin")
+        page.get_by_label("Wachtwoord").fill(platform.admin_password)
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Account instellen")
+        check_page(checked, "account-instellen")
+        # The start password is refused as the own password.
+        page.get_by_label("E-mailadres").fill("beheer@kb.example.nl")
+        page.get_by_label("Nieuw wachtwoord", exact=True).fill("kort")
+        page.get_by_label("Herhaal het nieuwe wachtwoord").fill("kort")
+        page.get_by_role("button", name="Opslaan en verder").click()
+        expect(page.locator("#new_password-fout")).to_be_visible()
+        expect(page.get_by_label("E-mailadres")).to_have_value("beheer@kb.example.nl")
+        check_page(checked)
+        own_password = f"eigen beheerderswachtwoord {uuid.uuid4().hex[:8]}"
+        page.get_by_label("Nieuw wachtwoord", exact=True).fill(own_password)
+        page.get_by_label("Herhaal het nieuwe wachtwoord").fill(own_password)
+        page.get_by_role("button", name="Opslaan en verder").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Tweestapsverificatie")
+        platform.admin_password = own_password
+        page.get_by_role("button", name="Tweestapsverificatie instellen").click()
+        secret = page.locator(".bm-secret").inner_text().strip()
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Bevestigen").click()
+        expect(page.get_by_role("status")).to_contain_text("Tweestapsverificatie staat aan.")
+        access = next(c["value"] for c in context.cookies() if c["name"].endswith("_access"))
+        platform.admin_setup = {"secret": secret, "access_token": access}
+        return platform.admin_setup
+    finally:
         context.close()

@@ -19,7 +19,7 @@ from bibmon_web import csrf, i18n
 from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
 from bibmon_web.config import WebSettings
 from bibmon_web.pages import CsrfFailed, make_environment, redirect, render
-from bibmon_web.routes import account, admin, assets, public, questionnaires
+from bibmon_web.routes import account, admin, assets, public, questionnaires, reports
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +92,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
+        # A first-login token reaches only its own step: lead the person there.
+        if exc.status == 403 and exc.type.endswith("/account-setup-required"):
+            return redirect(request, "/account/instellen")
+        if exc.status == 403 and exc.type.endswith("/mfa-enrolment-required"):
+            return redirect(request, "/account/tweestapsverificatie")
         kind = {403: "forbidden", 404: "not_found"}.get(exc.status, "api")
         return render(request, "error.html", exc.status, kind=kind, detail=exc.detail)
 
@@ -117,5 +122,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(questionnaires.router)
     app.include_router(account.router)
     app.include_router(admin.router)
+    app.include_router(reports.router)
     log.info("web.configured", languages=i18n.LANGUAGES)
     return app

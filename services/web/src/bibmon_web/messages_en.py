@@ -259,4 +259,82 @@ EN: dict[str, str] = {
     "Reden van afwijzing": "Reason for declining",
     "Afwijzen": "Decline",
     "Beheer": "Administration",
+    # account setup and own account
+    "Account instellen": "Set up your account",
+    "Opslaan en verder": "Save and continue",
+    "U logt voor het eerst in met het beheerdersaccount. Vul het e-mailadres in waarop u "
+    "berichten van de Bibliotheekmonitor wilt ontvangen, en kies een eigen wachtwoord in "
+    "plaats van het startwachtwoord. Daarna stelt u tweestapsverificatie in.": "This is the "
+    "first login with the administrator account. Enter the e-mail address where you want to "
+    "receive messages from the Library Monitor, and choose your own password instead of the "
+    "initial one. Then you set up two-step verification.",
+    "Mijn account": "My account",
+    "Naam": "Name",
+    "Organisatie": "Organisation",
+    "Huidig wachtwoord": "Current password",
+    "Wachtwoord wijzigen": "Change password",
+    "Vul uw huidige wachtwoord in.": "Enter your current password.",
+    "Dit is niet uw huidige wachtwoord.": "This is not your current password.",
+    "Uw wachtwoord is gewijzigd. U bent op uw andere apparaten uitgelogd.": "Your password "
+    "has been changed. You have been logged out on your other devices.",
+    "Tweestapsverificatie staat uit.": "Two-step verification is off.",
+    "Mijn gegevens": "My data",
+    "Download alle persoonsgegevens die de Bibliotheekmonitor over u bewaart (AVG).": "Download "
+    "all personal data the Library Monitor holds about you (GDPR).",
+    "Mijn gegevens downloaden (JSON)": "Download my data (JSON)",
+    # open data
+    "Open data": "Open data",
+    "De antwoorden van de bibliotheken op afgesloten vragenlijsten, per "
+    "bibliotheekorganisatie. Vrij te gebruiken onder de genoemde licentie.": "The libraries' "
+    "answers to closed questionnaires, per library organisation. Free to use under the "
+    "licence named.",
+    "Elke dataset is er als CSV en als JSON, met een databeschrijving (welke kolom wat "
+    "betekent). Gegevens over personen staan er nooit in.": "Every dataset comes as CSV and "
+    "as JSON, with a data dictionary (what each column means). They never hold data about "
+    "persons.",
+    "Catalogus voor open-dataportalen (DCAT, JSON-LD)": "Catalogue for open-data portals "
+    "(DCAT, JSON-LD)",
+    "Jaar": "Year",
+    "Bibliotheken": "Libraries",
+    "Gepubliceerd op": "Published on",
+    "versie {n}": "version {n}",
+    "Licentie": "Licence",
+    "Downloads van {title}": "Downloads of {title}",
+    "CSV": "CSV",
+    "JSON": "JSON",
+    "Databeschrijving": "Data dictionary",
+    "Er zijn nog geen datasets gepubliceerd. Een dataset verschijnt hier zodra een "
+    "vragenlijst is afgesloten.": "No datasets have been published yet. A dataset appears "
+    "here once a questionnaire has closed.",
+    # reports
+    "Rapporten": "Reports",
+    "gesloten op {date}": "closed on {date}",
+    "Er zijn nog geen rapporten. Een rapport verschijnt hier zodra een vragenlijst is "
+    "afgesloten.": "There are no reports yet. A report appears here once a questionnaire has "
+    "closed.",
+    "Uw bibliotheek": "Your library",
+    "Vergeleken met": "Compared with",
+    "Aantal (n)": "Number (n)",
+    "Antwoorden": "Answers",
+    "Mediaan": "Median",
+    "Gemiddelde": "Mean",
+    "Middelste helft": "Middle half",
+    "Lager dan u": "Below you",
+    "te weinig deelnemers": "too few participants",
+    "Provincie": "Province",
+    "Grootteklasse": "Size class",
+    "Bibliotheken meegeteld": "Libraries counted",
+    "Berekend op": "Computed on",
+    "Een groep met minder dan {n} bibliotheken die de vraag beantwoordden, tonen we niet: "
+    "dan staat er ‘te weinig deelnemers’.": "A group with fewer than {n} libraries that "
+    "answered the question is not shown: it says ‘too few participants’ instead.",
+    "Downloads": "Downloads",
+    "Rapport (PDF)": "Report (PDF)",
+    "Infographic (PNG)": "Infographic (PNG)",
+    "Infographic (SVG)": "Infographic (SVG)",
+    "Infographic met de kerncijfers van {name}": "Infographic with the key figures of {name}",
+    "Kerncijfers": "Key figures",
+    "Mediaan Nederland: {value}": "Median Netherlands: {value}",
+    "Nederland": "Netherlands",
+    "Per 1.000 inwoners": "Per 1,000 inhabitants",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,7 @@ from bibmon_web.client import Api, ApiError
 from bibmon_web.pages import form_of, language, redirect, render, safe_next, settings_of, text
 from bibmon_web.problems import field_errors
 from bibmon_web.routes.questionnaires import STATUS_LABELS, open_questionnaires
+from bibmon_web.routes.reports import closed_surveys
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,8 +52,18 @@ async def start(request: Request) -> Response:
     if not api.has_session:
         return redirect(request, "/inloggen")
     me = await api.me()
-    surveys = await open_questionnaires(api, me) if me.get("organisation_id") else []
-    return render(request, "start.html", me=me, surveys=surveys, status_labels=STATUS_LABELS)
+    surveys: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
+    if me.get("organisation_id"):
+        surveys, reports = await asyncio.gather(open_questionnaires(api, me), closed_surveys(api))
+    return render(
+        request,
+        "start.html",
+        me=me,
+        surveys=surveys,
+        reports=reports,
+        status_labels=STATUS_LABELS,
+    )
 
 
 # -- login -------------------------------------------------------------------------------
@@ -69,6 +81,8 @@ async def login_page(request: Request, terug: str = "/", uitgelogd: str = "") ->
 
 async def _logged_in(request: Request, api: Api, body: dict[str, Any], terug: str) -> Response:
     """Tokens received: the session cookies go to the browser; on to the next page."""
+    if body.get("scope") == "account_setup":
+        return redirect(request, "/account/instellen")
     if body.get("scope") == "mfa_enrolment":
         return redirect(request, "/account/tweestapsverificatie")
     return redirect(request, safe_next(terug))
