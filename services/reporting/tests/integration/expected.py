@@ -150,3 +150,57 @@ def assert_numeric_group(actual: dict[str, Any], expected: dict[str, Any], where
 
 def size_label(key: str) -> str:
     return SizeClass(key).label
+
+
+def assert_report_matches(
+    report: dict[str, Any], want: dict[str, dict[str, Any]], questionnaire: Questionnaire
+) -> None:
+    """Every figure of one organisation's benchmark report equals `expected_report`'s."""
+    where = report["organisation"]["name"]
+    questions = {q["key"]: q for s in report["sections"] for q in s["questions"]}
+    assert set(questions) == set(want), where
+    for q in questionnaire.questions():
+        if q.key not in want:
+            continue
+        got, exp = questions[q.key], want[q.key]
+        if "numeric" in exp:
+            assert got["numeric"]["own"] == exp["own"], f"{where} {q.key} own"
+            kinds = [g["kind"] for g in got["numeric"]["groups"]]
+            assert kinds == ["national", "province", "size_class"], f"{where} {q.key}"
+            for group in got["numeric"]["groups"]:
+                assert_numeric_group(
+                    group, exp["numeric"][group["kind"]], f"{where} {q.key} {group['kind']}"
+                )
+            if not q.per_inhabitant:
+                assert got["per_inhabitant"] is None, f"{where} {q.key} per_1000 shown"
+                continue
+            per = got["per_inhabitant"]
+            assert per is not None, f"{where} {q.key} per_1000 missing"
+            if exp["own_per"] is None:
+                assert per["own"] is None
+            else:
+                assert math.isclose(per["own"], exp["own_per"], rel_tol=1e-12), where
+            for group in per["groups"]:
+                assert_numeric_group(
+                    group,
+                    exp["per_inhabitant"][group["kind"]],
+                    f"{where} {q.key} per_1000 {group['kind']}",
+                )
+        else:
+            mine = got["own_choice"]
+            assert (mine and sorted(mine)) == (exp["own_choice"] and sorted(exp["own_choice"])), (
+                f"{where} {q.key} own"
+            )
+            for group in got["choice"]:
+                want_group = exp["choice"][group["kind"]]
+                assert group["n"] == want_group["n"], f"{where} {q.key} {group['kind']}"
+                assert group["too_few"] == want_group["too_few"], f"{where} {q.key}"
+                if want_group["too_few"]:
+                    assert group["shares"] == [], f"{where} {q.key} shares shown for too few"
+                    continue
+                shares = {s["value"]: s["percent"] for s in group["shares"]}
+                assert set(shares) == set(want_group["shares"]), f"{where} {q.key}"
+                for option, percent in want_group["shares"].items():
+                    assert math.isclose(shares[option], percent, rel_tol=1e-9, abs_tol=1e-9), (
+                        f"{where} {q.key} {group['kind']} {option}: {shares[option]} != {percent}"
+                    )
