@@ -33,7 +33,7 @@ def _group_members(
 def _numeric_groups(
     own: float | None, members: dict[str, list[UUID]], values: dict[UUID, float], min_size: int
 ) -> dict[str, dict[str, Any]]:
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for kind, ids in members.items():
         xs = sorted(values[i] for i in ids if i in values)
         if len(xs) < min_size:
@@ -104,7 +104,7 @@ def expected_report(
                     return ["true" if value else "false"]
                 return value if isinstance(value, list) else [value]
 
-            groups = {}
+            groups: dict[str, dict[str, Any]] = {}
             for kind, ids in members.items():
                 given = [
                     chosen(answers[i][q.key])
