@@ -88,8 +88,14 @@ def test_one_trace_spans_gateway_responses_broker_and_notifier(platform, admin):
         assert ok(resp)["status"] == "submitted"
 
     # The gateway passed the client's trace on (and logged it with the request).
-    logged = gateway_log_lines(platform, trace_id)
-    assert any(line["path"] == f"{url}/submit" and line["status"] == 200 for line in logged)
+    def submit_logged() -> bool:
+        logged = gateway_log_lines(platform, trace_id)
+        return any(line["path"] == f"{url}/submit" and line["status"] == 200 for line in logged)
+
+    deadline = time.monotonic() + 5
+    while not submit_logged() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert submit_logged(), gateway_log_lines(platform, trace_id)
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
