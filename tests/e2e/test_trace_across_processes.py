@@ -95,7 +95,9 @@ def test_one_trace_spans_gateway_responses_broker_and_notifier(platform, admin):
     deadline = time.monotonic() + 5
     while not submit_logged() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert submit_logged(), gateway_log_lines(platform, trace_id)
+    log = Path(platform.stack.config.var_dir) / f"nginx-{platform.stack.config.gateway_port}"
+    tail = (log / "access.log").read_text().splitlines()[-3:]
+    assert submit_logged(), (gateway_log_lines(platform, trace_id), tail)
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
