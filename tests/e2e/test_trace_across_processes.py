@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from tests.e2e.helpers import auth, items_of
 
 from bibmon_common.demo import DEMO_OPEN_SURVEY_ID, DEMO_OPEN_YEAR, demo_answers
@@ -78,13 +79,16 @@ def test_one_trace_spans_gateway_responses_broker_and_notifier(platform, admin):
         trace_id = secrets.token_hex(16)
         client_span = secrets.token_hex(8)
         traced = {"traceparent": f"00-{trace_id}-{client_span}-01", **auth(token)}
-        resp = c.post(f"{url}/submit", json={}, headers=traced)
-        if resp.status_code == 422:  # plausibility warnings want an explanation each
-            fields = {e["field"].split(".")[-1] for e in resp.json().get("errors", [])}
-            explanations = {
-                f: "Klopt: de vestiging was een deel van het jaar dicht." for f in fields
-            }
-            resp = c.post(f"{url}/submit", json={"explanations": explanations}, headers=traced)
+        # Our traceparent, not one of this process: services' in-process tests may have
+        # instrumented httpx globally (bibmon_common.telemetry), which would replace it.
+        with suppress_instrumentation():
+            resp = c.post(f"{url}/submit", json={}, headers=traced)
+            if resp.status_code == 422:  # plausibility warnings want an explanation each
+                fields = {e["field"].split(".")[-1] for e in resp.json().get("errors", [])}
+                explanations = {
+                    f: "Klopt: de vestiging was een deel van het jaar dicht." for f in fields
+                }
+                resp = c.post(f"{url}/submit", json={"explanations": explanations}, headers=traced)
         assert ok(resp)["status"] == "submitted"
 
     # The gateway passed the client's trace on (and logged it with the request).
