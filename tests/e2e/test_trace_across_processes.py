@@ -109,21 +109,25 @@ def test_one_trace_spans_gateway_responses_broker_and_notifier(platform, admin):
         consumed = [
             s for s in spans if s.service == "bibmon-notifier" and s.kind == SPAN_KIND_CONSUMER
         ]
-        if consumed:
+        # responses' request span is the child of the client's span, through the gateway.
+        server = [
+            s
+            for s in spans
+            if s.service == "bibmon-responses"
+            and s.kind == SPAN_KIND_SERVER
+            and s.parent_span_id == client_span
+        ]
+        # Each process exports its spans in its own batches: wait for both sides.
+        if consumed and server:
             break
         time.sleep(0.5)
     else:
         services = sorted({s.service for s in platform.traces.trace(trace_id)})
-        raise AssertionError(f"no notifier span in trace {trace_id}; spans from {services}")
+        raise AssertionError(
+            f"trace {trace_id}: notifier consumer {bool(consumed)}, responses server "
+            f"{bool(server)}; spans from {services}"
+        )
 
-    # responses' request span is the child of the client's span, through the gateway.
-    server = [
-        s
-        for s in spans
-        if s.service == "bibmon-responses"
-        and s.kind == SPAN_KIND_SERVER
-        and s.parent_span_id == client_span
-    ]
     assert server, [(s.service, s.name) for s in spans]
     # The notifier's consumer span belongs to the same trace and continues a span of
     # responses (the request that wrote the event), carried through RabbitMQ.
