@@ -128,7 +128,7 @@ REPORT = {
                     "key_figure": False,
                     "numeric": None,
                     "per_inhabitant": None,
-                    "own_choice": ["Ja"],
+                    "own_choice": ["false"],
                     "choice": [
                         {
                             "kind": "national",
@@ -163,6 +163,9 @@ def test_report_page_shows_dutch_figures_and_hides_groups_that_are_too_small() -
     assert "42%" in page
     assert "te weinig deelnemers" in page
     assert "Ja: 91%; Nee: 9%" in page
+    # The library's own answer by its label, as the API sends the option value.
+    assert "<strong>Nee</strong>" in page
+    assert "<strong>false</strong>" not in page
     assert 'href="/r.pdf"' in page
     assert "style=" not in page
     english = render(
