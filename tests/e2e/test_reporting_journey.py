@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.helpers import auth, items_of
 
 from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
+from bibmon_common.testing.diff import first_difference
 
 pytestmark = pytest.mark.e2e
 
@@ -129,20 +130,3 @@ def test_demo_reports_appear_straight_away_and_a_rebuild_reproduces_them(platfor
             time.sleep(1)
         assert recomputed, "the rebuild did not recompute the figures"
         assert after == before, first_difference(after, before)
-
-
-def first_difference(a: Any, b: Any, path: str = "") -> str | None:
-    """Where two JSON documents first differ (a readable failure), or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
-            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path}: {a!r} != {b!r}"

@@ -26,6 +26,7 @@ from bibmon_common.contracts.surveys import (
     SurveyReplayed,
 )
 from bibmon_common.questionnaire import Questionnaire
+from bibmon_common.testing.diff import first_difference
 from bibmon_common.testing.wait import eventually
 from bibmon_reporting.repository import READ_MODEL_TABLES
 from bibmon_reporting.services import request_rebuild
@@ -476,20 +477,3 @@ async def test_rebuild_from_the_producers_replay_reproduces_every_figure(
     assert first_difference(after, before) is None
     assert after == before
     assert await reporting.fetch("SELECT * FROM report_ready ORDER BY organisation_id") == announced
-
-
-def first_difference(a: Any, b: Any, path: str = "") -> str | None:
-    """Where two JSON documents first differ (a readable failure), or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
-            found = first_difference(a.get(key), b.get(key), f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = first_difference(x, y, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path}: {a!r} != {b!r}"
