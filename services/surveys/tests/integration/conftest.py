@@ -179,7 +179,7 @@ class Organisations:
             size_class=size_class,
         )
         async with self.ctx.pool.acquire() as conn:
-            await on_organisation_changed(conn, event, to_envelope(event, source="identity"))
+            await on_organisation_changed(None, conn, event, to_envelope(event, source="identity"))
         return event.organisation_id
 
 
