@@ -12,7 +12,7 @@ from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_identity.services import organisations
+from bibmon_identity.usecases import organisations
 
 QUEUE = "identity.events"
 

@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 from bibmon_common.app import ServiceContext, create_service_app
 from bibmon_identity import consumers
-from bibmon_identity.api import admin, auth, internal, me, organisations
+from bibmon_identity.api import admin, internal, login, me, organisations
 from bibmon_identity.config import IdentitySettings
-from bibmon_identity.services import bootstrap
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.usecases import bootstrap
+from bibmon_identity.usecases.runtime import Runtime
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The bodies identity accepts are small; the organisations CSV is the largest (~10 kB).
@@ -32,7 +32,7 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
         title="Bibliotheekmonitor — identity",
         description="Organisations, users, login, tokens, two-factor authentication, "
         "account requests and contact persons. Errors are RFC 9457 problem+json.",
-        routers=[auth.router, me.router, admin.router, organisations.router],
+        routers=[login.router, me.router, admin.router, organisations.router],
         migrations_dir=MIGRATIONS_DIR,
         consumers=consumers.build,
         on_startup=[attach, bootstrap.on_startup],

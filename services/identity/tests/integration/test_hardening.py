@@ -7,7 +7,7 @@ import pytest
 
 from bibmon_identity.domain import totp
 from bibmon_identity.domain.throttling import throttle_key
-from bibmon_identity.services import bootstrap
+from bibmon_identity.usecases import bootstrap
 
 API = "/api/identity"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]

@@ -24,7 +24,7 @@ from bibmon_identity.api.schemas import (
     UserPage,
     UserPatch,
 )
-from bibmon_identity.services import accounts, users
+from bibmon_identity.usecases import accounts, users
 
 router = APIRouter()
 

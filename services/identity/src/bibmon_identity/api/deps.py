@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import Depends, Query, Request
 
 from bibmon_common.app import get_ctx
-from bibmon_identity.services.runtime import Runtime, runtime_of
+from bibmon_identity.usecases.runtime import Runtime, runtime_of
 
 
 def _runtime(request: Request) -> Runtime:

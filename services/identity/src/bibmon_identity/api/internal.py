@@ -20,7 +20,7 @@ from bibmon_common.app import DbConn, get_ctx
 from bibmon_common.auth import verify_service_token
 from bibmon_common.errors import Forbidden, Unauthorized
 from bibmon_identity.config import IdentitySettings
-from bibmon_identity.services import contacts
+from bibmon_identity.usecases import contacts
 
 PREFIX = "/internal/identity"
 # Services that may ask for a survey's recipient: only the one that sends e-mail.

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from bibmon_common.app import DbConn
 from bibmon_common.auth import AnyScopePrincipal, CurrentPrincipal
-from bibmon_identity.api.auth import NO_STORE, token_response
 from bibmon_identity.api.deps import Origin, Pool, Rt
+from bibmon_identity.api.login import NO_STORE, token_response
 from bibmon_identity.api.schemas import (
     AccountSetupIn,
     MeOut,
@@ -21,7 +21,7 @@ from bibmon_identity.api.schemas import (
     TotpConfirmIn,
     TotpEnrolmentOut,
 )
-from bibmon_identity.services import auth, mfa, users
+from bibmon_identity.usecases import mfa, password_change, users
 
 router = APIRouter(tags=["me"])
 
@@ -69,7 +69,7 @@ async def change_password(
     body: PasswordChangeIn, principal: CurrentPrincipal, pool: Pool, rt: Rt, origin: Origin
 ) -> JSONResponse:
     """Every session ends (ASVS 7.4.3); this device goes on with the fresh tokens answered."""
-    pair = await auth.change_password(
+    pair = await password_change.change_password(
         pool,
         rt,
         user_id=principal.user_id,
@@ -90,7 +90,7 @@ async def account_setup(
     body: AccountSetupIn, principal: AnyScopePrincipal, pool: Pool, rt: Rt, origin: Origin
 ) -> JSONResponse:
     """For a token of scope `account_setup` (the bootstrap admin); 409 once done."""
-    pair = await auth.account_setup(
+    pair = await password_change.account_setup(
         pool,
         rt,
         user_id=principal.user_id,

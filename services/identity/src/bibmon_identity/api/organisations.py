@@ -21,7 +21,7 @@ from bibmon_identity.api.schemas import (
     OrganisationPatch,
 )
 from bibmon_identity.domain.organisations import SizeClass
-from bibmon_identity.services import contacts, organisations
+from bibmon_identity.usecases import contacts, organisations
 
 router = APIRouter()
 

@@ -14,10 +14,10 @@ from bibmon_identity import repository as repo
 from bibmon_identity.domain.throttling import throttle_key
 from bibmon_identity.domain.users import LIBRARY_STAFF, ROLES
 from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue, send_email
-from bibmon_identity.services.runtime import Runtime, utcnow
-from bibmon_identity.services.users import (
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue, send_email
+from bibmon_identity.usecases.runtime import Runtime, utcnow
+from bibmon_identity.usecases.users import (
     create_account,
     email_or_error,
     free_username,

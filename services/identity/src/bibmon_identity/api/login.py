@@ -20,8 +20,10 @@ from bibmon_identity.api.schemas import (
     TokenOut,
 )
 from bibmon_identity.config import IdentitySettings
-from bibmon_identity.services import auth
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.usecases import login as login_usecases
+from bibmon_identity.usecases import password_reset as reset_usecases
+from bibmon_identity.usecases import sessions
+from bibmon_identity.usecases.runtime import Runtime
 
 router = APIRouter(tags=["auth"])
 
@@ -38,7 +40,7 @@ def _cookie_names(settings: IdentitySettings) -> tuple[str, str]:
     return DEV_REFRESH_COOKIE, DEV_ACCESS_COOKIE
 
 
-def token_response(rt: Runtime, body: dict[str, Any], pair: auth.TokenPair) -> JSONResponse:
+def token_response(rt: Runtime, body: dict[str, Any], pair: sessions.TokenPair) -> JSONResponse:
     """Tokens in the body and as httpOnly, SameSite=Strict cookies for browsers."""
     response = JSONResponse(body, headers=NO_STORE)
     refresh_name, access_name = _cookie_names(rt.settings)
@@ -87,10 +89,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def login(body: LoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
     """Answer tokens, or {mfa_required, mfa_token} when the user has TOTP."""
-    result = await auth.login(
+    result = await login_usecases.login(
         pool, rt, username=body.username, password=body.password, origin=origin
     )
-    if isinstance(result, auth.MfaRequired):
+    if isinstance(result, login_usecases.MfaRequired):
         return JSONResponse(result.body(), headers=NO_STORE)
     return token_response(rt, result.body(), result)
 
@@ -103,7 +105,9 @@ async def login(body: LoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
 )
 async def login_mfa(body: MfaLoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
     """Exchange the mfa_token and a code for tokens."""
-    pair = await auth.login_mfa(pool, rt, mfa_token=body.mfa_token, code=body.code, origin=origin)
+    pair = await login_usecases.login_mfa(
+        pool, rt, mfa_token=body.mfa_token, code=body.code, origin=origin
+    )
     return token_response(rt, pair.body(), pair)
 
 
@@ -119,8 +123,8 @@ async def refresh(
     """A new token pair; the old refresh token is spent."""
     token = _refresh_token(request, body)
     if not token:
-        raise Unauthorized(auth.SESSION_ENDED, type_="session-ended")
-    pair = await auth.refresh(pool, rt, refresh_token=token, origin=origin)
+        raise Unauthorized(sessions.SESSION_ENDED, type_="session-ended")
+    pair = await sessions.refresh(pool, rt, refresh_token=token, origin=origin)
     return token_response(rt, pair.body(), pair)
 
 
@@ -133,7 +137,7 @@ async def logout(
     request: Request, pool: Pool, rt: Rt, origin: Origin, body: RefreshIn | None = None
 ) -> Response:
     """Revoke the refresh-token family and clear the cookies."""
-    await auth.logout(pool, refresh_token=_refresh_token(request, body), origin=origin)
+    await sessions.logout(pool, refresh_token=_refresh_token(request, body), origin=origin)
     response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
     _clear_cookies(rt, response)
     return response
@@ -149,7 +153,7 @@ async def password_forgotten(
     body: PasswordForgottenIn, pool: Pool, rt: Rt, origin: Origin
 ) -> JSONResponse:
     """Always the same answer, whether or not the username and e-mail match (ASVS 6.3.8)."""
-    result = await auth.password_forgotten(
+    result = await reset_usecases.password_forgotten(
         pool, rt, username=body.username, email=body.email, origin=origin
     )
     return JSONResponse(result, status_code=status.HTTP_202_ACCEPTED, headers=NO_STORE)
@@ -163,7 +167,7 @@ async def password_forgotten(
 )
 async def password_reset(body: PasswordResetIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
     """Single use; ends every session of the user."""
-    await auth.password_reset(
+    await reset_usecases.password_reset(
         pool, rt, token=body.token, new_password=body.new_password, code=body.code, origin=origin
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)

@@ -19,9 +19,9 @@ from bibmon_identity.domain.organisations import (
     size_class,
 )
 from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
+from bibmon_identity.usecases.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 

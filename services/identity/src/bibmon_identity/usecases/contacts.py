@@ -14,8 +14,8 @@ from bibmon_common.errors import InvalidInput, NotFound, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
 from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
 
 log = structlog.get_logger(__name__)
 

@@ -24,9 +24,9 @@ from bibmon_identity.domain.users import (
     valid_username,
 )
 from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue, send_email
-from bibmon_identity.services.runtime import Runtime, utcnow
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue, send_email
+from bibmon_identity.usecases.runtime import Runtime, utcnow
 
 log = structlog.get_logger(__name__)
 

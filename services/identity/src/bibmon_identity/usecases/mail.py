@@ -10,7 +10,7 @@ from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import Message
 from bibmon_common.messaging import outbox
 from bibmon_identity.repository import Conn
-from bibmon_identity.services.runtime import SOURCE
+from bibmon_identity.usecases.runtime import SOURCE
 
 
 async def send_email(

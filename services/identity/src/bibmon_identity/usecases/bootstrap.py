@@ -14,10 +14,10 @@ from bibmon_common.contracts.identity import AccountCreated
 from bibmon_identity import repository as repo
 from bibmon_identity.domain.organisations import slug
 from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
-from bibmon_identity.services.organisations import load_shipped_list_if_empty
-from bibmon_identity.services.runtime import Runtime, runtime_of, utcnow
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
+from bibmon_identity.usecases.organisations import load_shipped_list_if_empty
+from bibmon_identity.usecases.runtime import Runtime, runtime_of, utcnow
 
 log = structlog.get_logger(__name__)
 

@@ -12,16 +12,11 @@ from bibmon_identity import repository as repo
 from bibmon_identity.domain import totp
 from bibmon_identity.domain.tokens import hash_recovery_code, new_recovery_codes
 from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.auth import (
-    TokenPair,
-    decrypt_totp_secret,
-    encrypt_totp_secret,
-    issue_session,
-    session_scope,
-)
-from bibmon_identity.services.runtime import Runtime, utcnow
-from bibmon_identity.services.users import existing_user
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.runtime import Runtime, utcnow
+from bibmon_identity.usecases.second_factor import decrypt_totp_secret, encrypt_totp_secret
+from bibmon_identity.usecases.sessions import TokenPair, issue_session, session_scope
+from bibmon_identity.usecases.users import existing_user
 
 WRONG_CODE = "The code is incorrect; check the time on your device and try the next code."
 

@@ -11,7 +11,7 @@ from bibmon_identity.config import IdentitySettings
 from bibmon_identity.domain.crypto import DataCipher
 from bibmon_identity.domain.passwords import PasswordHashing
 from bibmon_identity.domain.throttling import ThrottlePolicy
-from bibmon_identity.services.keys import KeyStore
+from bibmon_identity.usecases.keys import KeyStore
 
 SOURCE = "identity"  # CloudEvents `source` of everything identity enqueues
 
