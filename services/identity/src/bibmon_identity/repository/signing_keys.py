@@ -1,0 +1,34 @@
+"""The (encrypted) signing keys."""
+
+# SQL text here is assembled only from constants of this module and column names checked
+# against allow-lists; every value is a bind parameter.
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bibmon_identity.repository._sql import Conn, Row
+
+
+async def list_signing_keys(conn: Conn, limit: int = 2) -> list[Row]:
+    """Newest signing keys first."""
+    return list(
+        await conn.fetch(
+            "SELECT kid, private_key, created_at FROM signing_keys "
+            "ORDER BY created_at DESC LIMIT $1",
+            limit,
+        )
+    )
+
+
+async def insert_signing_key(
+    conn: Conn, kid: str, private_key: bytes, created_at: datetime
+) -> None:
+    """Store an (encrypted) signing key."""
+    await conn.execute(
+        "INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (kid) DO NOTHING",
+        kid,
+        private_key,
+        created_at,
+    )
