@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 
 
 def _secret(svc) -> str:
-    return svc.app.state.ctx.settings.recipient_token_secret.get_secret_value()
+    return svc.deps.settings.recipient_token_secret.get_secret_value()
 
 
 def _service(svc, service: str = "notifier", **kwargs) -> dict[str, str]:
@@ -145,7 +145,7 @@ async def test_organisation_without_any_contact_answers_404(svc):
 
 async def test_the_secret_every_service_holds_cannot_claim_to_be_the_notifier(svc):
     """A compromised service signs "notifier" with the general service secret: 401."""
-    settings = svc.app.state.ctx.settings
+    settings = svc.deps.settings
     general = settings.service_token_secret.get_secret_value()
     assert general != settings.recipient_token_secret.get_secret_value()
     organisation_id = await svc.organisation_id(7)

@@ -1,14 +1,16 @@
-"""Every SQL statement of the identity service, one module per table group.
+"""Every SQL statement of the identity service, one module per group of tables.
 
-Functions take an open connection; use cases open it (and its transaction). The package
-exports every function, so use cases write `repo.get_user(conn, ...)`.
+Functions take an open connection (use cases open it, and its transaction) and return
+typed rows (`UserRow`, `OrganisationRow`, …: frozen dataclasses), never asyncpg records.
+The package exports every function and row, so use cases write `repo.get_user(conn, …)`.
 """
 
 from __future__ import annotations
 
-from bibmon_identity.repository._sql import Conn, Row, advisory_xact_lock
+from bibmon_identity.repository._sql import Conn, advisory_xact_lock
 from bibmon_identity.repository.account_requests import (
     REQUEST_COLUMNS,
+    AccountRequestRow,
     account_requests_of_user,
     decide_account_request,
     get_account_request,
@@ -16,16 +18,21 @@ from bibmon_identity.repository.account_requests import (
     list_account_requests,
 )
 from bibmon_identity.repository.audit import (
+    AuditEntryRow,
     audit_of_user,
     insert_audit,
 )
 from bibmon_identity.repository.contacts import (
+    ContactRegistrationRow,
+    ContactRow,
+    RecipientRow,
     contacts_of_user,
     get_contact,
     survey_recipient,
     upsert_contact,
 )
 from bibmon_identity.repository.mfa import (
+    MfaChallengeRow,
     count_recovery_codes,
     get_mfa_challenge,
     insert_mfa_challenge,
@@ -35,6 +42,7 @@ from bibmon_identity.repository.mfa import (
 )
 from bibmon_identity.repository.organisations import (
     ORG_COLUMNS,
+    OrganisationRow,
     all_organisations,
     count_organisations,
     get_organisation,
@@ -45,12 +53,15 @@ from bibmon_identity.repository.organisations import (
     update_organisation,
 )
 from bibmon_identity.repository.password_links import (
+    PasswordLinkRow,
     count_password_token_failure,
     find_password_token,
     insert_password_token,
     spend_password_tokens,
 )
 from bibmon_identity.repository.refresh_tokens import (
+    RefreshTokenRow,
+    SessionRow,
     find_refresh_token,
     insert_refresh_token,
     list_sessions,
@@ -62,6 +73,7 @@ from bibmon_identity.repository.retention import (
     purge,
 )
 from bibmon_identity.repository.signing_keys import (
+    SigningKeyRow,
     insert_signing_key,
     list_signing_keys,
 )
@@ -78,6 +90,7 @@ from bibmon_identity.repository.throttling import (
 )
 from bibmon_identity.repository.users import (
     USER_COLUMNS,
+    UserRow,
     any_user_id,
     delete_user,
     existing_usernames,
@@ -93,8 +106,19 @@ __all__ = [
     "ORG_COLUMNS",
     "REQUEST_COLUMNS",
     "USER_COLUMNS",
+    "AccountRequestRow",
+    "AuditEntryRow",
     "Conn",
-    "Row",
+    "ContactRegistrationRow",
+    "ContactRow",
+    "MfaChallengeRow",
+    "OrganisationRow",
+    "PasswordLinkRow",
+    "RecipientRow",
+    "RefreshTokenRow",
+    "SessionRow",
+    "SigningKeyRow",
+    "UserRow",
     "account_requests_of_user",
     "add_rate_event",
     "advisory_xact_lock",

@@ -1,18 +1,30 @@
-"""What every repository module shares: the connection type and two small SQL helpers."""
+"""What every repository module shares: the connection type, row conversion, SQL helpers."""
 
 # SQL text here is assembled only from constants and column names checked against
 # allow-lists; every value is a bind parameter.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-Row = asyncpg.Record
 # A plain connection or one borrowed from the pool; both behave the same.
 Conn = asyncpg.Connection | PoolConnectionProxy
+
+R = TypeVar("R")
+
+
+def one(record: type[R], row: asyncpg.Record | None) -> R | None:
+    """A row as its typed record (a dataclass whose fields are the selected columns)."""
+    return None if row is None else record(**dict(row))
+
+
+def each(record: type[R], rows: Iterable[asyncpg.Record]) -> list[R]:
+    """Rows as typed records."""
+    return [record(**dict(row)) for row in rows]
 
 
 def assignments(fields: dict[str, Any], allowed: frozenset[str]) -> str:

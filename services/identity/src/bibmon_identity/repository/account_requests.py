@@ -7,8 +7,29 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, each, one
+
+
+@dataclass(frozen=True)
+class AccountRequestRow:
+    """A request from the public, with the organisation's name."""
+
+    id: uuid.UUID
+    name: str
+    email: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    message: str
+    status: str
+    reason: str | None
+    user_id: uuid.UUID | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: uuid.UUID | None
+
 
 REQUEST_COLUMNS = (
     "r.id, r.name, r.email, r.organisation_id, o.name AS organisation_name, r.message, "
@@ -39,19 +60,20 @@ async def insert_account_request(
 
 async def get_account_request(
     conn: Conn, request_id: uuid.UUID, *, for_update: bool = False
-) -> Row | None:
+) -> AccountRequestRow | None:
     """One request."""
     lock = " FOR UPDATE OF r" if for_update else ""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"SELECT {REQUEST_COLUMNS} FROM account_requests r "
         f"JOIN organisations o ON o.id = r.organisation_id WHERE r.id = $1{lock}",
         request_id,
     )
+    return one(AccountRequestRow, row)
 
 
 async def list_account_requests(
     conn: Conn, *, status: str | None, limit: int, offset: int
-) -> tuple[list[Row], int]:
+) -> tuple[list[AccountRequestRow], int]:
     """A page of requests, oldest first."""
     rows = await conn.fetch(
         f"SELECT {REQUEST_COLUMNS} FROM account_requests r "
@@ -64,7 +86,7 @@ async def list_account_requests(
     total = await conn.fetchval(
         "SELECT count(*) FROM account_requests WHERE ($1::text IS NULL OR status = $1)", status
     )
-    return list(rows), int(total)
+    return each(AccountRequestRow, rows), int(total)
 
 
 async def decide_account_request(
@@ -88,12 +110,11 @@ async def decide_account_request(
     )
 
 
-async def account_requests_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
+async def account_requests_of_user(conn: Conn, user_id: uuid.UUID) -> list[AccountRequestRow]:
     """The request that led to a user's account (export)."""
-    return list(
-        await conn.fetch(
-            f"SELECT {REQUEST_COLUMNS} FROM account_requests r "
-            "JOIN organisations o ON o.id = r.organisation_id WHERE r.user_id = $1",
-            user_id,
-        )
+    rows = await conn.fetch(
+        f"SELECT {REQUEST_COLUMNS} FROM account_requests r "
+        "JOIN organisations o ON o.id = r.organisation_id WHERE r.user_id = $1",
+        user_id,
     )
+    return each(AccountRequestRow, rows)

@@ -7,9 +7,23 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, each
+
+
+@dataclass(frozen=True)
+class AuditEntryRow:
+    """An audit entry as the AVG export shows it (without its details)."""
+
+    occurred_at: datetime
+    action: str
+    object_type: str | None
+    object_id: str | None
+    result: str
+    origin: str | None
 
 
 async def insert_audit(
@@ -37,14 +51,13 @@ async def insert_audit(
     )
 
 
-async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
+async def audit_of_user(conn: Conn, user_id: uuid.UUID) -> list[AuditEntryRow]:
     """Audit entries by or about a user (export)."""
-    return list(
-        await conn.fetch(
-            "SELECT occurred_at, action, object_type, object_id, result, origin "
-            "FROM audit_log WHERE actor_user_id = $1 OR (object_type = 'user' AND object_id = $2) "
-            "ORDER BY occurred_at",
-            user_id,
-            str(user_id),
-        )
+    rows = await conn.fetch(
+        "SELECT occurred_at, action, object_type, object_id, result, origin "
+        "FROM audit_log WHERE actor_user_id = $1 OR (object_type = 'user' AND object_id = $2) "
+        "ORDER BY occurred_at",
+        user_id,
+        str(user_id),
     )
+    return each(AuditEntryRow, rows)

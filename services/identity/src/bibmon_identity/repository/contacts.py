@@ -6,19 +6,56 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, each, one
 
 
-async def get_contact(conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID) -> Row | None:
+@dataclass(frozen=True)
+class ContactRow:
     """The contact person of an organisation for a survey."""
-    return await conn.fetchrow(
+
+    survey_id: uuid.UUID
+    organisation_id: uuid.UUID
+    user_id: uuid.UUID
+    assigned_at: datetime
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """Whom a survey's e-mails for an organisation reach, and why."""
+
+    user_id: uuid.UUID
+    email: str
+    name: str
+    locale: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ContactRegistrationRow:
+    """One survey for which a user is an organisation's contact person (export)."""
+
+    survey_id: uuid.UUID
+    organisation_id: uuid.UUID
+    assigned_at: datetime
+
+
+async def get_contact(
+    conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID
+) -> ContactRow | None:
+    """The contact person of an organisation for a survey."""
+    row = await conn.fetchrow(
         "SELECT c.survey_id, c.organisation_id, c.user_id, c.assigned_at, u.username, u.name "
         "FROM survey_contacts c JOIN users u ON u.id = c.user_id "
         "WHERE c.survey_id = $1 AND c.organisation_id = $2",
         survey_id,
         organisation_id,
     )
+    return one(ContactRow, row)
 
 
 async def upsert_contact(
@@ -46,13 +83,13 @@ async def upsert_contact(
 
 async def survey_recipient(
     conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID
-) -> Row | None:
+) -> RecipientRow | None:
     """Who receives a survey's e-mails for an organisation, as things stand now.
 
     The contact person registered for the survey, else the organisation's primary
     contact; only an active user of that organisation who has an e-mail address.
     """
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """
         SELECT id AS user_id, email, name, locale, source FROM (
             SELECT u.id, u.email, u.name, u.locale, 'survey_contact' AS source, 1 AS rank
@@ -71,14 +108,14 @@ async def survey_recipient(
         survey_id,
         organisation_id,
     )
+    return one(RecipientRow, row)
 
 
-async def contacts_of_user(conn: Conn, user_id: uuid.UUID) -> list[Row]:
+async def contacts_of_user(conn: Conn, user_id: uuid.UUID) -> list[ContactRegistrationRow]:
     """Contact-person registrations of a user (export)."""
-    return list(
-        await conn.fetch(
-            "SELECT survey_id, organisation_id, assigned_at FROM survey_contacts "
-            "WHERE user_id = $1 ORDER BY assigned_at",
-            user_id,
-        )
+    rows = await conn.fetch(
+        "SELECT survey_id, organisation_id, assigned_at FROM survey_contacts "
+        "WHERE user_id = $1 ORDER BY assigned_at",
+        user_id,
     )
+    return each(ContactRegistrationRow, rows)

@@ -7,9 +7,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, one
+
+
+@dataclass(frozen=True)
+class MfaChallengeRow:
+    """The open second step of one login."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    expires_at: datetime
+    failures: int
+    used_at: datetime | None
 
 
 async def insert_mfa_challenge(
@@ -24,13 +36,14 @@ async def insert_mfa_challenge(
     )
 
 
-async def get_mfa_challenge(conn: Conn, challenge_id: uuid.UUID) -> Row | None:
+async def get_mfa_challenge(conn: Conn, challenge_id: uuid.UUID) -> MfaChallengeRow | None:
     """A challenge, locked."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT id, user_id, expires_at, failures, used_at FROM mfa_challenges "
         "WHERE id = $1 FOR UPDATE",
         challenge_id,
     )
+    return one(MfaChallengeRow, row)
 
 
 async def update_mfa_challenge(

@@ -8,9 +8,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bibmon_identity.repository._sql import Conn, Row, assignments
+from bibmon_identity.repository._sql import Conn, assignments, each, one
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    """An organisation as stored."""
+
+    id: uuid.UUID
+    name: str
+    province: str
+    municipalities: list[str]
+    inhabitants: int
+    size_class: str
+    source: str | None
+    primary_contact_user_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
 
 ORG_COLUMNS = (
     "id, name, province, municipalities, inhabitants, size_class, source, "
@@ -44,7 +63,7 @@ async def insert_organisation(
     inhabitants: int,
     size_class: str,
     source: str | None,
-) -> Row:
+) -> OrganisationRow:
     """Insert an organisation; raises UniqueViolationError on a duplicate name."""
     row = await conn.fetchrow(
         f"""
@@ -61,7 +80,7 @@ async def insert_organisation(
         source,
     )
     assert row is not None
-    return row
+    return OrganisationRow(**dict(row))
 
 
 async def set_primary_contact_if_unset(
@@ -78,30 +97,33 @@ async def set_primary_contact_if_unset(
 
 async def update_organisation(
     conn: Conn, organisation_id: uuid.UUID, fields: dict[str, Any]
-) -> Row | None:
+) -> OrganisationRow | None:
     """Update the given columns (names come from code, never from input)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"UPDATE organisations SET {assignments(fields, _ORG_UPDATABLE)}, updated_at = now() "
         "WHERE id = $1 "
         f"RETURNING {ORG_COLUMNS}",
         organisation_id,
         *fields.values(),
     )
+    return one(OrganisationRow, row)
 
 
-async def get_organisation(conn: Conn, organisation_id: uuid.UUID) -> Row | None:
+async def get_organisation(conn: Conn, organisation_id: uuid.UUID) -> OrganisationRow | None:
     """One organisation by id."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1", organisation_id
     )
+    return one(OrganisationRow, row)
 
 
-async def get_organisation_by_name(conn: Conn, name: str) -> Row | None:
+async def get_organisation_by_name(conn: Conn, name: str) -> OrganisationRow | None:
     """One organisation by name (case-insensitive), locked for update."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE lower(name) = lower($1) FOR UPDATE",
         name,
     )
+    return one(OrganisationRow, row)
 
 
 async def list_organisations(
@@ -111,7 +133,7 @@ async def list_organisations(
     size_class: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[Row], int]:
+) -> tuple[list[OrganisationRow], int]:
     """A page of organisations ordered by name, and the total matching."""
     where = "($1::text IS NULL OR province = $1) AND ($2::text IS NULL OR size_class = $2)"
     rows = await conn.fetch(
@@ -125,11 +147,10 @@ async def list_organisations(
     total = await conn.fetchval(
         f"SELECT count(*) FROM organisations WHERE {where}", province, size_class
     )
-    return list(rows), int(total)
+    return each(OrganisationRow, rows), int(total)
 
 
-async def all_organisations(conn: Conn) -> list[Row]:
+async def all_organisations(conn: Conn) -> list[OrganisationRow]:
     """Every organisation, oldest first."""
-    return list(
-        await conn.fetch(f"SELECT {ORG_COLUMNS} FROM organisations ORDER BY created_at, id")
-    )
+    rows = await conn.fetch(f"SELECT {ORG_COLUMNS} FROM organisations ORDER BY created_at, id")
+    return each(OrganisationRow, rows)

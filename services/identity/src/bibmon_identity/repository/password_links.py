@@ -7,9 +7,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, one
+
+
+@dataclass(frozen=True)
+class PasswordLinkRow:
+    """A reset or activation link (its hash is not read back)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    purpose: str
+    expires_at: datetime
+    used_at: datetime | None
+    failures: int
 
 
 async def insert_password_token(
@@ -34,14 +47,15 @@ async def insert_password_token(
 
 async def find_password_token(
     conn: Conn, token_hash: bytes, *, for_update: bool = False
-) -> Row | None:
+) -> PasswordLinkRow | None:
     """A link by its hash."""
     lock = " FOR UPDATE" if for_update else ""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT id, user_id, purpose, expires_at, used_at, failures FROM password_tokens "
         f"WHERE token_hash = $1{lock}",
         token_hash,
     )
+    return one(PasswordLinkRow, row)
 
 
 async def count_password_token_failure(

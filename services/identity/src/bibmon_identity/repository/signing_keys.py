@@ -5,20 +5,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.repository._sql import Conn, each
 
 
-async def list_signing_keys(conn: Conn, limit: int = 2) -> list[Row]:
+@dataclass(frozen=True)
+class SigningKeyRow:
+    """A signing key as stored: its private key encrypted with the data key."""
+
+    kid: str
+    private_key: bytes
+    created_at: datetime
+
+
+async def list_signing_keys(conn: Conn, limit: int = 2) -> list[SigningKeyRow]:
     """Newest signing keys first."""
-    return list(
-        await conn.fetch(
-            "SELECT kid, private_key, created_at FROM signing_keys "
-            "ORDER BY created_at DESC LIMIT $1",
-            limit,
-        )
+    rows = await conn.fetch(
+        "SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at DESC LIMIT $1",
+        limit,
     )
+    return each(SigningKeyRow, rows)
 
 
 async def insert_signing_key(

@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bibmon_identity.repository._sql import Conn, Row
+from bibmon_identity.domain.throttling import AccountState
+from bibmon_identity.repository._sql import Conn
 
 
-async def lock_throttle(conn: Conn, key: bytes, account_key: bytes | None = None) -> Row | None:
-    """The throttle row of a key, locked; concurrent attempts on one username queue here."""
+async def lock_throttle(conn: Conn, key: bytes, account_key: bytes | None = None) -> AccountState:
+    """The throttle state of a key, its row locked; concurrent attempts on one name queue here."""
     await conn.execute(
         "INSERT INTO login_throttle (key, failures, last_failure_at, account_key) "
         "VALUES ($1, 0, now(), $2) ON CONFLICT (key) DO NOTHING",
         key,
         account_key,
     )
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT failures, last_failure_at, locked_until FROM login_throttle "
         "WHERE key = $1 FOR UPDATE",
         key,
     )
+    assert row is not None  # inserted just above when missing
+    return AccountState(row["failures"], row["last_failure_at"], row["locked_until"])
 
 
 async def save_throttle(

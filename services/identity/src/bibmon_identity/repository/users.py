@@ -8,9 +8,38 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from bibmon_identity.repository._sql import Conn, Row, assignments
+from bibmon_identity.repository._sql import Conn, assignments, each, one
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as stored, with the organisation's name (hashes and secret included)."""
+
+    id: uuid.UUID
+    username: str
+    name: str
+    email: str | None
+    roles: list[str]
+    organisation_id: uuid.UUID | None
+    password_hash: str | None
+    password_changed_at: datetime | None
+    totp_secret: bytes | None
+    totp_confirmed_at: datetime | None
+    totp_last_step: int | None
+    mfa_failures: int
+    mfa_locked_until: datetime | None
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    locale: str
+    setup_required: bool
+    organisation_name: str | None
+
 
 USER_COLUMNS = (
     "u.id, u.username, u.name, u.email, u.roles, u.organisation_id, u.password_hash, "
@@ -71,19 +100,21 @@ async def insert_user(
     )
 
 
-async def get_user(conn: Conn, user_id: uuid.UUID, *, for_update: bool = False) -> Row | None:
+async def get_user(conn: Conn, user_id: uuid.UUID, *, for_update: bool = False) -> UserRow | None:
     """One user by id."""
     lock = " FOR UPDATE OF u" if for_update else ""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE u.id = $1{lock}", user_id
     )
+    return one(UserRow, row)
 
 
-async def get_user_by_username(conn: Conn, username: str) -> Row | None:
+async def get_user_by_username(conn: Conn, username: str) -> UserRow | None:
     """One user by username (case-insensitive)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE lower(u.username) = lower($1)", username
     )
+    return one(UserRow, row)
 
 
 async def any_user_id(conn: Conn) -> uuid.UUID | None:
@@ -108,7 +139,7 @@ async def list_users(
     role: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[Row], int]:
+) -> tuple[list[UserRow], int]:
     """A page of users ordered by username, and the total matching."""
     where = (
         "($1::uuid IS NULL OR u.organisation_id = $1) AND ($2::text IS NULL OR $2 = ANY(u.roles))"
@@ -124,7 +155,7 @@ async def list_users(
     total = await conn.fetchval(
         f"SELECT count(*) FROM users u WHERE {where}", organisation_id, role
     )
-    return list(rows), int(total)
+    return each(UserRow, rows), int(total)
 
 
 async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) -> None:

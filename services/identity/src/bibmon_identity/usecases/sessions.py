@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 import structlog
 
 from bibmon_common.auth import SCOPE_ACCOUNT_SETUP, SCOPE_FULL, SCOPE_MFA_ENROLMENT
@@ -15,15 +14,15 @@ from bibmon_common.errors import (
     Unauthorized,
 )
 from bibmon_identity import repository as repo
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain import signing
 from bibmon_identity.domain.tokens import (
     hash_token,
     new_token,
 )
 from bibmon_identity.domain.users import requires_mfa
-from bibmon_identity.repository import Conn
+from bibmon_identity.repository import Conn, UserRow
 from bibmon_identity.usecases import audit
-from bibmon_identity.usecases.runtime import Runtime, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -55,18 +54,18 @@ class TokenPair:
 
 
 async def issue_session(
+    deps: IdentityDeps,
     conn: Conn,
-    rt: Runtime,
-    user: asyncpg.Record,
+    user: UserRow,
     *,
     scope: str,
     amr: list[str],
     family_id: uuid.UUID | None = None,
-    family_expires_at: Any = None,
+    family_expires_at: datetime | None = None,
 ) -> TokenPair:
     """Sign an access token and store a new refresh token (a new family unless given)."""
-    now = utcnow()
-    settings = rt.settings
+    now = deps.now()
+    settings = deps.settings
     idle = timedelta(minutes=settings.refresh_idle_minutes)
     family_expires_at = family_expires_at or now + timedelta(hours=settings.refresh_absolute_hours)
     refresh = new_token()
@@ -75,7 +74,7 @@ async def issue_session(
     await repo.insert_refresh_token(
         conn,
         family_id=family_id,
-        user_id=user["id"],
+        user_id=user.id,
         token_hash=hash_token(refresh),
         scope=scope,
         amr=amr,
@@ -84,11 +83,11 @@ async def issue_session(
     )
     lifetime = timedelta(minutes=settings.access_token_minutes)
     access = signing.issue_access_token(
-        await rt.keys.current(),
-        issuer=rt.issuer,
-        user_id=user["id"],
-        organisation_id=user["organisation_id"],
-        roles=list(user["roles"]),
+        await deps.keys.current(),
+        issuer=deps.issuer,
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        roles=list(user.roles),
         scope=scope,
         amr=amr,
         now=now,
@@ -104,12 +103,12 @@ async def issue_session(
     )
 
 
-def session_scope(user: asyncpg.Record) -> str:
+def session_scope(user: UserRow) -> str:
     """What a session of this user may do now: set up the account, enrol TOTP, or all."""
-    if user["setup_required"]:
+    if user.setup_required:
         return SCOPE_ACCOUNT_SETUP
     # A kb_admin or researcher without TOTP may only enrol (BIO2 5.17.01).
-    if requires_mfa(user["roles"]) and user["totp_confirmed_at"] is None:
+    if requires_mfa(user.roles) and user.totp_confirmed_at is None:
         return SCOPE_MFA_ENROLMENT
     return SCOPE_FULL
 
@@ -117,65 +116,63 @@ def session_scope(user: asyncpg.Record) -> str:
 # --- refresh and logout ----------------------------------------------------------------
 
 
-async def refresh(
-    pool: asyncpg.Pool, rt: Runtime, *, refresh_token: str, origin: str | None
-) -> TokenPair:
+async def refresh(deps: IdentityDeps, *, refresh_token: str, origin: str | None) -> TokenPair:
     """Rotate a refresh token; showing a rotated one again ends its whole family."""
     error = Unauthorized(SESSION_ENDED, type_="session-ended")
     pair: TokenPair | None = None
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         row = await repo.find_refresh_token(conn, hash_token(refresh_token))
-        now = utcnow()
-        if row is None or row["revoked_at"] is not None:
+        now = deps.now()
+        if row is None or row.revoked_at is not None:
             pass
-        elif row["rotated_at"] is not None:
+        elif row.rotated_at is not None:
             # RFC 9700 4.14.2 / OAuth 2.1: reuse means the token leaked; end the session.
-            await repo.revoke_family(conn, row["family_id"])
+            await repo.revoke_family(conn, row.family_id, now=deps.now(), source=deps.source)
             await audit.record(
                 conn,
                 "session.refresh_reuse",
                 result="failure",
                 object_type="user",
-                object_id=row["user_id"],
+                object_id=row.user_id,
                 origin=origin,
             )
-        elif row["idle_expires_at"] <= now or row["family_expires_at"] <= now:
-            await repo.revoke_family(conn, row["family_id"])
+        elif row.idle_expires_at <= now or row.family_expires_at <= now:
+            await repo.revoke_family(conn, row.family_id, now=deps.now(), source=deps.source)
         else:
-            user = await repo.get_user(conn, row["user_id"])
-            if user is None or user["disabled"]:
-                await repo.revoke_family(conn, row["family_id"])
+            user = await repo.get_user(conn, row.user_id)
+            if user is None or user.disabled:
+                await repo.revoke_family(conn, row.family_id, now=deps.now(), source=deps.source)
             else:
-                await repo.mark_refresh_rotated(conn, row["id"])
+                await repo.mark_refresh_rotated(conn, row.id)
                 # Never more than the user may do now (a narrower scope stays narrow).
-                scope = row["scope"] if row["scope"] != SCOPE_FULL else session_scope(user)
+                scope = row.scope if row.scope != SCOPE_FULL else session_scope(user)
                 pair = await issue_session(
+                    deps,
                     conn,
-                    rt,
                     user,
                     scope=scope,
-                    amr=list(row["amr"]),
-                    family_id=row["family_id"],
-                    family_expires_at=row["family_expires_at"],
+                    amr=list(row.amr),
+                    family_id=row.family_id,
+                    family_expires_at=row.family_expires_at,
                 )
     if pair is None:
         raise error
     return pair
 
 
-async def logout(pool: asyncpg.Pool, *, refresh_token: str | None, origin: str | None) -> None:
+async def logout(deps: IdentityDeps, *, refresh_token: str | None, origin: str | None) -> None:
     """End the session the refresh token belongs to (if any); always succeeds."""
     if not refresh_token:
         return
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         row = await repo.find_refresh_token(conn, hash_token(refresh_token))
         if row is not None:
-            await repo.revoke_family(conn, row["family_id"])
+            await repo.revoke_family(conn, row.family_id, now=deps.now(), source=deps.source)
             await audit.record(
                 conn,
                 "logout",
-                actor=row["user_id"],
+                actor=row.user_id,
                 object_type="user",
-                object_id=row["user_id"],
+                object_id=row.user_id,
                 origin=origin,
             )

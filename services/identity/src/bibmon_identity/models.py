@@ -1,4 +1,8 @@
-"""Request and response bodies of the identity API."""
+"""Request and response bodies of the identity API: what use cases take and return.
+
+The use cases return these models and the routes answer them as they are (the OpenAPI
+document names them). Stored rows are the repository's (`bibmon_identity.repository`).
+"""
 
 from __future__ import annotations
 
@@ -247,3 +251,73 @@ class ContactOut(BaseModel):
     username: str
     name: str
     assigned_at: datetime
+
+
+class RecipientOut(BaseModel):
+    """The person who receives a survey's e-mails for an organisation."""
+
+    user_id: UUID
+    email: str
+    name: str
+    locale: str
+    source: Literal["survey_contact", "primary_contact"]
+
+
+# The AVG export (GET /me/export): answered as a JSON download, not an OpenAPI schema.
+
+
+class ExportedAccount(UserOut):
+    password_changed_at: datetime | None
+    mfa_enabled_at: datetime | None
+    updated_at: datetime
+
+
+class ExportedAccountRequest(BaseModel):
+    id: UUID
+    name: str
+    email: str
+    organisation_id: UUID
+    organisation_name: str
+    message: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ExportedContactRegistration(BaseModel):
+    survey_id: UUID
+    organisation_id: UUID
+    assigned_at: datetime
+
+
+class ExportedSession(BaseModel):
+    family_id: UUID
+    scope: str
+    amr: list[str]
+    created_at: datetime
+    idle_expires_at: datetime
+    family_expires_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ExportedAuditEntry(BaseModel):
+    occurred_at: datetime
+    action: str
+    object_type: str | None
+    object_id: str | None
+    result: str
+    origin: str | None
+
+
+class AccountExport(BaseModel):
+    """AVG art. 15/20: every piece of personal data identity holds on a user."""
+
+    exported_at: datetime
+    controller: str
+    account: ExportedAccount
+    recovery_codes_remaining: int
+    account_requests: list[ExportedAccountRequest]
+    contact_person_for: list[ExportedContactRegistration]
+    sessions: list[ExportedSession]
+    audit_log: list[ExportedAuditEntry]
