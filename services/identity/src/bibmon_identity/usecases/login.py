@@ -12,10 +12,7 @@ from typing import Any
 
 import structlog
 
-from bibmon_common.errors import (
-    TooManyRequests,
-    Unauthorized,
-)
+from bibmon_common.errors import TooManyRequests, Unauthorized
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain import signing
@@ -55,9 +52,6 @@ class MfaRequired:
     def body(self) -> dict[str, Any]:
         """The JSON answer."""
         return {"mfa_required": True, "mfa_token": self.mfa_token, "expires_in": self.expires_in}
-
-
-# --- login -----------------------------------------------------------------------------
 
 
 async def _ip_retry_after(deps: IdentityDeps, conn: Conn, ip_key: bytes) -> int | None:
@@ -131,14 +125,8 @@ async def login_throttle_state(
     """Seconds to wait (or None), and the account's and the pair's state, rows locked."""
     wait = await _ip_retry_after(deps, conn, keys.ip)
     # Account row first, then the pair's: one order, so concurrent attempts never deadlock.
-    account_row = await repo.lock_throttle(conn, keys.account)  # serialises per name
-    pair_row = await repo.lock_throttle(conn, keys.pair, keys.account)
-    assert account_row is not None
-    assert pair_row is not None
-    account = AccountState(
-        account_row.failures, account_row.last_failure_at, account_row.locked_until
-    )
-    pair = AccountState(pair_row.failures, pair_row.last_failure_at, pair_row.locked_until)
+    account = await repo.lock_throttle(conn, keys.account)  # serialises per name
+    pair = await repo.lock_throttle(conn, keys.pair, keys.account)
     now = deps.now()
     if wait is None:
         wait = retry_after(pair, now, deps.policy)
@@ -156,6 +144,7 @@ async def record_login_failure(
     keys: LoginKeys,
     origin: str | None,
 ) -> None:
+    """Count a wrong password: slow the account down, lock this address out after many."""
     now = deps.now()
     # The account only slows down; the lock falls on this address alone (NIST 800-63B-4).
     new_account, _ = record_failure(account, now, deps.policy, lock=False)

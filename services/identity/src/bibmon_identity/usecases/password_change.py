@@ -18,9 +18,7 @@ from bibmon_common.errors import (
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.passwords import check_password, context_words
-from bibmon_identity.domain.throttling import (
-    throttle_key,
-)
+from bibmon_identity.domain.throttling import throttle_key
 from bibmon_identity.domain.users import min_password_length
 from bibmon_identity.repository import Conn, UserRow
 from bibmon_identity.usecases import audit
@@ -35,8 +33,6 @@ from bibmon_identity.usecases.sessions import SESSION_ENDED, TokenPair, issue_se
 from bibmon_identity.usecases.users import email_or_error
 
 log = structlog.get_logger(__name__)
-
-# --- changing one's own password, first-login setup ------------------------------------
 
 WRONG_CURRENT = "The current password is incorrect."
 SAME_PASSWORD = "Choose a new password, not the one you have now."
@@ -67,7 +63,8 @@ async def _new_password_set(
         conn, user.id, {"password_hash": password_hash, "password_changed_at": deps.now()} | fields
     )
     await repo.spend_password_tokens(conn, user.id)
-    await repo.revoke_user_sessions(conn, user.id, now=deps.now(), source=deps.source)  # ASVS 7.4.3
+    # ASVS 7.4.3: a new password ends every session.
+    await repo.revoke_user_sessions(conn, user.id, now=deps.now(), source=deps.source)
     await repo.clear_account_throttles(conn, throttle_key("login", user.username))
 
 

@@ -9,20 +9,12 @@ from typing import Any
 
 import structlog
 
-from bibmon_common.errors import (
-    InvalidInput,
-    field_error,
-)
+from bibmon_common.errors import InvalidInput, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.passwords import check_password, context_words
-from bibmon_identity.domain.throttling import (
-    throttle_key,
-)
-from bibmon_identity.domain.tokens import (
-    hash_token,
-    new_token,
-)
+from bibmon_identity.domain.throttling import throttle_key
+from bibmon_identity.domain.tokens import hash_token, new_token
 from bibmon_identity.domain.users import min_password_length
 from bibmon_identity.models import AcceptedOut
 from bibmon_identity.repository import Conn, PasswordLinkRow, UserRow
@@ -203,38 +195,50 @@ async def password_reset(
         ):
             error = await _reset_code_failed(deps, conn, locked_user, link, origin)
         else:
-            fields: dict[str, Any] = {
-                "password_hash": password_hash,
-                "password_changed_at": deps.now(),
-            }
-            if second_factor:
-                fields["mfa_failures"] = 0  # a right code ends the run, as at the login
-            await repo.update_user(conn, user.id, fields)
-            await repo.spend_password_tokens(conn, user.id)
-            await repo.revoke_user_sessions(
-                conn, user.id, now=deps.now(), source=deps.source
-            )  # ASVS 7.4.3
-            await repo.clear_account_throttles(conn, throttle_key("login", user.username))
-            await audit.record(
-                conn,
-                "password.set",
-                actor=user.id,
-                object_type="user",
-                object_id=user.id,
-                origin=origin,
-                via=link.purpose,
+            await _password_set_from_link(
+                deps, conn, user, link, password_hash, second_factor=second_factor, origin=origin
             )
-            if user.email and link.purpose == "reset":
-                await send_email(  # ASVS 6.3.6: tell the user
-                    deps,
-                    conn,
-                    "password_changed",
-                    recipient_email=user.email,
-                    recipient_name=user.name,
-                    subject_user_id=user.id,
-                )
     if error is not None:
         raise error
+
+
+async def _password_set_from_link(
+    deps: IdentityDeps,
+    conn: Conn,
+    user: UserRow,
+    link: PasswordLinkRow,
+    password_hash: str,
+    *,
+    second_factor: bool,
+    origin: str | None,
+) -> None:
+    """Store the password; spend the links, end every session, clear the throttles."""
+    fields: dict[str, Any] = {"password_hash": password_hash, "password_changed_at": deps.now()}
+    if second_factor:
+        fields["mfa_failures"] = 0  # a right code ends the run, as at the login
+    await repo.update_user(conn, user.id, fields)
+    await repo.spend_password_tokens(conn, user.id)
+    # ASVS 7.4.3: a new password ends every session.
+    await repo.revoke_user_sessions(conn, user.id, now=deps.now(), source=deps.source)
+    await repo.clear_account_throttles(conn, throttle_key("login", user.username))
+    await audit.record(
+        conn,
+        "password.set",
+        actor=user.id,
+        object_type="user",
+        object_id=user.id,
+        origin=origin,
+        via=link.purpose,
+    )
+    if user.email and link.purpose == "reset":
+        await send_email(  # ASVS 6.3.6: tell the user
+            deps,
+            conn,
+            "password_changed",
+            recipient_email=user.email,
+            recipient_name=user.name,
+            subject_user_id=user.id,
+        )
 
 
 RESET_CODE_WRONG = "Enter a current code from your authenticator app (or a recovery code)."

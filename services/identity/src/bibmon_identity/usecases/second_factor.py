@@ -8,16 +8,11 @@ from typing import Any
 
 import structlog
 
-from bibmon_common.errors import (
-    TooManyRequests,
-)
+from bibmon_common.errors import TooManyRequests
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain import totp
-from bibmon_identity.domain.tokens import (
-    hash_recovery_code,
-    looks_like_recovery_code,
-)
+from bibmon_identity.domain.tokens import hash_recovery_code, looks_like_recovery_code
 from bibmon_identity.repository import Conn, UserRow
 from bibmon_identity.usecases import audit
 from bibmon_identity.usecases.mail import send_email
@@ -48,6 +43,7 @@ async def tell_account_locked(
 
 
 async def check_second_factor(deps: IdentityDeps, conn: Conn, user: UserRow, code: str) -> bool:
+    """True for a current TOTP code (its step is spent) or an unused recovery code (spent)."""
     if looks_like_recovery_code(code):
         return await repo.use_recovery_code(conn, user.id, hash_recovery_code(code))
     secret = decrypt_totp_secret(deps, user)

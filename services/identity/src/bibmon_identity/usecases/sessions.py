@@ -10,16 +10,11 @@ from typing import Any
 import structlog
 
 from bibmon_common.auth import SCOPE_ACCOUNT_SETUP, SCOPE_FULL, SCOPE_MFA_ENROLMENT
-from bibmon_common.errors import (
-    Unauthorized,
-)
+from bibmon_common.errors import Unauthorized
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain import signing
-from bibmon_identity.domain.tokens import (
-    hash_token,
-    new_token,
-)
+from bibmon_identity.domain.tokens import hash_token, new_token
 from bibmon_identity.domain.users import requires_mfa
 from bibmon_identity.repository import Conn, UserRow
 from bibmon_identity.usecases import audit
