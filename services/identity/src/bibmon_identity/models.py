@@ -12,6 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bibmon_identity.repository import AuditEntryRow, ContactRegistrationRow, SessionRow
+
 Role = Literal["library_staff", "kb_admin", "researcher"]
 
 
@@ -284,32 +286,6 @@ class ExportedAccountRequest(BaseModel):
     decided_at: datetime | None
 
 
-class ExportedContactRegistration(BaseModel):
-    survey_id: UUID
-    organisation_id: UUID
-    assigned_at: datetime
-
-
-class ExportedSession(BaseModel):
-    family_id: UUID
-    scope: str
-    amr: list[str]
-    created_at: datetime
-    idle_expires_at: datetime
-    family_expires_at: datetime
-    rotated_at: datetime | None
-    revoked_at: datetime | None
-
-
-class ExportedAuditEntry(BaseModel):
-    occurred_at: datetime
-    action: str
-    object_type: str | None
-    object_id: str | None
-    result: str
-    origin: str | None
-
-
 class AccountExport(BaseModel):
     """AVG art. 15/20: every piece of personal data identity holds on a user."""
 
@@ -318,6 +294,7 @@ class AccountExport(BaseModel):
     account: ExportedAccount
     recovery_codes_remaining: int
     account_requests: list[ExportedAccountRequest]
-    contact_person_for: list[ExportedContactRegistration]
-    sessions: list[ExportedSession]
-    audit_log: list[ExportedAuditEntry]
+    # Stored rows as they are (the repository's dataclasses).
+    contact_person_for: list[ContactRegistrationRow]
+    sessions: list[SessionRow]
+    audit_log: list[AuditEntryRow]

@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from pydantic import BaseModel
 
 from bibmon_common.contracts.identity import AccountCreated, UserErased
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
@@ -29,9 +28,6 @@ from bibmon_identity.models import (
     AccountExport,
     ExportedAccount,
     ExportedAccountRequest,
-    ExportedAuditEntry,
-    ExportedContactRegistration,
-    ExportedSession,
     MeOut,
     UserIn,
     UserOut,
@@ -42,8 +38,6 @@ from bibmon_identity.usecases import audit
 from bibmon_identity.usecases.mail import enqueue, send_email
 
 log = structlog.get_logger(__name__)
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def present(row: UserRow) -> UserOut:
@@ -419,13 +413,10 @@ async def export(deps: IdentityDeps, user_id: uuid.UUID) -> AccountExport:
             updated_at=row.updated_at,
         ),
         recovery_codes_remaining=recovery_codes,
-        account_requests=[_exported(ExportedAccountRequest, r) for r in requests],
-        contact_person_for=[_exported(ExportedContactRegistration, c) for c in contacts],
-        sessions=[_exported(ExportedSession, s) for s in sessions],
-        audit_log=[_exported(ExportedAuditEntry, e) for e in entries],
+        account_requests=[
+            ExportedAccountRequest.model_validate(r, from_attributes=True) for r in requests
+        ],
+        contact_person_for=contacts,
+        sessions=sessions,
+        audit_log=entries,
     )
-
-
-def _exported(model: type[_M], row: object) -> _M:
-    # The export model's fields are a subset of the row's.
-    return model.model_validate(row, from_attributes=True)
