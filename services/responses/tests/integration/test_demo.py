@@ -19,7 +19,10 @@ import pytest_asyncio
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
-from bibmon_common.demo import (
+from bibmon_common.events import EVENTS_EXCHANGE, Message
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.consumer import Consumer
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_CLOSED_YEAR,
     DEMO_OPEN_SURVEY_ID,
@@ -28,9 +31,6 @@ from bibmon_common.demo import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.events import EVENTS_EXCHANGE, Message
-from bibmon_common.messaging.broker import Broker
-from bibmon_common.messaging.consumer import Consumer
 from bibmon_responses import consumers
 from bibmon_responses.config import ResponsesSettings
 
