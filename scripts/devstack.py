@@ -621,14 +621,38 @@ class Stack:
             self.stop_process(name)
         self.private_pg.stop()
 
+    def seed_demo(self, timeout: float = 300.0) -> None:
+        """`bibmon-demo seed` once the services answer: the demo surveys and the closed
+        one's answers, written through each service's own use cases and outbox (empty
+        databases only; a rerun finds them and adds nothing). Identity seeds its demo
+        organisations and users itself at start-up."""
+        env = {**self.service_env("surveys"), **self.service_env("responses")}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / "demo.log").open("ab") as log:
+            done = subprocess.run(
+                [str(Path(sys.executable).parent / "bibmon-demo"), "seed"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        if done.returncode != 0:
+            tail = (self.log_dir / "demo.log").read_text(errors="replace")[-3000:]
+            raise StackError(f"the demo data could not be seeded; log tail:\n{tail}")
+
     def start_processes(self) -> None:
-        """Mail catcher (unless disabled), services and gateway; wait until all answer."""
+        """Mail catcher (unless disabled), services and gateway; wait until all answer;
+        then the demo data (unless disabled)."""
         if self.config.start_mailcatcher:
             self.start_mailcatcher()
         self.start_services()
         self.start_web()
         self.start_gateway()
         self.wait_ready()
+        if self.config.load_demo_data and {"surveys", "responses"} <= set(self.config.services):
+            self.seed_demo()
 
     def start(self) -> None:
         """Everything, in order."""
