@@ -11,6 +11,8 @@ import argparse
 import asyncio
 import sys
 
+import structlog
+
 from bibmon_common.clock import clock_from_settings
 from bibmon_common.db import create_pool
 from bibmon_common.logging import configure_logging
@@ -18,6 +20,8 @@ from bibmon_demo import responses, surveys
 from bibmon_responses.config import ResponsesSettings
 from bibmon_surveys.config import SurveysSettings
 from bibmon_surveys.deps import build_deps
+
+log = structlog.get_logger(__name__)
 
 
 async def seed(*, settle_seconds: float, wait_seconds: float) -> int:
@@ -36,7 +40,7 @@ async def seed(*, settle_seconds: float, wait_seconds: float) -> int:
     surveys_pool = await create_pool(surveys_settings.database_url)
     try:
         deps = build_deps(surveys_settings)(surveys_pool, clock_from_settings(surveys_settings))
-        await surveys.seed_when_ready(
+        created = await surveys.seed_when_ready(
             deps, settle_seconds=settle_seconds, wait_seconds=wait_seconds
         )
         ready = await surveys.seeded(deps)
@@ -47,10 +51,18 @@ async def seed(*, settle_seconds: float, wait_seconds: float) -> int:
         return 1
     responses_pool = await create_pool(responses_settings.database_url)
     try:
-        created = await responses.seed_when_ready(responses_pool, wait_seconds=wait_seconds)
+        if created:
+            # Wait for the publication this run sent to reach responses.
+            answered = await responses.seed_when_ready(responses_pool, wait_seconds=wait_seconds)
+        else:
+            # Surveys had them already: fill in what an interrupted run left out, if anything.
+            answered = await responses.seed(responses_pool)
+            if answered is None:
+                log.warning("demo.skipped", reason="responses does not know the closed survey")
+                answered = 0
     finally:
         await responses_pool.close()
-    if created is None:
+    if answered is None:
         print("responses did not learn the demo closed survey in time", file=sys.stderr)
         return 1
     return 0

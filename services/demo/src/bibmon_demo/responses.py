@@ -82,7 +82,11 @@ async def seed_when_ready(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     while True:
-        created = await seed(pool)
+        try:
+            created = await seed(pool)
+        except (OSError, asyncpg.PostgresError) as exc:  # not migrated or not up yet
+            log.warning("demo.seed_failed", error_type=type(exc).__name__, error=str(exc))
+            created = None
         if created is not None:
             return created
         if loop.time() >= deadline:
