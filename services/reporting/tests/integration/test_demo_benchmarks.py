@@ -29,9 +29,9 @@ from bibmon_demo.data import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
+from bibmon_demo.responses import demo_dates
 from bibmon_demo.surveys import demo_surveys
 from bibmon_identity.domain.organisations import parse_organisations_csv, size_class
-from bibmon_responses.demo import demo_dates
 
 from .conftest import API, Reporting
 from .expected import assert_report_matches, expected_report
