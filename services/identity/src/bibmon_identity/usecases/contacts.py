@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import asyncpg
 import structlog
 
 from bibmon_common.auth import Principal
 from bibmon_common.contracts.identity import ContactPersonAssigned
 from bibmon_common.errors import InvalidInput, NotFound, field_error
 from bibmon_identity import repository as repo
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
-from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
+from bibmon_identity.models import ContactOut, RecipientOut
+from bibmon_identity.repository import ContactRow
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
 
 log = structlog.get_logger(__name__)
 
@@ -29,52 +29,51 @@ def _check_access(principal: Principal, organisation_id: uuid.UUID) -> None:
     raise NotFound("No contact person is registered.")
 
 
-def _present(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        k: row[k]
-        for k in ("survey_id", "organisation_id", "user_id", "username", "name", "assigned_at")
-    }
+def _present(row: ContactRow) -> ContactOut:
+    return ContactOut.model_validate(row, from_attributes=True)
 
 
 async def get_contact(
-    conn: Conn,
+    deps: IdentityDeps,
     principal: Principal,
     survey_id: uuid.UUID,
     organisation_id: uuid.UUID,
-) -> dict[str, Any]:
+) -> ContactOut:
     """The registered contact person, or 404."""
     _check_access(principal, organisation_id)
-    row = await repo.get_contact(conn, survey_id, organisation_id)
+    async with deps.connection() as conn:
+        row = await repo.get_contact(conn, survey_id, organisation_id)
     if row is None:
         raise NotFound("No contact person is registered.")
     return _present(row)
 
 
 async def assign_contact(
-    pool: asyncpg.Pool,
+    deps: IdentityDeps,
     principal: Principal,
     survey_id: uuid.UUID,
     organisation_id: uuid.UUID,
     user_id: uuid.UUID,
     *,
     origin: str | None,
-) -> dict[str, Any]:
+) -> ContactOut:
     """Register a staff member of the organisation as its contact person for the survey."""
     _check_access(principal, organisation_id)
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         if await repo.get_organisation(conn, organisation_id) is None:
             raise NotFound("The organisation does not exist.")
         user = await repo.get_user(conn, user_id)
         if (
             user is None
-            or user["disabled"]
-            or user["organisation_id"] != organisation_id
-            or LIBRARY_STAFF not in user["roles"]
+            or user.disabled
+            or user.organisation_id != organisation_id
+            or LIBRARY_STAFF not in user.roles
         ):
             message = "The contact person must be an active staff member of this organisation."
             raise InvalidInput(message, errors=[field_error("user_id", message, "not_a_member")])
         await repo.upsert_contact(conn, survey_id, organisation_id, user_id, principal.user_id)
         await enqueue(
+            deps,
             conn,
             ContactPersonAssigned(
                 survey_id=survey_id, organisation_id=organisation_id, user_id=user_id
@@ -95,14 +94,15 @@ async def assign_contact(
 
 
 async def survey_recipient(
-    conn: Conn, survey_id: uuid.UUID, organisation_id: uuid.UUID, *, caller: str
-) -> dict[str, Any]:
+    deps: IdentityDeps, survey_id: uuid.UUID, organisation_id: uuid.UUID, *, caller: str
+) -> RecipientOut:
     """For the notifier only: whom to send a survey's e-mail for an organisation, or 404.
 
     Survey contact person first, else the organisation's primary contact; the answer
     carries the address because the notifier keeps none (architecture.md, AVG art. 5(1)(c)).
     """
-    row = await repo.survey_recipient(conn, survey_id, organisation_id)
+    async with deps.connection() as conn:
+        row = await repo.survey_recipient(conn, survey_id, organisation_id)
     if row is None:
         log.info(
             "contact.recipient_missing",
@@ -117,7 +117,7 @@ async def survey_recipient(
         caller=caller,
         survey_id=str(survey_id),
         organisation_id=str(organisation_id),
-        user_id=str(row["user_id"]),
-        source=row["source"],
+        user_id=str(row.user_id),
+        source=row.source,
     )
-    return {k: row[k] for k in ("user_id", "email", "name", "locale", "source")}
+    return RecipientOut.model_validate(row, from_attributes=True)

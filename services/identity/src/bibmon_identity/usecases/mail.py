@@ -9,11 +9,12 @@ from typing import Any
 from bibmon_common.contracts.notifier import SendEmail
 from bibmon_common.events import Message
 from bibmon_common.messaging import outbox
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.repository import Conn
-from bibmon_identity.services.runtime import SOURCE
 
 
 async def send_email(
+    deps: IdentityDeps,
     conn: Conn,
     template: str,
     *,
@@ -36,9 +37,9 @@ async def send_email(
         context=context or {},
         expires_at=expires_at,
     )
-    return await enqueue(conn, command)
+    return await enqueue(deps, conn, command)
 
 
-async def enqueue(conn: Conn, message: Message) -> uuid.UUID:
-    """Write a message to the outbox in the caller's transaction."""
-    return await outbox.enqueue(conn, message, source=SOURCE)
+async def enqueue(deps: IdentityDeps, conn: Conn, message: Message) -> uuid.UUID:
+    """Write a message to the outbox in the caller's transaction, from `deps.source`."""
+    return await outbox.enqueue(conn, message, source=deps.source)

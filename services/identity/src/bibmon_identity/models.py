@@ -1,4 +1,8 @@
-"""Request and response bodies of the identity API."""
+"""Request and response bodies of the identity API: what use cases take and return.
+
+The use cases return these models and the routes answer them as they are (the OpenAPI
+document names them). Stored rows are the repository's (`bibmon_identity.repository`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bibmon_identity.repository import AuditEntryRow, ContactRegistrationRow, SessionRow
 
 Role = Literal["library_staff", "kb_admin", "researcher"]
 
@@ -247,3 +253,48 @@ class ContactOut(BaseModel):
     username: str
     name: str
     assigned_at: datetime
+
+
+class RecipientOut(BaseModel):
+    """The person who receives a survey's e-mails for an organisation."""
+
+    user_id: UUID
+    email: str
+    name: str
+    locale: str
+    source: Literal["survey_contact", "primary_contact"]
+
+
+# The AVG export (GET /me/export): answered as a JSON download, not an OpenAPI schema.
+
+
+class ExportedAccount(UserOut):
+    password_changed_at: datetime | None
+    mfa_enabled_at: datetime | None
+    updated_at: datetime
+
+
+class ExportedAccountRequest(BaseModel):
+    id: UUID
+    name: str
+    email: str
+    organisation_id: UUID
+    organisation_name: str
+    message: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class AccountExport(BaseModel):
+    """AVG art. 15/20: every piece of personal data identity holds on a user."""
+
+    exported_at: datetime
+    controller: str
+    account: ExportedAccount
+    recovery_codes_remaining: int
+    account_requests: list[ExportedAccountRequest]
+    # Stored rows as they are (the repository's dataclasses).
+    contact_person_for: list[ContactRegistrationRow]
+    sessions: list[SessionRow]
+    audit_log: list[AuditEntryRow]

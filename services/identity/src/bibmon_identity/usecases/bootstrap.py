@@ -6,18 +6,17 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-import asyncpg
 import structlog
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.identity import AccountCreated
 from bibmon_identity import repository as repo
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.organisations import slug
 from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
-from bibmon_identity.services.organisations import load_shipped_list_if_empty
-from bibmon_identity.services.runtime import Runtime, runtime_of, utcnow
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
+from bibmon_identity.usecases.organisations import load_shipped_list_if_empty
 
 log = structlog.get_logger(__name__)
 
@@ -26,31 +25,31 @@ _BOOTSTRAP_LOCK = 0x0B1B_1D03
 DEMO_EMAIL_DOMAIN = "demo.bibliotheekmonitor.nl"
 
 
-async def on_startup(ctx: ServiceContext) -> None:
+async def on_startup(ctx: ServiceContext[IdentityDeps]) -> None:
     """Run once per process start (idempotent; safe with several replicas)."""
-    rt = runtime_of(ctx)
-    await rt.keys.start(ctx.pool)
-    await load_shipped_list_if_empty(ctx.pool, rt)
-    await ensure_admin(ctx.pool, rt)
-    if rt.settings.demo_enabled and rt.settings.demo_password is not None:
-        await ensure_demo_staff(ctx.pool, rt)
-    if ctx.settings.start_background_workers:
-        ctx.spawn(purge_loop(ctx.pool, rt), name="identity-purge")
+    deps = ctx.deps
+    await deps.keys.start(deps.pool, deps.clock)
+    await load_shipped_list_if_empty(deps)
+    await ensure_admin(deps)
+    if deps.settings.demo_enabled and deps.settings.demo_password is not None:
+        await ensure_demo_staff(deps)
+    if deps.settings.start_background_workers:
+        ctx.spawn(purge_loop(deps), name="identity-purge")
 
 
-async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
+async def ensure_admin(deps: IdentityDeps) -> bool:
     """Create kb_admin `admin` from BIBMON_BOOTSTRAP_ADMIN_PASSWORD once (README.md)."""
-    password = rt.settings.bootstrap_admin_password
+    password = deps.settings.bootstrap_admin_password
     if password is None:
         return False
-    async with pool.acquire() as conn:
+    async with deps.connection() as conn:
         if await repo.username_taken(conn, ADMIN_USERNAME):
             return False
     # The operator chose this password; it is not policy-checked so `make run` can always
     # start, but at first login the admin must set an e-mail address and an own password
     # (account_setup scope), then enrol TOTP (mfa_enrolment scope).
-    password_hash = await rt.hashing.hash(password.get_secret_value())
-    async with pool.acquire() as conn, conn.transaction():
+    password_hash = await deps.hashing.hash(password.get_secret_value())
+    async with deps.transaction() as conn:
         await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
         if await repo.username_taken(conn, ADMIN_USERNAME):
             return False
@@ -66,7 +65,7 @@ async def ensure_admin(pool: asyncpg.Pool, rt: Runtime) -> bool:
             password_hash=password_hash,
             setup_required=True,
         )
-        await enqueue(conn, AccountCreated(user_id=user_id, roles=(KB_ADMIN,)))
+        await enqueue(deps, conn, AccountCreated(user_id=user_id, roles=(KB_ADMIN,)))
         await audit.record(
             conn, "user.bootstrapped", object_type="user", object_id=user_id, origin="startup"
         )
@@ -79,25 +78,25 @@ def demo_username(organisation_name: str) -> str:
     return f"staff-{slug(organisation_name)}"[:64].rstrip("-")
 
 
-async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
+async def ensure_demo_staff(deps: IdentityDeps) -> int:
     """One library_staff user per organisation (BIBMON_DEMO_PASSWORD), its primary contact.
 
     Idempotent: only missing users are created.
     """
-    assert rt.settings.demo_password is not None
-    async with pool.acquire() as conn:
+    assert deps.settings.demo_password is not None
+    async with deps.connection() as conn:
         organisations, _ = await repo.list_organisations(
             conn, province=None, size_class=None, limit=100_000, offset=0
         )
-        wanted = {demo_username(o["name"]): o for o in organisations}
+        wanted = {demo_username(o.name): o for o in organisations}
         existing = await repo.existing_usernames(conn, list(wanted))
     missing = {u: o for u, o in wanted.items() if u not in existing}
     if not missing:
         return 0
     # All demo users share one password, so one hash serves them all (saves ~100 ms each).
-    password_hash = await rt.hashing.hash(rt.settings.demo_password.get_secret_value())
+    password_hash = await deps.hashing.hash(deps.settings.demo_password.get_secret_value())
     created = 0
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         await repo.advisory_xact_lock(conn, _BOOTSTRAP_LOCK)
         existing = await repo.existing_usernames(conn, list(missing))
         for username, organisation in missing.items():
@@ -108,19 +107,20 @@ async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
                 conn,
                 id=user_id,
                 username=username,
-                name=f"Medewerker {organisation['name']}",
+                name=f"Medewerker {organisation.name}",
                 email=f"{username}@{DEMO_EMAIL_DOMAIN}",
                 roles=[LIBRARY_STAFF],
-                organisation_id=organisation["id"],
+                organisation_id=organisation.id,
                 password_hash=password_hash,
             )
             # So the demo surveys' e-mails reach someone (the survey contact falls back
             # to the organisation's primary contact).
-            await repo.set_primary_contact_if_unset(conn, organisation["id"], user_id)
+            await repo.set_primary_contact_if_unset(conn, organisation.id, user_id)
             await enqueue(
+                deps,
                 conn,
                 AccountCreated(
-                    user_id=user_id, organisation_id=organisation["id"], roles=(LIBRARY_STAFF,)
+                    user_id=user_id, organisation_id=organisation.id, roles=(LIBRARY_STAFF,)
                 ),
             )
             created += 1
@@ -128,11 +128,11 @@ async def ensure_demo_staff(pool: asyncpg.Pool, rt: Runtime) -> int:
     return created
 
 
-async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
+async def purge_once(deps: IdentityDeps) -> dict[str, int]:
     """Apply the retention schedule once."""
-    now = utcnow()
-    async with pool.acquire() as conn, conn.transaction():
-        settings = rt.settings
+    now = deps.now()
+    async with deps.transaction() as conn:
+        settings = deps.settings
         counts = await repo.purge(
             conn,
             audit_before=now - timedelta(days=settings.audit_retention_days),
@@ -144,13 +144,13 @@ async def purge_once(pool: asyncpg.Pool, rt: Runtime) -> dict[str, int]:
     return counts
 
 
-async def purge_loop(pool: asyncpg.Pool, rt: Runtime) -> None:
+async def purge_loop(deps: IdentityDeps) -> None:
     """Purge expired tokens and old records daily (docs/reliability.md 6, ADR 0016)."""
     while True:
         try:
-            await purge_once(pool, rt)
+            await purge_once(deps)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("retention.purge_failed")
-        await asyncio.sleep(rt.settings.purge_interval_seconds)
+        await asyncio.sleep(deps.settings.purge_interval_seconds)

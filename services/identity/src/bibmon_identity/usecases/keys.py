@@ -15,8 +15,8 @@ from typing import Any
 import asyncpg
 import structlog
 
+from bibmon_common.clock import Clock, SystemClock
 from bibmon_identity import repository as repo
-from bibmon_identity.clock import utcnow
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.domain import signing
 from bibmon_identity.domain.crypto import DataCipher
@@ -34,22 +34,24 @@ class KeyStore:
 
     def __init__(self, settings: IdentitySettings, cipher: DataCipher) -> None:
         self._settings = settings
-        self._cipher = cipher
+        self.cipher = cipher
+        self._clock: Clock = SystemClock()
         self._keys: list[signing.SigningKey] = []
         self._loaded_at = 0.0
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
-    async def start(self, pool: asyncpg.Pool) -> None:
-        """Load (and if needed create or rotate) the keys."""
+    async def start(self, pool: asyncpg.Pool, clock: Clock) -> None:
+        """Load (and if needed create or rotate) the keys; `clock` dates new keys."""
         self._pool = pool
+        self._clock = clock
         async with pool.acquire() as conn, conn.transaction():
             await repo.advisory_xact_lock(conn, _KEY_LOCK)
             await self._ensure(conn)
         await self.reload()
 
     async def _ensure(self, conn: Conn) -> None:
-        now = utcnow()
+        now = self._clock.now()
         configured = self._settings.signing_key_pem
         if configured is not None:
             key = signing.load_key(configured.get_secret_value().encode(), now)
@@ -57,13 +59,13 @@ class KeyStore:
             return
         rows = await repo.list_signing_keys(conn, limit=1)
         max_age = timedelta(days=self._settings.signing_key_rotation_days)
-        if not rows or now - rows[0]["created_at"] > max_age:
+        if not rows or now - rows[0].created_at > max_age:
             key = signing.generate_key(now)
             await self._store(conn, key)
             log.info("signing_key.created", kid=key.kid)
 
     async def _store(self, conn: Conn, key: signing.SigningKey) -> None:
-        blob = self._cipher.encrypt(key.private_pem(), f"signing-key:{key.kid}".encode())
+        blob = self.cipher.encrypt(key.private_pem(), f"signing-key:{key.kid}".encode())
         await repo.insert_signing_key(conn, key.kid, blob, key.created_at)
 
     async def reload(self) -> None:
@@ -73,12 +75,14 @@ class KeyStore:
             rows = await repo.list_signing_keys(conn, limit=2)
             keys = []
             for row in rows:
-                pem = self._cipher.decrypt(row["private_key"], f"signing-key:{row['kid']}".encode())
-                keys.append(signing.load_key(pem, row["created_at"], kid=row["kid"]))
+                pem = self.cipher.decrypt(row.private_key, f"signing-key:{row.kid}".encode())
+                keys.append(signing.load_key(pem, row.created_at, kid=row.kid))
             configured = self._settings.signing_key_pem
             if configured is not None:
                 wanted = signing.kid_for(
-                    signing.load_key(configured.get_secret_value().encode(), utcnow()).private_key
+                    signing.load_key(
+                        configured.get_secret_value().encode(), self._clock.now()
+                    ).private_key
                 )
                 keys.sort(key=lambda k: k.kid != wanted)
             self._keys = keys

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
-
-import asyncpg
 
 from bibmon_common.contracts.identity import AccountRequested
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, TooManyRequests, field_error
 from bibmon_identity import repository as repo
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.throttling import throttle_key
 from bibmon_identity.domain.users import LIBRARY_STAFF, ROLES
-from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue, send_email
-from bibmon_identity.services.runtime import Runtime, utcnow
-from bibmon_identity.services.users import (
+from bibmon_identity.models import (
+    AccountRequestCreatedOut,
+    AccountRequestIn,
+    AccountRequestOut,
+    AccountRequestPage,
+    ApprovedOut,
+    RejectedOut,
+)
+from bibmon_identity.repository import AccountRequestRow, Conn
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue, send_email
+from bibmon_identity.usecases.users import (
     create_account,
     email_or_error,
     free_username,
@@ -25,40 +30,25 @@ from bibmon_identity.services.users import (
 )
 
 
-def present(row: asyncpg.Record) -> dict[str, Any]:
+def present(row: AccountRequestRow) -> AccountRequestOut:
     """A request as kb_admin sees it."""
-    return {
-        k: row[k]
-        for k in (
-            "id",
-            "name",
-            "email",
-            "organisation_id",
-            "organisation_name",
-            "message",
-            "status",
-            "reason",
-            "user_id",
-            "created_at",
-            "decided_at",
-        )
-    }
+    return AccountRequestOut.model_validate(row, from_attributes=True)
 
 
 async def request_account(
-    pool: asyncpg.Pool, rt: Runtime, data: dict[str, Any], *, origin: str | None
-) -> dict[str, Any]:
+    deps: IdentityDeps, body: AccountRequestIn, *, origin: str | None
+) -> AccountRequestCreatedOut:
     """Store a public request and confirm it to the requester (within limits)."""
-    email = email_or_error(data["email"])
+    email = email_or_error(body.email)
     request_id = uuid.uuid4()
     ip_key = throttle_key("account-request-ip", origin or "unknown")
     address_key = throttle_key("account-request-email", email)
-    async with pool.acquire() as conn, conn.transaction():
-        organisation = await organisation_or_error(conn, data["organisation_id"])
-        hour_ago = utcnow() - timedelta(hours=1)
+    async with deps.transaction() as conn:
+        organisation = await organisation_or_error(conn, body.organisation_id)
+        hour_ago = deps.now() - timedelta(hours=1)
         if (
             await repo.count_rate_events(conn, ip_key, hour_ago)
-            >= rt.settings.account_requests_per_ip_per_hour
+            >= deps.settings.account_requests_per_ip_per_hour
         ):
             raise TooManyRequests(
                 "Too many requests from this address; try again later.", retry_after=3600
@@ -67,31 +57,33 @@ async def request_account(
         # The form must not let anyone mail an address at will: past the limit the request
         # is still stored for KB and answered alike, but not confirmed by e-mail.
         confirm = (
-            await repo.count_rate_events(conn, address_key, utcnow() - timedelta(days=1))
-            < rt.settings.account_request_mails_per_address_per_day
+            await repo.count_rate_events(conn, address_key, deps.now() - timedelta(days=1))
+            < deps.settings.account_request_mails_per_address_per_day
         )
         await repo.insert_account_request(
             conn,
             id=request_id,
-            name=data["name"],
+            name=body.name,
             email=email,
-            organisation_id=organisation["id"],
-            message=data.get("message") or "",
+            organisation_id=organisation.id,
+            message=body.message or "",
         )
         await enqueue(
+            deps,
             conn,
-            AccountRequested(account_request_id=request_id, organisation_id=organisation["id"]),
+            AccountRequested(account_request_id=request_id, organisation_id=organisation.id),
         )
         if confirm:
             await repo.add_rate_event(conn, address_key)
             await send_email(
+                deps,
                 conn,
                 "account_request_received",
                 recipient_email=email,
                 # The name is the sender's own text: it stays out of the mail (issue 10).
                 recipient_name="",
                 subject_user_id=None,
-                context={"organisation_name": organisation["name"]},
+                context={"organisation_name": organisation.name},
                 idempotency_key=f"identity:account_request_received:{request_id}",
             )
         await audit.record(
@@ -102,53 +94,57 @@ async def request_account(
             origin=origin,
             confirmed=confirm,
         )
-    return {"id": request_id, "status": "pending"}
+    return AccountRequestCreatedOut(id=request_id, status="pending")
 
 
 async def list_requests(
-    conn: Conn, *, status: str | None, limit: int, offset: int
-) -> dict[str, Any]:
+    deps: IdentityDeps, *, status: str | None, limit: int, offset: int
+) -> AccountRequestPage:
     """A page of requests."""
-    rows, total = await repo.list_account_requests(conn, status=status, limit=limit, offset=offset)
-    return {"items": [present(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    async with deps.connection() as conn:
+        rows, total = await repo.list_account_requests(
+            conn, status=status, limit=limit, offset=offset
+        )
+    return AccountRequestPage(
+        items=[present(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
-async def _pending(conn: Conn, request_id: uuid.UUID) -> asyncpg.Record:
+async def _pending(conn: Conn, request_id: uuid.UUID) -> AccountRequestRow:
     row = await repo.get_account_request(conn, request_id, for_update=True)
     if row is None:
         raise NotFound("The account request does not exist.")
-    if row["status"] != "pending":
+    if row.status != "pending":
         raise Conflict(
-            f"The request has already been {row['status']}.", type_="request-already-decided"
+            f"The request has already been {row.status}.", type_="request-already-decided"
         )
     return row
 
 
 async def approve(
-    pool: asyncpg.Pool,
-    rt: Runtime,
+    deps: IdentityDeps,
     request_id: uuid.UUID,
     *,
     role: str,
     username: str | None,
     actor: uuid.UUID,
     origin: str | None,
-) -> dict[str, Any]:
+) -> ApprovedOut:
     """Create the account (no password yet) and mail the set-password link."""
     if role not in ROLES:
         message = "Role must be one of: " + ", ".join(sorted(ROLES)) + "."
         raise InvalidInput(message, errors=[field_error("role", message, "unknown_role")])
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         row = await _pending(conn, request_id)
-        chosen = await free_username(conn, username, row["name"], row["email"])
-        organisation = await repo.get_organisation(conn, row["organisation_id"])
+        chosen = await free_username(conn, username, row.name, row.email)
+        organisation = await repo.get_organisation(conn, row.organisation_id)
         # KB-wide roles belong to no library organisation (contracts: AccountCreated).
         user_id = await create_account(
+            deps,
             conn,
-            rt,
             username=chosen,
-            name=row["name"],
-            email=row["email"],
+            name=row.name,
+            email=row.email,
             roles=[role],
             organisation=organisation if role == LIBRARY_STAFF else None,
         )
@@ -165,27 +161,28 @@ async def approve(
             user_id=str(user_id),
             role=role,
         )
-    return {"id": request_id, "status": "approved", "user_id": user_id, "username": chosen}
+    return ApprovedOut(id=request_id, status="approved", user_id=user_id, username=chosen)
 
 
 async def reject(
-    pool: asyncpg.Pool,
+    deps: IdentityDeps,
     request_id: uuid.UUID,
     *,
     reason: str,
     actor: uuid.UUID,
     origin: str | None,
-) -> dict[str, Any]:
+) -> RejectedOut:
     """Decline politely by e-mail; the request is purged after 30 days."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         row = await _pending(conn, request_id)
         await repo.decide_account_request(
             conn, request_id, status="rejected", decided_by=actor, reason=reason
         )
         await send_email(
+            deps,
             conn,
             "account_rejected",
-            recipient_email=row["email"],
+            recipient_email=row.email,
             recipient_name="",  # the requester's own text, never echoed to an address
             subject_user_id=None,
             context={"reason": reason},
@@ -199,4 +196,4 @@ async def reject(
             object_id=request_id,
             origin=origin,
         )
-    return {"id": request_id, "status": "rejected"}
+    return RejectedOut(id=request_id, status="rejected")

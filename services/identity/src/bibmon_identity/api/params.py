@@ -1,22 +1,13 @@
-"""Dependencies shared by identity's routers."""
+"""Request parameters shared by identity's routers: the client address and paging.
+
+The service's dependencies come from `bibmon_identity.deps.Deps`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Query, Request
-
-from bibmon_common.app import get_ctx
-from bibmon_identity.services.runtime import Runtime, runtime_of
-
-
-def _runtime(request: Request) -> Runtime:
-    return runtime_of(get_ctx(request))
-
-
-def _pool(request: Request) -> asyncpg.Pool:
-    return get_ctx(request).pool
 
 
 def _origin(request: Request) -> str | None:
@@ -25,8 +16,6 @@ def _origin(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-Rt = Annotated[Runtime, Depends(_runtime)]
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
 Origin = Annotated[str | None, Depends(_origin)]
 # Paging of the list endpoints.
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from bibmon_common.errors import Unauthorized
-from bibmon_identity.api.deps import Origin, Pool, Rt
-from bibmon_identity.api.schemas import (
+from bibmon_identity.api.params import Origin
+from bibmon_identity.config import IdentitySettings
+from bibmon_identity.deps import Deps, IdentityDeps
+from bibmon_identity.models import (
     AcceptedOut,
     LoginIn,
     MfaLoginIn,
@@ -19,9 +21,9 @@ from bibmon_identity.api.schemas import (
     RefreshIn,
     TokenOut,
 )
-from bibmon_identity.config import IdentitySettings
-from bibmon_identity.services import auth
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.usecases import login as login_usecases
+from bibmon_identity.usecases import password_reset as reset_usecases
+from bibmon_identity.usecases import sessions
 
 router = APIRouter(tags=["auth"])
 
@@ -38,10 +40,12 @@ def _cookie_names(settings: IdentitySettings) -> tuple[str, str]:
     return DEV_REFRESH_COOKIE, DEV_ACCESS_COOKIE
 
 
-def token_response(rt: Runtime, body: dict[str, Any], pair: auth.TokenPair) -> JSONResponse:
+def token_response(
+    deps: IdentityDeps, body: dict[str, Any], pair: sessions.TokenPair
+) -> JSONResponse:
     """Tokens in the body and as httpOnly, SameSite=Strict cookies for browsers."""
     response = JSONResponse(body, headers=NO_STORE)
-    refresh_name, access_name = _cookie_names(rt.settings)
+    refresh_name, access_name = _cookie_names(deps.settings)
     for name, value, max_age in (
         (refresh_name, pair.refresh_token, pair.refresh_expires_in),
         (access_name, pair.access_token, pair.expires_in),
@@ -51,18 +55,18 @@ def token_response(rt: Runtime, body: dict[str, Any], pair: auth.TokenPair) -> J
             value,
             max_age=max_age,
             path="/",
-            secure=rt.settings.secure_cookies,
+            secure=deps.settings.secure_cookies,
             httponly=True,
             samesite="strict",
         )
     return response
 
 
-def _clear_cookies(rt: Runtime, response: Response) -> None:
-    refresh_name, access_name = _cookie_names(rt.settings)
+def _clear_cookies(deps: IdentityDeps, response: Response) -> None:
+    refresh_name, access_name = _cookie_names(deps.settings)
     for name in (refresh_name, access_name):
         response.delete_cookie(
-            name, path="/", secure=rt.settings.secure_cookies, httponly=True, samesite="strict"
+            name, path="/", secure=deps.settings.secure_cookies, httponly=True, samesite="strict"
         )
 
 
@@ -85,14 +89,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
     summary="Log in with username and password",
 )
-async def login(body: LoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
+async def login(body: LoginIn, deps: Deps, origin: Origin) -> Response:
     """Answer tokens, or {mfa_required, mfa_token} when the user has TOTP."""
-    result = await auth.login(
-        pool, rt, username=body.username, password=body.password, origin=origin
+    result = await login_usecases.login(
+        deps, username=body.username, password=body.password, origin=origin
     )
-    if isinstance(result, auth.MfaRequired):
+    if isinstance(result, login_usecases.MfaRequired):
         return JSONResponse(result.body(), headers=NO_STORE)
-    return token_response(rt, result.body(), result)
+    return token_response(deps, result.body(), result)
 
 
 @router.post(
@@ -101,10 +105,12 @@ async def login(body: LoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
     responses=_ERRORS,
     summary="Second login step: TOTP or recovery code",
 )
-async def login_mfa(body: MfaLoginIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
+async def login_mfa(body: MfaLoginIn, deps: Deps, origin: Origin) -> Response:
     """Exchange the mfa_token and a code for tokens."""
-    pair = await auth.login_mfa(pool, rt, mfa_token=body.mfa_token, code=body.code, origin=origin)
-    return token_response(rt, pair.body(), pair)
+    pair = await login_usecases.login_mfa(
+        deps, mfa_token=body.mfa_token, code=body.code, origin=origin
+    )
+    return token_response(deps, pair.body(), pair)
 
 
 @router.post(
@@ -114,14 +120,14 @@ async def login_mfa(body: MfaLoginIn, pool: Pool, rt: Rt, origin: Origin) -> Res
     summary="Rotate the refresh token (body or cookie)",
 )
 async def refresh(
-    request: Request, pool: Pool, rt: Rt, origin: Origin, body: RefreshIn | None = None
+    request: Request, deps: Deps, origin: Origin, body: RefreshIn | None = None
 ) -> Response:
     """A new token pair; the old refresh token is spent."""
     token = _refresh_token(request, body)
     if not token:
-        raise Unauthorized(auth.SESSION_ENDED, type_="session-ended")
-    pair = await auth.refresh(pool, rt, refresh_token=token, origin=origin)
-    return token_response(rt, pair.body(), pair)
+        raise Unauthorized(sessions.SESSION_ENDED, type_="session-ended")
+    pair = await sessions.refresh(deps, refresh_token=token, origin=origin)
+    return token_response(deps, pair.body(), pair)
 
 
 @router.post(
@@ -130,12 +136,12 @@ async def refresh(
     summary="End the session (refresh token from body or cookie)",
 )
 async def logout(
-    request: Request, pool: Pool, rt: Rt, origin: Origin, body: RefreshIn | None = None
+    request: Request, deps: Deps, origin: Origin, body: RefreshIn | None = None
 ) -> Response:
     """Revoke the refresh-token family and clear the cookies."""
-    await auth.logout(pool, refresh_token=_refresh_token(request, body), origin=origin)
+    await sessions.logout(deps, refresh_token=_refresh_token(request, body), origin=origin)
     response = Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
-    _clear_cookies(rt, response)
+    _clear_cookies(deps, response)
     return response
 
 
@@ -145,14 +151,12 @@ async def logout(
     response_model=AcceptedOut,
     summary="Ask for a reset link (always 202)",
 )
-async def password_forgotten(
-    body: PasswordForgottenIn, pool: Pool, rt: Rt, origin: Origin
-) -> JSONResponse:
+async def password_forgotten(body: PasswordForgottenIn, deps: Deps, origin: Origin) -> JSONResponse:
     """Always the same answer, whether or not the username and e-mail match (ASVS 6.3.8)."""
-    result = await auth.password_forgotten(
-        pool, rt, username=body.username, email=body.email, origin=origin
+    result = await reset_usecases.password_forgotten(
+        deps, username=body.username, email=body.email, origin=origin
     )
-    return JSONResponse(result, status_code=status.HTTP_202_ACCEPTED, headers=NO_STORE)
+    return JSONResponse(result.model_dump(), status_code=status.HTTP_202_ACCEPTED, headers=NO_STORE)
 
 
 @router.post(
@@ -161,15 +165,15 @@ async def password_forgotten(
     responses=_ERRORS,
     summary="Set a password from a reset or activation link",
 )
-async def password_reset(body: PasswordResetIn, pool: Pool, rt: Rt, origin: Origin) -> Response:
+async def password_reset(body: PasswordResetIn, deps: Deps, origin: Origin) -> Response:
     """Single use; ends every session of the user."""
-    await auth.password_reset(
-        pool, rt, token=body.token, new_password=body.new_password, code=body.code, origin=origin
+    await reset_usecases.password_reset(
+        deps, token=body.token, new_password=body.new_password, code=body.code, origin=origin
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=NO_STORE)
 
 
 @router.get("/.well-known/jwks.json", summary="Public keys of the access tokens (RFC 7517)")
-async def jwks(rt: Rt) -> JSONResponse:
+async def jwks(deps: Deps) -> JSONResponse:
     """Current and previous Ed25519 key."""
-    return JSONResponse(await rt.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(await deps.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -6,22 +6,28 @@ import uuid
 from importlib import resources
 from typing import Any
 
-import asyncpg
 import structlog
 
 from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.errors import Conflict, InvalidInput, NotFound, field_error
 from bibmon_identity import repository as repo
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.organisations import (
     SizeClass,
     canonical_province,
     parse_organisations_csv,
     size_class,
 )
-from bibmon_identity.repository import Conn
-from bibmon_identity.services import audit
-from bibmon_identity.services.mail import enqueue
-from bibmon_identity.services.runtime import Runtime
+from bibmon_identity.models import (
+    ImportLineError,
+    ImportOut,
+    OrganisationIn,
+    OrganisationOut,
+    OrganisationPage,
+)
+from bibmon_identity.repository import Conn, OrganisationRow
+from bibmon_identity.usecases import audit
+from bibmon_identity.usecases.mail import enqueue
 
 log = structlog.get_logger(__name__)
 
@@ -29,54 +35,59 @@ _IMPORT_LOCK = 0x0B1B_1D02
 _FACT_FIELDS = ("name", "province", "municipalities", "inhabitants", "size_class")
 
 
-def present(row: asyncpg.Record) -> dict[str, Any]:
+def present(row: OrganisationRow) -> OrganisationOut:
     """An organisation as the API shows it."""
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "province": row["province"],
-        "municipalities": list(row["municipalities"]),
-        "inhabitants": row["inhabitants"],
-        "size_class": row["size_class"],
-        "size_class_label": SizeClass(row["size_class"]).label,
-        "source": row["source"],
-        "primary_contact_user_id": row["primary_contact_user_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
+    return OrganisationOut(
+        id=row.id,
+        name=row.name,
+        province=row.province,
+        municipalities=list(row.municipalities),
+        inhabitants=row.inhabitants,
+        size_class=row.size_class,
+        size_class_label=SizeClass(row.size_class).label,
+        source=row.source,
+        primary_contact_user_id=row.primary_contact_user_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
 
 
-def _facts(row: asyncpg.Record) -> dict[str, Any]:
+def _facts(row: OrganisationRow) -> dict[str, Any]:
+    """The public facts every service keeps (the events' payload)."""
     return {
-        "organisation_id": row["id"],
-        "name": row["name"],
-        "province": row["province"],
-        "municipalities": tuple(row["municipalities"]),
-        "inhabitants": row["inhabitants"],
-        "size_class": row["size_class"],
+        "organisation_id": row.id,
+        "name": row.name,
+        "province": row.province,
+        "municipalities": tuple(row.municipalities),
+        "inhabitants": row.inhabitants,
+        "size_class": row.size_class,
     }
 
 
 async def list_organisations(
-    conn: Conn,
+    deps: IdentityDeps,
     *,
     province: str | None,
     size_class: str | None,
     limit: int,
     offset: int,
-) -> dict[str, Any]:
+) -> OrganisationPage:
     """A page of organisations."""
     if province is not None:
         province = canonical_province(province) or province
-    rows, total = await repo.list_organisations(
-        conn, province=province, size_class=size_class, limit=limit, offset=offset
+    async with deps.connection() as conn:
+        rows, total = await repo.list_organisations(
+            conn, province=province, size_class=size_class, limit=limit, offset=offset
+        )
+    return OrganisationPage(
+        items=[present(r) for r in rows], total=total, limit=limit, offset=offset
     )
-    return {"items": [present(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 
-async def get_organisation(conn: Conn, organisation_id: uuid.UUID) -> dict[str, Any]:
+async def get_organisation(deps: IdentityDeps, organisation_id: uuid.UUID) -> OrganisationOut:
     """One organisation or 404."""
-    row = await repo.get_organisation(conn, organisation_id)
+    async with deps.connection() as conn:
+        row = await repo.get_organisation(conn, organisation_id)
     if row is None:
         raise NotFound("The organisation does not exist.")
     return present(row)
@@ -91,15 +102,15 @@ def _province_or_error(value: str) -> str:
 
 
 async def _insert(
+    deps: IdentityDeps,
     conn: Conn,
-    rt: Runtime,
     *,
     name: str,
     province: str,
     municipalities: list[str],
     inhabitants: int,
     source: str | None,
-) -> asyncpg.Record:
+) -> OrganisationRow:
     row = await repo.insert_organisation(
         conn,
         id=uuid.uuid4(),
@@ -107,75 +118,69 @@ async def _insert(
         province=province,
         municipalities=municipalities,
         inhabitants=inhabitants,
-        size_class=size_class(inhabitants, rt.settings.size_class_bounds).value,
+        size_class=size_class(inhabitants, deps.settings.size_class_bounds).value,
         source=source,
     )
-    await enqueue(conn, OrganisationRegistered(**_facts(row)))
+    await enqueue(deps, conn, OrganisationRegistered(**_facts(row)))
     return row
 
 
 async def create_organisation(
-    pool: asyncpg.Pool,
-    rt: Runtime,
-    data: dict[str, Any],
-    *,
-    actor: uuid.UUID,
-    origin: str | None,
-) -> dict[str, Any]:
+    deps: IdentityDeps, body: OrganisationIn, *, actor: uuid.UUID, origin: str | None
+) -> OrganisationOut:
     """Register a new organisation (kb_admin)."""
-    province = _province_or_error(data["province"])
-    async with pool.acquire() as conn, conn.transaction():
-        if await repo.get_organisation_by_name(conn, data["name"]) is not None:
+    province = _province_or_error(body.province)
+    async with deps.transaction() as conn:
+        if await repo.get_organisation_by_name(conn, body.name) is not None:
             raise Conflict("An organisation with this name exists.", type_="duplicate-name")
         row = await _insert(
+            deps,
             conn,
-            rt,
-            name=data["name"],
+            name=body.name,
             province=province,
-            municipalities=data["municipalities"],
-            inhabitants=data["inhabitants"],
-            source=data.get("source"),
+            municipalities=body.municipalities,
+            inhabitants=body.inhabitants,
+            source=body.source,
         )
         await audit.record(
             conn,
             "organisation.created",
             actor=actor,
             object_type="organisation",
-            object_id=row["id"],
+            object_id=row.id,
             origin=origin,
         )
     return present(row)
 
 
 async def update_organisation(
-    pool: asyncpg.Pool,
-    rt: Runtime,
+    deps: IdentityDeps,
     organisation_id: uuid.UUID,
     changes: dict[str, Any],
     *,
     actor: uuid.UUID,
     origin: str | None,
-) -> dict[str, Any]:
+) -> OrganisationOut:
     """Change an organisation (kb_admin); the size class follows the population."""
     fields = dict(changes)
     if "province" in fields:
         fields["province"] = _province_or_error(fields["province"])
     if "inhabitants" in fields:
         fields["size_class"] = size_class(
-            fields["inhabitants"], rt.settings.size_class_bounds
+            fields["inhabitants"], deps.settings.size_class_bounds
         ).value
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         before = await repo.get_organisation(conn, organisation_id)
         if before is None:
             raise NotFound("The organisation does not exist.")
         if "name" in fields:
             other = await repo.get_organisation_by_name(conn, fields["name"])
-            if other is not None and other["id"] != organisation_id:
+            if other is not None and other.id != organisation_id:
                 raise Conflict("An organisation with this name exists.", type_="duplicate-name")
         contact = fields.get("primary_contact_user_id")
         if contact is not None:
             user = await repo.get_user(conn, contact)
-            if user is None or user["organisation_id"] != organisation_id:
+            if user is None or user.organisation_id != organisation_id:
                 message = "The primary contact must be a user of this organisation."
                 raise InvalidInput(
                     message,
@@ -185,8 +190,8 @@ async def update_organisation(
             return present(before)
         row = await repo.update_organisation(conn, organisation_id, fields)
         assert row is not None
-        if any(before[f] != row[f] for f in _FACT_FIELDS):
-            await enqueue(conn, OrganisationUpdated(**_facts(row)))
+        if any(getattr(before, f) != getattr(row, f) for f in _FACT_FIELDS):
+            await enqueue(deps, conn, OrganisationUpdated(**_facts(row)))
         await audit.record(
             conn,
             "organisation.updated",
@@ -200,19 +205,19 @@ async def update_organisation(
 
 
 async def import_csv(
-    pool: asyncpg.Pool, rt: Runtime, text: str, *, actor: uuid.UUID | None, origin: str | None
-) -> dict[str, Any]:
+    deps: IdentityDeps, text: str, *, actor: uuid.UUID | None, origin: str | None
+) -> ImportOut:
     """Create or update organisations from CSV (matched by name); report per-line errors."""
     parsed = parse_organisations_csv(text)
     created = updated = unchanged = 0
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         await repo.advisory_xact_lock(conn, _IMPORT_LOCK)  # one at a time
         for item in parsed.rows:
             existing = await repo.get_organisation_by_name(conn, item.name)
             if existing is None:
                 await _insert(
+                    deps,
                     conn,
-                    rt,
                     name=item.name,
                     province=item.province,
                     municipalities=item.municipalities,
@@ -225,18 +230,19 @@ async def import_csv(
                 "province": item.province,
                 "municipalities": item.municipalities,
                 "inhabitants": item.inhabitants,
-                "size_class": size_class(item.inhabitants, rt.settings.size_class_bounds).value,
+                "size_class": size_class(item.inhabitants, deps.settings.size_class_bounds).value,
                 "source": item.source,
             }
             if all(
-                (list(existing[k]) if k == "municipalities" else existing[k]) == v
+                (list(existing.municipalities) if k == "municipalities" else getattr(existing, k))
+                == v
                 for k, v in fields.items()
             ):
                 unchanged += 1
                 continue
-            row = await repo.update_organisation(conn, existing["id"], fields)
+            row = await repo.update_organisation(conn, existing.id, fields)
             assert row is not None
-            await enqueue(conn, OrganisationUpdated(**_facts(row)))
+            await enqueue(deps, conn, OrganisationUpdated(**_facts(row)))
             updated += 1
         await audit.record(
             conn,
@@ -247,12 +253,17 @@ async def import_csv(
             updated=updated,
             errors=len(parsed.errors),
         )
-    return {"created": created, "updated": updated, "unchanged": unchanged, "errors": parsed.errors}
+    return ImportOut(
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        errors=[ImportLineError.model_validate(error) for error in parsed.errors],
+    )
 
 
-async def load_shipped_list_if_empty(pool: asyncpg.Pool, rt: Runtime) -> int:
+async def load_shipped_list_if_empty(deps: IdentityDeps) -> int:
     """Load data/organisations-nl.csv into an empty register (first start)."""
-    async with pool.acquire() as conn:
+    async with deps.connection() as conn:
         if await repo.count_organisations(conn) > 0:
             return 0
     text = (
@@ -260,12 +271,12 @@ async def load_shipped_list_if_empty(pool: asyncpg.Pool, rt: Runtime) -> int:
         .joinpath("data/organisations-nl.csv")
         .read_text(encoding="utf-8")
     )
-    result = await import_csv(pool, rt, text, actor=None, origin="startup")
-    log.info("organisations.loaded", created=result["created"])
-    return int(result["created"])
+    result = await import_csv(deps, text, actor=None, origin="startup")
+    log.info("organisations.loaded", created=result.created)
+    return result.created
 
 
-async def replay_organisations(conn: Conn, replay_id: uuid.UUID) -> int:
+async def replay_organisations(deps: IdentityDeps, conn: Conn, replay_id: uuid.UUID) -> int:
     """Re-publish every organisation's current facts for reporting's rebuild (ADR 0012).
 
     As `identity.organisation.updated.v1`: the payload is the complete current state, so
@@ -273,6 +284,6 @@ async def replay_organisations(conn: Conn, replay_id: uuid.UUID) -> int:
     """
     rows = await repo.all_organisations(conn)
     for row in rows:
-        await enqueue(conn, OrganisationUpdated(**_facts(row)))
+        await enqueue(deps, conn, OrganisationUpdated(**_facts(row)))
     log.info("replay.organisations", replay_id=str(replay_id), count=len(rows))
     return len(rows)
