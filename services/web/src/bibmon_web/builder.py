@@ -160,9 +160,14 @@ def condition_value(parent: dict[str, Any], raw: str) -> Any:
     text = raw.strip()
     kind = parent["type"]
     if kind == "yes_no":
-        return {"ja": True, "nee": False, "yes": True, "no": False, "true": True, "false": False}.get(
-            text.lower(), text
-        )
+        return {
+            "ja": True,
+            "nee": False,
+            "yes": True,
+            "no": False,
+            "true": True,
+            "false": False,
+        }.get(text.lower(), text)
     if kind in NUMERIC_TYPES:
         number = parse_decimal(text)
         return text if number is None else number
@@ -211,7 +216,9 @@ def parse_survey_form(form: FormData, *, published: bool) -> Parsed:
     # the form still holds for them after a change of mind is left out.
     out.body["legal_basis"] = basis if mandatory and basis in ("wsob", "subsidy") else None
     name_text = _text(form, "legal_basis_name")
-    out.body["legal_basis_name"] = name_text if mandatory and basis == "subsidy" and name_text else None
+    out.body["legal_basis_name"] = (
+        name_text if mandatory and basis == "subsidy" and name_text else None
+    )
     out.body["series_key"] = _text(form, "series_key") or None
     return out
 
@@ -229,15 +236,16 @@ def parse_participants_form(form: FormData) -> Parsed:
             "size_classes": _texts(form, "size_classes"),
         }
     elif mode == "list":
-        out.body["participants"] = {"mode": "list", "organisation_ids": _texts(form, "organisation_ids")}
+        out.body["participants"] = {
+            "mode": "list",
+            "organisation_ids": _texts(form, "organisation_ids"),
+        }
     else:
         out.errors["participants_mode"] = "Kies wie er meedoen."
     return out
 
 
-def parse_question_form(
-    form: FormData, key: str, earlier: list[dict[str, Any]]
-) -> Parsed:
+def parse_question_form(form: FormData, key: str, earlier: list[dict[str, Any]]) -> Parsed:
     """One question from its edit form; only the settings its type has are kept."""
     out = Parsed()
     kind = _text(form, "type")
@@ -312,9 +320,7 @@ def parse_new_question(form: FormData, prefix: str = "") -> Parsed:
     return out
 
 
-KEY_HELP = (
-    "Gebruik kleine letters, cijfers en _, en begin met een letter (hoogstens 64 tekens)."
-)
+KEY_HELP = "Gebruik kleine letters, cijfers en _, en begin met een letter (hoogstens 64 tekens)."
 
 
 # -- changes to a questionnaire ----------------------------------------------------------
@@ -344,7 +350,7 @@ def section_index(questionnaire: dict[str, Any], key: str) -> int:
 
 def questions_before(questionnaire: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """The questions a condition of `key` may refer to (those that come before it)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for section in questionnaire["sections"]:
         for question in section["questions"]:
             if question["key"] == key:
@@ -553,7 +559,7 @@ def question_errors(
         message = str(error.get("message") or "")
         text = api_message(lang, error)
         name = ""
-        if path.startswith(prefix + ".") :
+        if path.startswith(prefix + "."):
             name = QUESTION_FIELDS.get(path[len(prefix) + 1 :].split(".")[0], "")
         elif path in (prefix, "questionnaire", f"questionnaire.{key}") and (
             path == prefix or f"'{key}'" in message
@@ -566,9 +572,7 @@ def question_errors(
     return fields, rest
 
 
-SURVEY_FIELD_NAMES = {name: name for name in SURVEY_FIELDS} | {
-    "participants": "participants_mode"
-}
+SURVEY_FIELD_NAMES = {name: name for name in SURVEY_FIELDS} | {"participants": "participants_mode"}
 
 
 def survey_errors(lang: str, errors: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
@@ -584,4 +588,3 @@ def survey_errors(lang: str, errors: list[dict[str, Any]]) -> tuple[dict[str, st
         else:
             rest.append(text)
     return fields, rest
-

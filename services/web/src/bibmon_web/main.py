@@ -19,8 +19,7 @@ from bibmon_web import csrf, i18n
 from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
 from bibmon_web.config import WebSettings
 from bibmon_web.pages import CsrfFailed, make_environment, redirect, render
-from bibmon_web.routes import account, admin, assets, public, questionnaires, reports
-from bibmon_web.routes import research
+from bibmon_web.routes import account, admin, assets, public, questionnaires, reports, research
 
 log = structlog.get_logger(__name__)
 

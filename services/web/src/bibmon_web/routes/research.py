@@ -19,8 +19,8 @@ from starlette.datastructures import FormData
 from bibmon_common.organisations import PROVINCES, SizeClass
 from bibmon_common.questionnaire import NUMERIC_TYPES, Questionnaire, visible_questions
 from bibmon_web import builder, i18n
-from bibmon_web.answers import parse
 from bibmon_web.answers import Invalid as InvalidAnswer
+from bibmon_web.answers import parse
 from bibmon_web.client import Api, ApiError
 from bibmon_web.pages import form_of, is_htmx, language, redirect, render, text
 from bibmon_web.routes.public import organisations as all_organisations
@@ -213,6 +213,12 @@ async def builder_page(request: Request, survey_id: UUID, klaar: str = "") -> Re
     return await _builder_page(request, api, survey, notice=notice)
 
 
+STALE = (
+    "Iemand anders heeft dit onderzoek intussen gewijzigd. Hieronder staat de nieuwe stand; "
+    "voer uw wijziging opnieuw in."
+)
+
+
 class Stale(Exception):
     """The survey changed since the form was shown (another researcher, another tab)."""
 
@@ -270,9 +276,7 @@ async def _send(
     if is_htmx(request):
         # The builder in place (htmx takes #bouwer out of it), not a full navigation.
         fresh = await _survey(api, UUID(str(survey["id"])))
-        return await _builder_page(
-            request, api, fresh, notice=_t(request, NOTICES["opgeslagen"])
-        )
+        return await _builder_page(request, api, fresh, notice=_t(request, NOTICES["opgeslagen"]))
     return redirect(request, f"{BASE}/{survey['id']}?klaar=opgeslagen{anchor}")
 
 
@@ -282,13 +286,7 @@ async def _stale(request: Request, api: Api, survey_id: UUID) -> Response:
         request,
         api,
         survey,
-        summary=[
-            _t(
-                request,
-                "Iemand anders heeft dit onderzoek intussen gewijzigd. Hieronder staat de "
-                "nieuwe stand; voer uw wijziging opnieuw in.",
-            )
-        ],
+        summary=[_t(request, STALE)],
         status_code=409,
     )
 
@@ -313,7 +311,12 @@ async def save_facts(request: Request, survey_id: UUID) -> Response:
             status_code=422,
         )
     return await _send(
-        request, api, survey, parsed.body, anchor="#gegevens", on_error="survey",
+        request,
+        api,
+        survey,
+        parsed.body,
+        anchor="#gegevens",
+        on_error="survey",
         values=_form_values(form),
     )
 
@@ -336,9 +339,7 @@ async def save_participants(request: Request, survey_id: UUID) -> Response:
             errors={k: _t(request, v) for k, v in parsed.errors.items()},
             status_code=422,
         )
-    return await _send(
-        request, api, survey, parsed.body, anchor="#deelnemers", on_error="survey"
-    )
+    return await _send(request, api, survey, parsed.body, anchor="#deelnemers", on_error="survey")
 
 
 @router.post(f"{BASE}/{{survey_id}}/onderdelen")
@@ -507,7 +508,11 @@ async def _question_page(
     question = questionnaire["sections"][i]["questions"][j]
     earlier = builder.questions_before(questionnaire, key)
     parent = next(
-        (q for q in earlier if question.get("show_if") and q["key"] == question["show_if"]["question"]),
+        (
+            q
+            for q in earlier
+            if question.get("show_if") and q["key"] == question["show_if"]["question"]
+        ),
         None,
     )
     current = {
@@ -753,7 +758,10 @@ async def progress(request: Request, survey_id: UUID) -> Response:
     names = {str(p["id"]): p.get("name") or str(p["id"]) for p in participants["items"]}
     rows = sorted(
         (
-            {**entry, "name": names.get(str(entry["organisation_id"]), str(entry["organisation_id"]))}
+            {
+                **entry,
+                "name": names.get(str(entry["organisation_id"]), str(entry["organisation_id"])),
+            }
             for entry in data["organisations"]
         ),
         key=lambda r: str(r["name"]).lower(),
@@ -803,11 +811,12 @@ async def _review_page(
     history: list[dict[str, Any]] = []
     if _is_researcher(me) and entry["status"] != "not_started":
         # Answers are for researchers only; a KB administrator sees the status.
-        response, history_data = await asyncio.gather(
+        got: list[dict[str, Any]] = await asyncio.gather(
             api.get("responses", f"/surveys/{survey_id}/responses/{organisation_id}"),
             api.get("responses", f"/surveys/{survey_id}/responses/{organisation_id}/history"),
         )
-        history = history_data["items"]
+        response = got[0]
+        history = got[1]["items"]
         raw = survey.get("questionnaire")
         if response["questionnaire_version"] != survey.get("questionnaire_version") or not raw:
             frozen = await api.get(
