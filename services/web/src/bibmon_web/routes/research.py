@@ -534,10 +534,19 @@ async def _question_page(
     if values:
         # What was typed, after an error: checkboxes that are off are absent from a form.
         current = current | {"required": "", "per_inhabitant": ""} | values
+    headers = None
+    if is_htmx(request) and status_code != 200:
+        # The inline editor came back with errors: it replaces itself, not the builder.
+        headers = {
+            "HX-Retarget": "#vraag-bewerken",
+            "HX-Reselect": "#vraag-bewerken",
+            "HX-Reswap": "outerHTML",
+        }
     return render(
         request,
         "research/question.html",
         _status_code(request, status_code),
+        headers,
         me=me,
         survey=survey,
         question=question,
