@@ -324,3 +324,32 @@ def test_every_dutch_text_of_the_researchers_pages_has_an_english_translation() 
     texts.update([research.STALE, builder.KEY_HELP])
     assert len(texts) > 150
     assert sorted(t for t in texts if t not in EN) == []
+
+
+def test_a_kb_administrator_sees_the_status_and_may_reopen_but_reads_no_answers() -> None:
+    entry = {
+        "organisation_id": ORG_ID,
+        "status": "accepted",
+        "submission": 1,
+        "submitted_at": "2027-01-20T10:00:00+00:00",
+    }
+    page = render(
+        _request("nl", ["kb_admin"]),
+        "research/review.html",
+        survey=_survey("closed"),
+        entry=entry,
+        organisation_id=ORG_ID,
+        name="Bibliotheek Voorbeeld",
+        response=None,
+        sections=[],
+        history=[],
+        status_labels=STATUS_LABELS,
+        is_researcher=False,
+        errors={},
+        values={},
+        notice="",
+    ).body.decode()
+    assert "/heropenen" in page
+    assert "/accepteren" not in page
+    assert "/terugsturen" not in page
+    assert "alleen voor onderzoekers zichtbaar" in page

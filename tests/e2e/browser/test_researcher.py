@@ -206,6 +206,7 @@ def test_researcher_builds_previews_publishes_and_reviews_a_survey(
     editor = page.locator("#vraag-budget #vraag-bewerken")
     expect(editor).to_be_visible()
     expect(editor.get_by_label("Soort vraag")).to_be_focused()
+    check_page(browser, "vraag-bewerken-inline")
     editor.get_by_label("Publicatie").select_option("internal")
     editor.get_by_role("button", name="Vraag opslaan").click()
     expect(page.locator("#vraag-budget")).to_contain_text("Intern: alleen in de vergelijkingen")

@@ -646,6 +646,9 @@ EN.update(
         "met ‘Vervolgvragen tonen’ ziet u de vragen die bij uw antwoorden horen.": "this is "
         "how a library sees this questionnaire. Nothing you enter here is saved; ‘Show "
         "follow-up questions’ shows the questions that go with your answers.",
+        "Op deze pagina": "On this page",
+        "{n} gekozen": "{n} chosen",
+        "Naar beoordelen": "To the review",
         "{n} opties": "{n} options",
         "{n} rapporten": "{n} reports",
         "{n} van de {total} vragen zichtbaar.": "{n} of the {total} questions visible.",
