@@ -335,3 +335,22 @@ def test_the_apis_errors_about_a_surveys_facts_are_dutch_and_by_field() -> None:
     assert rest == ["Voeg eerst een vragenlijst toe."]
     unknown = builder.api_message("nl", {"field": "x", "message": "Something new", "type": "odd"})
     assert unknown == "Deze waarde klopt niet. (Something new)"
+
+
+def test_the_echo_of_a_failed_question_in_its_list_is_left_out() -> None:
+    q = _questionnaire()
+    errors = [
+        {
+            "field": "questionnaire.sections.0.questions.1",
+            "message": "question 'wifi': min is greater than max",
+            "type": "value_error",
+        },
+        {
+            "field": "questionnaire.sections",
+            "message": "Tuple should have at least 1 item after validation, not 0",
+            "type": "too_short",
+        },
+    ]
+    fields, rest = builder.question_errors("nl", errors, q, "wifi")
+    assert fields == {"min": "Het minimum is groter dan het maximum."}
+    assert rest == []

@@ -173,6 +173,7 @@ def test_researcher_builds_previews_publishes_and_reviews_a_survey(
     page.get_by_role("button", name="Vraag opslaan").click()
     expect(page.locator("#min-fout")).to_have_text("Het minimum is groter dan het maximum.")
     expect(page.locator("#foutoverzicht")).to_contain_text("Minimum")
+    expect(page.locator("#foutoverzicht li")).to_have_count(1)
     expect(page.get_by_label("Alleen tonen als deze vraag")).to_have_value("wifi")
     check_page(browser, "vraag-bewerken-fout")
     page.get_by_label("Minimum").fill("0")

@@ -543,10 +543,24 @@ _FIELD_HINTS = [
 ]
 
 
+def meaningful(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Without pydantic's echo of an invalid item: a list that is "too short" because the
+    item in it failed (`questionnaire.sections`, `….questions`) when that item has its own
+    error."""
+    echoes = [
+        e
+        for e in errors
+        if e.get("type") == "too_short"
+        and str(e.get("field") or "").endswith((".sections", ".questions"))
+    ]
+    return [e for e in errors if e not in echoes] or errors
+
+
 def question_errors(
     lang: str, errors: list[dict[str, Any]], questionnaire: dict[str, Any], key: str
 ) -> tuple[dict[str, str], list[str]]:
     """The API's errors about one question by form field, and the rest for the summary."""
+    errors = meaningful(errors)
     try:
         i, j = locate(questionnaire, key)
         prefix = f"questionnaire.sections.{i}.questions.{j}"
@@ -577,6 +591,7 @@ SURVEY_FIELD_NAMES = {name: name for name in SURVEY_FIELDS} | {"participants": "
 
 def survey_errors(lang: str, errors: list[dict[str, Any]]) -> tuple[dict[str, str], list[str]]:
     """The API's errors about a survey's facts (or participants) by form field."""
+    errors = meaningful(errors)
     fields: dict[str, str] = {}
     rest: list[str] = []
     for error in errors:
