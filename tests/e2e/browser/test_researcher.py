@@ -208,6 +208,14 @@ def test_researcher_builds_previews_publishes_and_reviews_a_survey(
     expect(editor).to_be_visible()
     expect(editor.get_by_label("Soort vraag")).to_be_focused()
     check_page(browser, "vraag-bewerken-inline")
+    # A mistake in the inline editor comes back in the editor itself.
+    editor.get_by_label("Minimum").fill("veel")
+    editor.get_by_role("button", name="Vraag opslaan").click()
+    expect(page.locator("#vraag-budget #min-fout")).to_have_text(
+        "Vul een getal in, bijvoorbeeld 12,5."
+    )
+    expect(page.locator("#vraag-budget #foutoverzicht")).to_be_visible()
+    editor.get_by_label("Minimum").fill("")
     editor.get_by_label("Publicatie").select_option("internal")
     editor.get_by_role("button", name="Vraag opslaan").click()
     expect(page.locator("#vraag-budget")).to_contain_text("Intern: alleen in de vergelijkingen")
