@@ -109,6 +109,7 @@ def _builder_values(survey: dict[str, Any]) -> dict[str, Any]:
         "values": {},
         "facts": {"title": survey["title"], "mandatory": "ja", "legal_basis": "wsob"},
         "notice": "",
+        "focus": "",
         "survey_status": builder.SURVEY_STATUS,
         "question_types": builder.QUESTION_TYPES,
         "publication": builder.PUBLICATION,

@@ -152,10 +152,14 @@ async def _builder_page(
     values: dict[str, Any] | None = None,
     notice: str = "",
     status_code: int = 200,
+    focus: str = "",
 ) -> Response:
     me = await _manager(api)
     questionnaire = _questionnaire(survey)
-    organisations = await all_organisations(api)
+    if is_htmx(request) and not focus:
+        focus = "foutoverzicht" if (errors or summary) else "bouwer-status"
+    # The register's libraries only where participants can still be chosen (a draft).
+    organisations = await all_organisations(api) if survey["status"] == "draft" else []
     values = values or {}
     facts = {
         "title": survey["title"],
@@ -182,6 +186,7 @@ async def _builder_page(
         errors=errors or {},
         summary=summary or [],
         values=values,
+        focus=focus if is_htmx(request) else "",
         facts=facts,
         notice=notice,
         survey_status=builder.SURVEY_STATUS,
@@ -276,7 +281,13 @@ async def _send(
     if is_htmx(request):
         # The builder in place (htmx takes #bouwer out of it), not a full navigation.
         fresh = await _survey(api, UUID(str(survey["id"])))
-        return await _builder_page(request, api, fresh, notice=_t(request, NOTICES["opgeslagen"]))
+        return await _builder_page(
+            request,
+            api,
+            fresh,
+            notice=_t(request, NOTICES["opgeslagen"]),
+            focus=anchor.lstrip("#"),
+        )
     return redirect(request, f"{BASE}/{survey['id']}?klaar=opgeslagen{anchor}")
 
 
@@ -392,7 +403,13 @@ async def add_section(request: Request, survey_id: UUID) -> Response:
         )
     if is_htmx(request):
         fresh = await _survey(api, survey_id)
-        return await _builder_page(request, api, fresh, notice=_t(request, NOTICES["opgeslagen"]))
+        return await _builder_page(
+            request,
+            api,
+            fresh,
+            notice=_t(request, NOTICES["opgeslagen"]),
+            focus=f"onderdeel-{key}",
+        )
     return redirect(request, f"{BASE}/{survey_id}?klaar=opgeslagen#onderdeel-{key}")
 
 
