@@ -1,5 +1,6 @@
 """A researcher builds, previews and publishes a survey, follows its progress and reviews
-the responses; library staff see the new survey; the builder also works without JavaScript.
+the responses; library staff see and submit the new survey; a KB administrator reopens a
+response without reading its answers; the builder also works without JavaScript.
 """
 
 from __future__ import annotations
@@ -335,7 +336,7 @@ def test_researcher_builds_previews_publishes_and_reviews_a_survey(
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     check_page(browser, "rapport-voor-onderzoeker")
 
-    # -- closing, after a confirmation; then a reopen for a correction --------------------
+    # -- closing, after a confirmation -------------------------------------------------
     page.goto(f"{platform.url}/beheer/onderzoeken/{survey_id}")
     page.get_by_role("link", name="Sluiten…").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Onderzoek sluiten")
@@ -344,13 +345,27 @@ def test_researcher_builds_previews_publishes_and_reviews_a_survey(
     expect(page.get_by_role("status")).to_contain_text("Het onderzoek is gesloten.")
     expect(page.locator(".bm-badge").first).to_have_text("Gesloten")
     check_page(browser, "onderzoek-gesloten")
-    page.goto(
-        f"{platform.url}/beheer/onderzoeken/{survey_id}/organisaties/{library_a['organisation_id']}"
+
+    # -- a KB administrator sees the status (no answers) and reopens it for a correction --
+    kb = new_context()
+    login_with_code(
+        kb.page,
+        platform.url,
+        {"username": "admin", "password": platform.admin_password, "secret": admin["secret"]},
     )
-    page.get_by_label("Reden").fill("Het aantal hotspots is gewijzigd.")
-    page.get_by_role("button", name="Heropenen").click()
-    expect(page.get_by_role("status")).to_contain_text("De inzending is heropend")
-    expect(page.locator(".bm-facts .bm-badge")).to_have_text("Heropend")
+    kb.page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
+        "link", name="Onderzoeken"
+    ).click()
+    kb.page.get_by_role("link", name=title, exact=True).click()
+    kb.page.get_by_role("link", name="Voortgang").first.click()
+    kb.page.get_by_role("table").get_by_role("link", name=library_a["name"]).click()
+    expect(kb.page.get_by_role("main")).to_contain_text("alleen voor onderzoekers zichtbaar")
+    expect(kb.page.get_by_role("button", name="Accepteren")).to_have_count(0)
+    check_page(kb, "onderzoek-inzending-beheerder")
+    kb.page.get_by_label("Reden").fill("Het aantal hotspots is gewijzigd.")
+    kb.page.get_by_role("button", name="Heropenen").click()
+    expect(kb.page.get_by_role("status")).to_contain_text("De inzending is heropend")
+    expect(kb.page.locator(".bm-facts .bm-badge")).to_have_text("Heropend")
 
 
 def test_the_builder_works_without_javascript(
