@@ -647,6 +647,8 @@ EN.update(
         "how a library sees this questionnaire. Nothing you enter here is saved; ‘Show "
         "follow-up questions’ shows the questions that go with your answers.",
         "Op deze pagina": "On this page",
+        "1 rapport": "1 report",
+        "1 optie": "1 option",
         "Onderzoeken: bouwen, publiceren, voortgang en beoordelen": "Surveys: build, publish, "
         "progress and review",
         "{n} gekozen": "{n} chosen",
