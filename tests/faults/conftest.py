@@ -19,9 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bibmon_common.testing.smtp import SMTPCatcher
-from bibmon_common.testing.tokens import TestKeys
 from tests.faults.harness import (
     ConnectionCutter,
     PrivatePostgres,
@@ -30,6 +27,9 @@ from tests.faults.harness import (
     metrics,
     wait_for,
 )
+
+from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_common.testing.tokens import TestKeys
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "surveys", "responses", "reporting", "notifier")
@@ -178,7 +178,7 @@ def fault_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPl
 
 
 @pytest.fixture
-def platform(fault_platform: FaultPlatform) -> Iterator[FaultPlatform]:
+def platform(fault_platform: FaultPlatform) -> FaultPlatform:
     """The shared platform, checked healthy before each test and left healthy after it."""
     p = fault_platform
     if not port_is_serving(p):
@@ -186,7 +186,7 @@ def platform(fault_platform: FaultPlatform) -> Iterator[FaultPlatform]:
     wait_for(p.all_ready, within=120, what="every service ready before the test")
     pids = p.pids()
     assert set(pids) == set(SERVICES), f"a service stopped earlier: {sorted(pids)}"
-    yield p
+    return p
 
 
 def port_is_serving(p: FaultPlatform) -> bool:

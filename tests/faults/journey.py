@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-
 from tests.faults.harness import fetch, fetchval
 
 # One required question: a save and a submit are the whole response.
@@ -245,5 +244,7 @@ async def submissions_in_reporting(platform: Any, surveys: list[Survey]) -> Coun
 
 async def unpublished(platform: Any, service: str) -> int:
     return int(
-        await fetchval(platform.dsn(service), "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        await fetchval(
+            platform.dsn(service), "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
     )
