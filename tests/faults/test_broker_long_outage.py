@@ -71,8 +71,9 @@ async def test_broker_down_with_steady_writes_outbox_lag_rises_then_drains_to_ze
         await asyncio.gather(writes(), sampler())
         await sample()
         peak_lag, peak_unpublished = max(s[1] for s in samples), max(s[2] for s in samples)
-        await asyncio.to_thread(platform.rabbit.start_app)
         restarted = time.monotonic()
+        await asyncio.to_thread(platform.rabbit.start_app)
+        broker_up_seconds = time.monotonic() - restarted
 
         async def drained() -> bool:
             await sample()
@@ -106,7 +107,8 @@ async def test_broker_down_with_steady_writes_outbox_lag_rises_then_drains_to_ze
         "submissions_during_outage": WRITES,
         "peak_outbox_lag_seconds": peak_lag,
         "peak_unpublished_messages": peak_unpublished,
-        "drained_to_zero_seconds_after_restart": round(drain_seconds, 1),
+        "broker_start_seconds": round(broker_up_seconds, 1),
+        "drained_to_zero_seconds_after_start_began": round(drain_seconds, 1),
         "samples": [[round(t, 1), lag, n] for t, lag, n in samples],
     }
     print("\n" + json.dumps({k: v for k, v in figures.items() if k != "samples"}))
