@@ -56,7 +56,7 @@ schemas: install
 	uv run --frozen python scripts/generate_rabbitmq_definitions.py
 
 test-unit: install
-	uv run --frozen pytest -q -m "not integration and not e2e"
+	uv run --frozen pytest -q -m "not integration and not e2e and not faults"
 
 test: install lint typecheck deploy-check
 	uv run --frozen pytest -q
