@@ -52,6 +52,18 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def record_figures(name: str, figures: dict[str, Any]) -> None:
+    """Keep a run's figures under `name` in BIBMON_FAULT_RESULTS (`make fault-soak`)."""
+    target = os.environ.get("BIBMON_FAULT_RESULTS")
+    if not target:
+        return
+    path = Path(target) if Path(target).is_absolute() else ROOT / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
 class FaultPlatform:
     """What a fault test touches: the processes, their servers, the mailbox, the keys."""
 

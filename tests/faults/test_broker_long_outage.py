@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.faults.conftest import ROOT, FaultPlatform, env_int
+from tests.faults.conftest import FaultPlatform, env_int, record_figures
 from tests.faults.journey import (
     Ledger,
     fill_in,
@@ -112,8 +110,4 @@ async def test_broker_down_with_steady_writes_outbox_lag_rises_then_drains_to_ze
         "samples": [[round(t, 1), lag, n] for t, lag, n in samples],
     }
     print("\n" + json.dumps({k: v for k, v in figures.items() if k != "samples"}))
-    if os.environ.get("BIBMON_FAULT_RESULTS"):
-        out = Path(os.environ["BIBMON_FAULT_RESULTS"])
-        out = out if out.is_absolute() else ROOT / out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(figures, indent=2) + "\n")
+    record_figures("broker_long_outage", figures)

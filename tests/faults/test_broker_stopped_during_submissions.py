@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from tests.faults.conftest import FaultPlatform, env_int
+from tests.faults.conftest import FaultPlatform, env_int, record_figures
 from tests.faults.journey import (
     Ledger,
     fill_in,
@@ -88,6 +89,17 @@ async def test_broker_stopped_and_started_during_submissions_loses_and_repeats_n
     # Nothing parked, and no service restarted itself during the outage.
     assert sum(platform.parked().values()) == 0
     assert platform.pids() == pids
+    record_figures(
+        "broker_stopped_during_submissions",
+        {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "submissions": SUBMISSIONS,
+            "concurrency": 16,
+            "broker_stopped_seconds": OUTAGE_SECONDS,
+            "load_seconds": round(load_seconds, 1),
+            "requests_tried_again": dict(ledger.errors),
+        },
+    )
     print(
         f"\n{SUBMISSIONS} submissions in {load_seconds:.0f} s with the broker stopped for"
         f" {OUTAGE_SECONDS} s; retried requests: {dict(ledger.errors)}"
