@@ -63,7 +63,7 @@ test: install lint typecheck deploy-check
 
 # The fault suite (docs/reliability.md, "Fault suite"): real service processes on a
 # private RabbitMQ node and private PostgreSQL clusters that the tests stop and crash.
-# `make test` runs it at bounded sizes (200 submissions, a 60 s broker outage).
+# `make test` runs it at bounded sizes (100 submissions, a 60 s broker outage).
 test-faults: install
 	uv run --frozen pytest -q tests/faults
 

@@ -26,7 +26,7 @@ from tests.faults.journey import (
     until,
 )
 
-ORGANISATIONS = 60
+ORGANISATIONS = 40
 DOWN_SECONDS = 8
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(420)]
@@ -41,7 +41,7 @@ async def test_postgresql_restarted_under_load_services_unready_then_recover_los
         pids = platform.pids()
         ledger = Ledger()
         jobs = [
-            (lambda s=s, o=o: fill_in(platform, client, s, o, ledger, saves=5, attempts=240))
+            (lambda s=s, o=o: fill_in(platform, client, s, o, ledger, saves=3, attempts=240))
             for s in surveys
             for o in s.organisations
         ]
@@ -84,7 +84,7 @@ async def test_postgresql_restarted_under_load_services_unready_then_recover_los
     expected = {(s.id, o) for s in surveys for o in s.organisations}
     assert ledger.submitted == expected
     assert await submitted_in_responses(platform, surveys) == expected
-    # Every acknowledged save is what is stored (each organisation's last value, 5).
+    # Every acknowledged save is what is stored (each organisation's last value, 3).
     rows = await fetch(
         platform.dsn("responses"),
         "SELECT r.survey_id, r.organisation_id, a.value::text AS value FROM response r"
