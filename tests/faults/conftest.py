@@ -25,6 +25,7 @@ from tests.faults.harness import (
     PrivateRabbit,
     http_status,
     metrics,
+    port_open,
     wait_for,
 )
 
@@ -193,15 +194,13 @@ def fault_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPl
 def platform(fault_platform: FaultPlatform) -> FaultPlatform:
     """The shared platform, checked healthy before each test and left healthy after it."""
     p = fault_platform
-    if not port_is_serving(p):
+    # A test that failed half-way may have left a server stopped.
+    if not port_open(p.rabbit.port):
         p.rabbit.start_app()
+    for pg in (p.pg_main, p.pg_responses):
+        if not port_open(pg.port):
+            pg.start()
     wait_for(p.all_ready, within=120, what="every service ready before the test")
     pids = p.pids()
     assert set(pids) == set(SERVICES), f"a service stopped earlier: {sorted(pids)}"
     return p
-
-
-def port_is_serving(p: FaultPlatform) -> bool:
-    from tests.faults.harness import port_open
-
-    return port_open(p.rabbit.port)
