@@ -192,7 +192,7 @@ def fault_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPl
 
 @pytest.fixture
 def platform(fault_platform: FaultPlatform) -> FaultPlatform:
-    """The shared platform, checked healthy before each test and left healthy after it."""
+    """The shared platform, every server up and every service ready before each test."""
     p = fault_platform
     # A test that failed half-way may have left a server stopped.
     if not port_open(p.rabbit.port):
