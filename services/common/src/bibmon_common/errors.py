@@ -171,6 +171,19 @@ _HTTP_TITLES = {
 }
 
 
+# What a request meets while PostgreSQL restarts or cannot be reached (asyncpg raises the
+# socket's own OSError while connecting, ConnectionDoesNotExistError on a connection the
+# server closed under it).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def _internal_error(request: Request) -> JSONResponse:
     """The 500 problem: no internals, whatever went wrong (the cause is logged)."""
     return problem(
@@ -257,6 +270,22 @@ def install_error_handlers(app: FastAPI) -> None:
             type_="unstorable-value",
             instance=request.url.path,
         )
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is restarting or unreachable: a passing state, not a bug. Readiness
+        # already says 503; a request says the same, with when to try again.
+        log.warning("http.database_unavailable", error_type=type(exc).__name__)
+        return problem(
+            503,
+            "Service temporarily unavailable",
+            detail="The database cannot be reached right now; please try again shortly.",
+            type_="database-unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

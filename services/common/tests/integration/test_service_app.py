@@ -408,3 +408,32 @@ async def test_readiness_reports_events_waiting_for_a_queue(
         body = (await svc.client.get("/health/ready")).json()
         assert body["status"] == "ok"
         assert body["outbox"] == {"unroutable_events": 1}
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_request_during_a_database_outage_answers_503_with_retry_after_never_500(
+    database_dsn: str,
+    amqp_url: str,
+    wait_until: Callable[..., Awaitable[Any]],
+) -> None:
+    dsn = URL(database_dsn)
+    async with TCPProxy(dsn.host or "127.0.0.1", dsn.port or 5432) as pg:
+        through_proxy = str(dsn.with_host(pg.host).with_port(pg.port))
+        async with running_service(through_proxy, amqp_url) as svc:
+            assert (await svc.client.get("/api/kerneltest/effects")).status_code == 200
+            await pg.close()  # open connections reset, new ones refused
+
+            answers = [await svc.client.get("/api/kerneltest/effects") for _ in range(3)]
+
+            for answer in answers:
+                assert answer.status_code == 503
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert answer.headers["retry-after"] == "5"
+                assert answer.json()["type"].endswith("database-unavailable")
+            await pg.start()
+
+            async def answers_again() -> bool:
+                answer = await svc.client.get("/api/kerneltest/effects")
+                return answer.status_code == 200
+
+            await wait_until(answers_again, within=20)
