@@ -12,8 +12,10 @@ database and vhost), every role in its own process as in production:
 Both in two layouts: one publisher (relay) and one consumer process, and two of each side
 by side. The ratio kernel/raw per layout is the figure of issue 11 (goal ≥ 0.5×). The
 bench checks the counts: every event stored, none twice, nothing left in the outbox; the
-raw run checks it received every message. Not asserted in tests (timing on a shared
-machine); written to bench/results/<UTC date>-pipeline.json.
+raw run checks it received every message. Each result also gives the CPU time the
+client processes used per event (relay + consumer, or publisher + consumer; not the
+servers'): on a machine shared with other work the wall-clock rate follows the load, the
+CPU cost hardly. Not asserted in tests; written to bench/results/<UTC date>-pipeline.json.
 Usage: `uv run python bench/pipeline.py [--events 10000]` (part of `make bench`).
 """
 
@@ -89,12 +91,14 @@ async def child_relay(dsn: str, amqp: str) -> None:
     stdin = await _lines()
     _say("ready")
     await stdin.readline()  # go
+    cpu = time.process_time()
     await relay.start()
     await stdin.readline()  # stop
     await relay.stop()
+    cpu = time.process_time() - cpu
     await broker.close()
     await pool.close()
-    _say(json.dumps({}))
+    _say(json.dumps({"cpu_seconds": cpu}))
 
 
 async def child_consumer(dsn: str, amqp: str) -> None:
@@ -119,11 +123,13 @@ async def child_consumer(dsn: str, amqp: str) -> None:
     stdin = await _lines()
     _say("ready")
     await stdin.readline()  # go
+    cpu = time.process_time()
     await stdin.readline()  # stop
     await consumer.stop()
+    cpu = time.process_time() - cpu
     await broker.close()
     await pool.close()
-    _say(json.dumps({}))
+    _say(json.dumps({"cpu_seconds": cpu}))
 
 
 async def child_raw_publisher(amqp: str, bodies_file: str, part: int, parts: int) -> None:
@@ -135,6 +141,7 @@ async def child_raw_publisher(amqp: str, bodies_file: str, part: int, parts: int
     stdin = await _lines()
     _say("ready")
     await stdin.readline()  # go
+    cpu = time.process_time()
     for start in range(0, len(bodies), RAW_WINDOW):
         await asyncio.gather(
             *(
@@ -149,9 +156,10 @@ async def child_raw_publisher(amqp: str, bodies_file: str, part: int, parts: int
                 for message_id, body in bodies[start : start + RAW_WINDOW]
             )
         )
+    cpu = time.process_time() - cpu
     await stdin.readline()  # stop
     await connection.close()
-    _say(json.dumps({"published": len(bodies)}))
+    _say(json.dumps({"published": len(bodies), "cpu_seconds": cpu}))
 
 
 async def child_raw_consumer(amqp: str) -> None:
@@ -170,6 +178,7 @@ async def child_raw_consumer(amqp: str) -> None:
     stdin = await _lines()
     _say("ready")
     await stdin.readline()  # go
+    cpu = time.process_time()
     stop = asyncio.create_task(stdin.readline())
     reported = -1
     while not stop.done():
@@ -177,8 +186,9 @@ async def child_raw_consumer(amqp: str) -> None:
             reported = len(ids)
             _say("count", reported)
         await asyncio.wait([stop], timeout=0.02)
+    cpu = time.process_time() - cpu
     await connection.close()
-    _say(json.dumps({"ids": ids}))
+    _say(json.dumps({"ids": ids, "cpu_seconds": cpu}))
 
 
 # ---------------------------------------------------------------- the parent
@@ -276,8 +286,8 @@ async def run_kernel(
     seconds = time.perf_counter() - t0
     relay_seconds = (relayed_at or time.perf_counter()) - t0
     await asyncio.sleep(0.5)  # late duplicates, if any, would arrive now
-    for child in relay_children + consumer_children:
-        await child.finish()
+    finals = [await child.finish() for child in relay_children + consumer_children]
+    cpu = sum(f["cpu_seconds"] for f in finals)
     stored, distinct = await admin.fetchrow("SELECT count(*), count(DISTINCT n) FROM tick")
     unpublished = await admin.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     attempts = await admin.fetchval("SELECT max(attempts) FROM outbox")
@@ -291,6 +301,8 @@ async def run_kernel(
         "seconds": round(seconds, 3),
         "events_per_second": round(events / seconds, 1),
         "relay_done_after_seconds": round(relay_seconds, 3),
+        # Of the relay and consumer processes only (not PostgreSQL's or RabbitMQ's).
+        "client_cpu_ms_per_event": round(cpu * 1000 / events, 3),
         "stored": stored,
         "duplicates": stored - distinct,
         "left_in_outbox": unpublished,
@@ -318,14 +330,14 @@ async def run_raw(
             await asyncio.sleep(0.005)
     seconds = time.perf_counter() - t0
     await asyncio.sleep(0.5)
-    for child in publisher_children:
-        await child.finish()
+    cpu = sum([(await child.finish())["cpu_seconds"] for child in publisher_children])
     ids: list[str] = []
     for child, follower in zip(consumer_children, followers, strict=True):
         child.send("stop")
         await follower
         await child.process.wait()
         ids.extend(child.final["ids"])
+        cpu += child.final["cpu_seconds"]
     if len(ids) != events or len(set(ids)) != events:
         raise SystemExit(f"raw run lost or doubled messages: {len(ids)=} {len(set(ids))=}")
     return {
@@ -334,6 +346,7 @@ async def run_raw(
         "events": events,
         "seconds": round(seconds, 3),
         "events_per_second": round(events / seconds, 1),
+        "client_cpu_ms_per_event": round(cpu * 1000 / events, 3),
         "received": len(ids),
         "duplicates": len(ids) - len(set(ids)),
         "confirm_window": RAW_WINDOW,
