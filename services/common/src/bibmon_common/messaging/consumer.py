@@ -89,6 +89,10 @@ class _Work:
     done: asyncio.Future[bool | None]
 
 
+async def _call(handler: Handler, conn: asyncpg.Connection, work: _Work) -> None:
+    await handler(conn, work.parsed, work.envelope)
+
+
 def _settle(work: _Work, result: bool | None) -> None:
     if not work.done.done():  # its task may have been cancelled meanwhile
         work.done.set_result(result)
@@ -398,7 +402,7 @@ class Consumer:
                 new.discard(work.envelope.id)
                 if first:
                     await asyncio.create_task(
-                        work.handler(cast(asyncpg.Connection, conn), work.parsed, work.envelope),
+                        _call(work.handler, cast(asyncpg.Connection, conn), work),
                         context=work.context,
                     )
                 results.append(first)
