@@ -44,14 +44,22 @@ async def create_pool(
 # of consumers (prefetch 16 each) would otherwise take them all.
 REQUEST_RESERVE = 5
 # Keyed by id(): asyncpg pools take no attributes and no weak references.
-_background_limits: dict[int, tuple[asyncpg.Pool, asyncio.Semaphore]] = {}
+_background_limits: dict[int, tuple[asyncpg.Pool, asyncio.Semaphore, int]] = {}
 
 
 def reserve_for_requests(pool: asyncpg.Pool, connections: int = REQUEST_RESERVE) -> int:
     """Bound background_connection() on `pool` to leave `connections` free; return the bound."""
     limit = max(1, pool.get_max_size() - connections)
-    _background_limits[id(pool)] = (pool, asyncio.Semaphore(limit))
+    _background_limits[id(pool)] = (pool, asyncio.Semaphore(limit), limit)
     return limit
+
+
+def background_limit(pool: asyncpg.Pool) -> int:
+    """How many connections background work may hold on `pool` at once."""
+    entry = _background_limits.get(id(pool))
+    if entry is None or entry[0] is not pool:
+        return int(pool.get_max_size())
+    return entry[2]
 
 
 def forget_reservation(pool: asyncpg.Pool) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import structlog
 
 from bibmon_common import metrics
+from bibmon_common.background import advisory_xact_lock
 from bibmon_common.clock import Clock, SystemClock
 from bibmon_common.contracts.notifier import EmailFailed, EmailSent, SendEmail
 from bibmon_common.errors import Conflict, NotFound
@@ -247,8 +248,13 @@ class Delivery:
         bound.warning("email.retry_scheduled", error=error, retry_in=delay)
 
     async def purge(self) -> tuple[int, int]:
-        """Retention: failed jobs' recipients after the grace period, rows after 90 days."""
+        """Retention: failed jobs' recipients after the grace period, rows after 90 days.
+
+        One replica at a time: another that finds the purge running skips its tick.
+        """
         async with self.pool.acquire() as conn, conn.transaction():
+            if not await advisory_xact_lock(conn, "notifier.retention"):
+                return 0, 0
             purged = await repository.purge_failed_recipients(
                 conn, self.settings.failed_recipient_retention_hours * 3600
             )

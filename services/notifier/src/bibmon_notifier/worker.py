@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 
-import asyncpg
 import structlog
-from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.background import Wakeup, run_periodically
 from bibmon_notifier import survey_mail
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.repository import NOTIFY_CHANNEL
@@ -19,40 +16,21 @@ from bibmon_notifier.services import Delivery
 log = structlog.get_logger(__name__)
 
 
-async def _every(
-    seconds: float, stopped: asyncio.Event, tick: Callable[[], Awaitable[object]], error: str
-) -> None:
-    """Run `tick` now and every `seconds` until `stopped` is set.
-
-    A tick that fails is logged as `error` (type only) and the next tick tries again.
-    """
-    while not stopped.is_set():
-        try:
-            await tick()
-        except Exception as exc:
-            log.warning(error, error_type=type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await stopped.wait()
-
-
 class SenderWorker:
     """`concurrency` loops deliver due jobs; NOTIFY wakes them, a short poll backs it up."""
 
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
         self.settings = delivery.settings
-        self._wake = asyncio.Event()
+        # One listener shared by every delivery loop; a NOTIFY wakes them all.
+        self._wakeup = Wakeup(delivery.pool, NOTIFY_CHANNEL)
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listener: PoolConnectionProxy | None = None
-        self._listen_lock = asyncio.Lock()
 
     async def start(self) -> None:
         """Start the delivery loops, the NOTIFY listener and the retention loop."""
         self._stopped.clear()
-        with contextlib.suppress(Exception):
-            await self._listen()
+        await self._wakeup.ensure()
         for i in range(self.settings.sender_concurrency):
             self._tasks.append(asyncio.create_task(self._run(), name=f"notifier-sender-{i}"))
         self._tasks.append(asyncio.create_task(self._retention(), name="notifier-retention"))
@@ -61,7 +39,7 @@ class SenderWorker:
     async def stop(self) -> None:
         """Let e-mails being sent finish (bounded by the SMTP timeout), then stop."""
         self._stopped.set()
-        self._wake.set()
+        self._wakeup.set()
         if self._tasks:
             _, pending = await asyncio.wait(
                 self._tasks, timeout=self.settings.smtp_timeout_seconds + 5
@@ -70,75 +48,33 @@ class SenderWorker:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        await self._unlisten()
+        await self._wakeup.close()
         log.info("sender.stopped")
 
     def wake(self) -> None:
         """Look for due jobs now."""
-        self._wake.set()
+        self._wakeup.set()
 
     async def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                delivered = await self.delivery.deliver_next()
-                if not delivered and not self._stopped.is_set():
-                    await self._sleep()
-            except Exception as exc:
-                # Database trouble: back off and try again; the job stays pending. Nothing
-                # may end this loop: a sender that stops sends nothing until a restart.
-                log.warning("sender.error", error_type=type(exc).__name__, exc_info=exc)
-                await asyncio.sleep(self.settings.poll_interval_seconds)
-
-    def _listening(self) -> bool:
-        """True while the LISTEN connection is open. One the server closed (a PostgreSQL
-        restart) may already be back in the pool, and asyncpg refuses every call on it."""
-        if self._listener is None:
-            return False
-        try:
-            return not self._listener.is_closed()
-        except asyncpg.InterfaceError:
-            return False
-
-    async def _sleep(self) -> None:
-        if not self._listening():
-            async with self._listen_lock:
-                if not self._listening():
-                    with contextlib.suppress(Exception):
-                        await self._listen()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.settings.poll_interval_seconds):
-                await self._wake.wait()
-        self._wake.clear()
-
-    async def _retention(self) -> None:
-        await _every(
-            self.settings.retention_interval_seconds,
-            self._stopped,
-            self.delivery.purge,
-            "retention.error",
+        # Database trouble: logged, backed off; the job stays pending. A delivered job
+        # means there may be more: look again at once.
+        await run_periodically(
+            self.delivery.deliver_next,
+            interval=self.settings.poll_interval_seconds,
+            failure_event="sender.error",
+            stopped=self._stopped,
+            wakeup=self._wakeup,
+            again=bool,
         )
 
-    async def _listen(self) -> None:
-        await self._unlisten()
-        conn = await self.delivery.pool.acquire()
-        try:
-            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except Exception:
-            await self.delivery.pool.release(conn)
-            raise
-        self._listener = conn
-
-    async def _unlisten(self) -> None:
-        conn, self._listener = self._listener, None
-        if conn is None:
-            return
-        with contextlib.suppress(Exception):
-            await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-        with contextlib.suppress(Exception):
-            await self.delivery.pool.release(conn)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    async def _retention(self) -> None:
+        await run_periodically(
+            self.delivery.purge,
+            interval=self.settings.retention_interval_seconds,
+            failure_event="retention.error",
+            stopped=self._stopped,
+            log_error_text=False,
+        )
 
 
 class ReminderScheduler:
@@ -178,6 +114,10 @@ class ReminderScheduler:
 
     async def _run(self) -> None:
         # A failed tick loses nothing: the next one continues where it stopped.
-        await _every(
-            self.settings.reminder_poll_seconds, self._stopped, self.run_once, "reminders.error"
+        await run_periodically(
+            self.run_once,
+            interval=self.settings.reminder_poll_seconds,
+            failure_event="reminders.error",
+            stopped=self._stopped,
+            log_error_text=False,
         )

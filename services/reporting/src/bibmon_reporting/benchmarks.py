@@ -13,13 +13,13 @@ event always follows figures that exist.
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 import asyncpg
 import structlog
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.background import run_periodically
 from bibmon_common.clock import Clock
 from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.messaging.outbox import enqueue
@@ -83,14 +83,11 @@ async def compute_dirty(pool: asyncpg.Pool, clock: Clock) -> int:
 async def run_worker(ctx: ServiceContext) -> None:
     """Background loop of each replica: keep the figures current."""
     interval = ctx.settings.benchmark_poll_seconds
-    while True:
-        try:
-            await compute_dirty(ctx.pool, ctx.clock)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("benchmarks.worker_failed")
-        await asyncio.sleep(interval)
+    await run_periodically(
+        lambda: compute_dirty(ctx.pool, ctx.clock),
+        interval=interval,
+        failure_event="benchmarks.worker_failed",
+    )
 
 
 async def start_worker(ctx: ServiceContext) -> None:

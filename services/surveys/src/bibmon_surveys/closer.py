@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from uuid import UUID
 
 import structlog
 
+from bibmon_common.background import run_periodically
 from bibmon_surveys import usecases
 from bibmon_surveys.deps import SurveysDeps
 
@@ -27,11 +27,6 @@ class SurveyCloser:
     async def run(self) -> None:
         """Loop until cancelled; a failure (database outage) is logged and retried."""
         log.info("closer.started", poll_seconds=self.poll_seconds)
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("closer.failed", error_type=type(exc).__name__, error=str(exc))
-            await asyncio.sleep(self.poll_seconds)
+        await run_periodically(
+            self.run_once, interval=self.poll_seconds, failure_event="closer.failed"
+        )

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -27,7 +29,7 @@ from pydantic import ValidationError
 
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
 from bibmon_common import metrics
-from bibmon_common.db import background_connection
+from bibmon_common.db import background_connection, background_limit
 from bibmon_common.events import (
     CloudEvent,
     Message,
@@ -65,6 +67,37 @@ INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
 ON CONFLICT DO NOTHING RETURNING 1
 """
 
+_INBOX_INSERT_MANY = """
+WITH inserted AS (
+    INSERT INTO inbox (consumer, message_id, processed_at)
+    SELECT $1, id, now() FROM unnest($2::uuid[]) AS id
+    ON CONFLICT DO NOTHING RETURNING message_id
+)
+SELECT coalesce(array_agg(message_id), '{}') FROM inserted
+"""
+
+
+@dataclass
+class _Work:
+    """A message waiting for its transaction: what to run, in which context, and the result."""
+
+    envelope: CloudEvent
+    parsed: Message
+    handler: Handler
+    context: contextvars.Context
+    # True: applied; False: a duplicate; None: run it alone.
+    done: asyncio.Future[bool | None]
+
+
+async def _call(handler: Handler, conn: asyncpg.Connection, work: _Work) -> None:
+    await handler(conn, work.parsed, work.envelope)
+
+
+def _settle(work: _Work, result: bool | None) -> None:
+    if not work.done.done():  # its task may have been cancelled meanwhile
+        work.done.set_result(result)
+
+
 # Failures of the infrastructure, not of the message: retried without using up attempts,
 # so a database outage never parks messages.
 _TRANSIENT: tuple[type[BaseException], ...] = (
@@ -89,6 +122,7 @@ class Consumer:
         handlers: Mapping[str, Handler],
         retry_delays: Sequence[float] = (5, 60, 600),
         prefetch: int = 16,
+        max_transactions: int | None = None,
     ) -> None:
         for type_ in handlers:
             cls = registry.get(type_)
@@ -105,6 +139,13 @@ class Consumer:
         self.handlers = dict(handlers)
         self.retry_delays = tuple(retry_delays)
         self.prefetch = prefetch
+        # Transactions open at once (default: as many connections as background work may
+        # hold, so handlers run as much in parallel as before batching); messages that
+        # arrive while all are busy share the next one.
+        self.max_transactions = max_transactions
+        self._pending: list[_Work] = []
+        self._batches: set[asyncio.Task[None]] = set()
+        self._active = 0  # transactions in progress, alone or batched
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractQueue | None = None
         self._consumer_tag: str | None = None
@@ -259,20 +300,113 @@ class Consumer:
             return
 
         try:
-            async with background_connection(self.pool) as conn, conn.transaction():
-                first = await conn.fetchval(_INBOX_INSERT, self.queue_name, envelope.id)
-                if first is None:
-                    log.info("message.duplicate_skipped")
-                else:
-                    await handler(cast(asyncpg.Connection, conn), parsed, envelope)
+            first = await self._apply(envelope, parsed, handler)
         except Exception as exc:
             await self._retry(message, headers, exc)
             return
-        if first is not None:
+        if first:
             log.info("message.processed")
+        else:
+            log.info("message.duplicate_skipped")
         await self._ack(message)
-        outcome = "processed" if first is not None else "duplicate"
+        outcome = "processed" if first else "duplicate"
         metrics.MESSAGES_CONSUMED.labels(self.queue_name, outcome).inc()
+
+    async def _apply(self, envelope: CloudEvent, parsed: Message, handler: Handler) -> bool:
+        """Inbox row and handler in one transaction; True when new, False for a duplicate.
+
+        With a transaction slot free, the message runs alone, as it always did. Messages
+        that arrive while every slot is busy wait and then share one transaction (a
+        batch): one inbox statement and one commit for all of them, each handler run in
+        its own message's context (trace, log fields). When anything in a batch fails, it
+        is rolled back and each of its messages runs alone in its own transaction, exactly
+        as if it had come alone, so a failure is retried, counted and parked per message.
+        """
+        if self._pending or self._active >= self._limit():
+            loop = asyncio.get_running_loop()
+            work = _Work(
+                envelope, parsed, handler, contextvars.copy_context(), loop.create_future()
+            )
+            self._pending.append(work)
+            self._start_batches()
+            together = await work.done
+            if together is not None:
+                return together
+        self._active += 1
+        try:
+            return await self._apply_alone(envelope, parsed, handler)
+        finally:
+            self._active -= 1
+            self._start_batches()
+
+    def _limit(self) -> int:
+        return self.max_transactions or background_limit(self.pool)
+
+    async def _apply_alone(self, envelope: CloudEvent, parsed: Message, handler: Handler) -> bool:
+        async with background_connection(self.pool) as conn, conn.transaction():
+            first = await conn.fetchval(_INBOX_INSERT, self.queue_name, envelope.id)
+            if first is None:
+                return False
+            await handler(cast(asyncpg.Connection, conn), parsed, envelope)
+            return True
+
+    def _start_batches(self) -> None:
+        while self._pending and self._active < self._limit():
+            batch = self._pending[: self.prefetch]
+            del self._pending[: self.prefetch]
+            if len(batch) == 1:
+                _settle(batch[0], None)  # it runs alone, in its own task
+                continue
+            self._active += 1
+            task = asyncio.create_task(self._run_batch(batch), name=f"{self.queue_name} batch")
+            self._batches.add(task)
+            task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._batches.discard(task)
+        self._active -= 1
+        self._start_batches()
+
+    async def _run_batch(self, batch: list[_Work]) -> None:
+        try:
+            results = await self._apply_together(batch)
+        except asyncio.CancelledError:
+            for work in batch:
+                work.done.cancel()  # so are the messages waiting on it
+            raise
+        except Exception as exc:
+            log.info(
+                "consumer.batch_split",
+                queue=self.queue_name,
+                size=len(batch),
+                error_type=type(exc).__name__,
+            )
+            for work in batch:
+                _settle(work, None)  # each runs alone now, in its own task
+            return
+        for work, first in zip(batch, results, strict=True):
+            _settle(work, first)
+
+    async def _apply_together(self, batch: list[_Work]) -> list[bool]:
+        async with background_connection(self.pool) as conn, conn.transaction():
+            new = set(
+                await conn.fetchval(
+                    _INBOX_INSERT_MANY, self.queue_name, [w.envelope.id for w in batch]
+                )
+                or ()
+            )
+            results: list[bool] = []
+            for work in batch:
+                first = work.envelope.id in new
+                # The same id twice in one batch (a redelivery): the second is a duplicate.
+                new.discard(work.envelope.id)
+                if first:
+                    await asyncio.create_task(
+                        _call(work.handler, cast(asyncpg.Connection, conn), work),
+                        context=work.context,
+                    )
+                results.append(first)
+            return results
 
     async def _retry(
         self, message: AbstractIncomingMessage, headers: dict[str, Any], exc: Exception

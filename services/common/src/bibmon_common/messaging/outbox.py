@@ -2,7 +2,8 @@
 
 The relay loop is the guarantee; NOTIFY only shortens the wait (a notification sent
 while no one listens is lost, so a poll backs it up). Rows are published at least
-once: a crash between confirm and `published_at` re-publishes, the inbox absorbs it.
+once, in windows of up to `batch_size` messages in flight: a crash between a confirm and
+the window's marking re-publishes, the inbox absorbs it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,6 +24,7 @@ import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common import metrics
+from bibmon_common.background import Wakeup, run_periodically
 from bibmon_common.db import background_connection
 from bibmon_common.events import EVENTS_EXCHANGE, EXPORTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import (
@@ -96,10 +99,11 @@ UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = $2
 WHERE id = ANY($1::uuid[])
 """
 _MARK_FAILED = """
-UPDATE outbox
-SET attempts = attempts + 1, last_error = $2,
-    available_at = now() + make_interval(secs => $3)
-WHERE id = $1
+UPDATE outbox AS o
+SET attempts = o.attempts + 1, last_error = f.error,
+    available_at = now() + make_interval(secs => f.delay)
+FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS f(id, error, delay)
+WHERE o.id = f.id
 """
 # Rows waiting for a queue to be bound are counted apart (unroutable_count): an event type
 # nobody consumes yet would otherwise hold the lag up for the whole retention.
@@ -183,8 +187,29 @@ def expires_at_from_headers(headers: dict[str, Any]) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What became of one row of a window: how to mark it."""
+
+    kind: str  # published | dropped | given_up | failed | unavailable
+    error: str | None = None
+    delay: float = 0.0
+
+
+_PUBLISHED = _Outcome("published")
+_UNAVAILABLE = _Outcome("unavailable")
+
+
 class OutboxRelay:
-    """Background task publishing outbox rows with confirms; safe to run in several replicas."""
+    """Background task publishing outbox rows with confirms; safe to run in several replicas.
+
+    Each round claims up to `batch_size` due rows (`FOR UPDATE SKIP LOCKED`, so replicas
+    never wait for each other's rows), publishes them all at once — the window: up to
+    `batch_size` messages in flight on the confirming channel —, gathers their confirms,
+    and marks the outcome in one statement per kind in the claiming transaction. A row is
+    marked published only after its own confirm; a crash before the commit re-publishes
+    the whole window (duplicates, absorbed by the inbox).
+    """
 
     def __init__(
         self,
@@ -199,6 +224,8 @@ class OutboxRelay:
         inbox_retention: timedelta = timedelta(days=30),
         unroutable_retention: timedelta = UNROUTABLE_EVENT_RETENTION,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self.pool = pool
         self.broker = broker
         self.poll_interval = poll_interval
@@ -208,11 +235,9 @@ class OutboxRelay:
         self.published_retention = published_retention
         self.inbox_retention = inbox_retention
         self.unroutable_retention = unroutable_retention
-        self._wakeup = asyncio.Event()
+        self._wakeup = Wakeup(pool, NOTIFY_CHANNEL)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # A pooled connection held for LISTEN (a PoolConnectionProxy).
-        self._listen_conn: Any = None
         self._last_purge = float("-inf")
 
     async def start(self) -> None:
@@ -222,48 +247,61 @@ class OutboxRelay:
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        """Finish the current batch and stop."""
+        """Finish the current window and stop."""
         self._stopping.set()
         self._wakeup.set()
         task, self._task = self._task, None
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._drop_listener()
+        await self._wakeup.close()
 
     def wake(self) -> None:
         """Look for work now instead of at the next poll."""
         self._wakeup.set()
 
     async def run_once(self) -> int:
-        """Publish one batch of due rows; return how many were published."""
+        """Publish one window of due rows; return how many were published."""
         if not self.broker.is_connected:
             return 0
-        published = 0
         async with background_connection(self.pool) as conn, conn.transaction():
             rows = await conn.fetch(_CLAIM, self.batch_size)
-            done: list[UUID] = []
-            dropped: list[UUID] = []
-            for row in rows:
-                outcome = await self._publish_row(conn, row)
-                if outcome == "published":
-                    done.append(row["id"])
-                elif outcome == "dropped":
-                    dropped.append(row["id"])
-                elif outcome == "unavailable":
-                    # The rest of the batch would only time out too; the rows stay due.
-                    break
-            if done:
-                await conn.execute(_MARK_PUBLISHED, done, None)
-                published = len(done)
-            if dropped:
-                await conn.execute(_MARK_PUBLISHED, dropped, "expired before publish")
+            if not rows:
+                return 0
+            # Every row of the window in flight at once; each waits for its own confirm.
+            outcomes = await asyncio.gather(*(self._publish_row(row) for row in rows))
+            published = await self._mark(conn, rows, outcomes)
         metrics.OUTBOX_PUBLISHED.inc(published)
         if published:
             log.debug("outbox.published", count=published)
         return published
 
-    async def _publish_row(self, conn: Any, row: asyncpg.Record) -> str:
+    async def _mark(self, conn: Any, rows: list[asyncpg.Record], outcomes: list[_Outcome]) -> int:
+        """Record a window's outcomes: one statement per kind (rows left unavailable stay due)."""
+        by_kind: dict[str, list[UUID]] = {}
+        failed: list[tuple[UUID, str, float]] = []
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome.kind == "failed":
+                failed.append((row["id"], outcome.error or "", outcome.delay))
+            else:
+                by_kind.setdefault(outcome.kind, []).append(row["id"])
+        done = by_kind.get("published", [])
+        if done:
+            await conn.execute(_MARK_PUBLISHED, done, None)
+        if dropped := by_kind.get("dropped"):
+            await conn.execute(_MARK_PUBLISHED, dropped, "expired before publish")
+        if given_up := by_kind.get("given_up"):
+            await conn.execute(_MARK_PUBLISHED, given_up, UNROUTABLE_ERROR + " (given up)")
+        if failed:
+            ids, errors, delays = zip(*failed, strict=True)
+            await conn.execute(_MARK_FAILED, list(ids), list(errors), list(delays))
+        if unavailable := by_kind.get("unavailable"):
+            # Not confirmed (broker down, channel closed, no confirm in time): left as it
+            # was, due again at the next round; the broker may hold a copy (a duplicate).
+            log.warning("outbox.window_unconfirmed", count=len(unavailable), published=len(done))
+        return len(done)
+
+    async def _publish_row(self, row: asyncpg.Record) -> _Outcome:
         headers: dict[str, Any] = json.loads(row["headers"]) if row["headers"] else {}
         expiration: timedelta | None = None
         expires_at = expires_at_from_headers(headers)
@@ -271,7 +309,7 @@ class OutboxRelay:
             expiration = expires_at - datetime.now(UTC)
             if expiration <= timedelta(0):
                 log.warning("outbox.expired", message_id=str(row["id"]), message_type=row["type"])
-                return "dropped"
+                return _Outcome("dropped")
         try:
             await self.broker.publish(
                 row["exchange"],
@@ -285,15 +323,15 @@ class OutboxRelay:
             )
         except BrokerUnavailable as exc:
             metrics.OUTBOX_PUBLISH_FAILURES.labels("broker_unavailable").inc()
-            log.warning("outbox.broker_unavailable", message_id=str(row["id"]), error=str(exc))
-            return "unavailable"
+            log.debug("outbox.broker_unavailable", message_id=str(row["id"]), error=str(exc))
+            return _UNAVAILABLE
         except PublishFailed as exc:
             metrics.OUTBOX_PUBLISH_FAILURES.labels(
                 "unroutable" if isinstance(exc, Unroutable) else "refused"
             ).inc()
             attempts = row["attempts"] + 1
             if isinstance(exc, Unroutable) and row["exchange"] in _GIVE_UP_EXCHANGES:
-                return await self._unroutable_event(conn, row, attempts)
+                return self._unroutable_event(row, attempts)
             delay = _backoff(attempts)
             log.warning(
                 "outbox.publish_failed",
@@ -303,11 +341,10 @@ class OutboxRelay:
                 retry_in=round(delay, 1),
                 error=str(exc),
             )
-            await conn.execute(_MARK_FAILED, row["id"], str(exc)[:1000], delay)
-            return "failed"
-        return "published"
+            return _Outcome("failed", str(exc)[:1000], delay)
+        return _PUBLISHED
 
-    async def _unroutable_event(self, conn: Any, row: asyncpg.Record, attempts: int) -> str:
+    def _unroutable_event(self, row: asyncpg.Record, attempts: int) -> _Outcome:
         waited = datetime.now(UTC) - row["created_at"]
         if waited >= self.unroutable_retention:
             log.error(
@@ -317,8 +354,7 @@ class OutboxRelay:
                 attempts=attempts,
                 waited_hours=round(waited.total_seconds() / 3600, 1),
             )
-            await conn.execute(_MARK_PUBLISHED, [row["id"]], UNROUTABLE_ERROR + " (given up)")
-            return "given_up"
+            return _Outcome("given_up")
         delay = _backoff(attempts)
         if attempts & (attempts - 1) == 0:  # 1, 2, 4, 8 …: visible, not one line a minute
             log.warning(
@@ -328,8 +364,7 @@ class OutboxRelay:
                 attempts=attempts,
                 retry_in=round(delay, 1),
             )
-        await conn.execute(_MARK_FAILED, row["id"], UNROUTABLE_ERROR, delay)
-        return "failed"
+        return _Outcome("failed", UNROUTABLE_ERROR, delay)
 
     async def lag_seconds(self) -> float:
         """Age of the oldest deliverable unpublished row (0 when none): outbox lag."""
@@ -352,75 +387,21 @@ class OutboxRelay:
             log.info("outbox.purged", outbox_rows=counts[0], inbox_rows=counts[1])
         return counts
 
+    async def _round(self) -> int:
+        published = await self.run_once()
+        if time.monotonic() - self._last_purge >= self.purge_interval:
+            await self.purge()
+            self._last_purge = time.monotonic()
+        return published
+
     async def _run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            await self._ensure_listener()
-            try:
-                published = await self.run_once()
-                if time.monotonic() - self._last_purge >= self.purge_interval:
-                    await self.purge()
-                    self._last_purge = time.monotonic()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # Database outage or a bug: never let the loop die; rows stay due.
-                failures += 1
-                delay = min(30.0, self.poll_interval * 2**failures) * random.uniform(0.5, 1.0)
-                log.warning(
-                    "outbox.relay_failed",
-                    error_type=type(exc).__name__,
-                    error=str(exc),
-                    retry_in=round(delay, 1),
-                )
-                await self._drop_listener()
-                await self._sleep(delay)
-                continue
-            if published >= self.batch_size:
-                continue
-            await self._sleep(self.poll_interval)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wakeup.wait()
-        self._wakeup.clear()
-
-    def _on_notify(self, *_: object) -> None:
-        self._wakeup.set()
-
-    def _on_listener_lost(self, *_: object) -> None:
-        self._listen_conn = None
-
-    async def _ensure_listener(self) -> None:
-        if self._listen_conn is not None and not self._listen_conn.is_closed():
-            return
-        await self._drop_listener()
-        try:
-            conn = await self.pool.acquire(timeout=5.0)
-        except Exception as exc:
-            log.debug("outbox.listen_unavailable", error_type=type(exc).__name__)
-            return
-        try:
-            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-            conn.add_termination_listener(self._on_listener_lost)
-        except Exception as exc:
-            log.debug("outbox.listen_unavailable", error_type=type(exc).__name__)
-            await self._release(conn)
-            return
-        self._listen_conn = conn
-
-    async def _drop_listener(self) -> None:
-        conn, self._listen_conn = self._listen_conn, None
-        if conn is None:
-            return
-        with contextlib.suppress(Exception):
-            conn.remove_termination_listener(self._on_listener_lost)
-            if not conn.is_closed():
-                await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-        await self._release(conn)
-
-    async def _release(self, conn: Any) -> None:
-        with contextlib.suppress(Exception):
-            await self.pool.release(conn, timeout=5.0)
+        # A database outage or a bug never ends the loop: rows stay due, it backs off.
+        await run_periodically(
+            self._round,
+            interval=self.poll_interval,
+            failure_event="outbox.relay_failed",
+            stopped=self._stopping,
+            wakeup=self._wakeup,
+            again=lambda published: published >= self.batch_size,
+            max_backoff=30.0,
+        )

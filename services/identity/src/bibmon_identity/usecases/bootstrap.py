@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
 import structlog
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.background import advisory_xact_lock, run_periodically
 from bibmon_common.contracts.identity import AccountCreated
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
@@ -129,9 +129,12 @@ async def ensure_demo_staff(deps: IdentityDeps) -> int:
 
 
 async def purge_once(deps: IdentityDeps) -> dict[str, int]:
-    """Apply the retention schedule once."""
+    """Apply the retention schedule once; skipped ({}) while another replica purges."""
     now = deps.now()
     async with deps.transaction() as conn:
+        if not await advisory_xact_lock(conn, "identity.purge"):
+            log.info("retention.purge_skipped", reason="another replica is purging")
+            return {}
         settings = deps.settings
         counts = await repo.purge(
             conn,
@@ -146,11 +149,8 @@ async def purge_once(deps: IdentityDeps) -> dict[str, int]:
 
 async def purge_loop(deps: IdentityDeps) -> None:
     """Purge expired tokens and old records daily (docs/reliability.md 6, ADR 0016)."""
-    while True:
-        try:
-            await purge_once(deps)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("retention.purge_failed")
-        await asyncio.sleep(deps.settings.purge_interval_seconds)
+    await run_periodically(
+        lambda: purge_once(deps),
+        interval=deps.settings.purge_interval_seconds,
+        failure_event="retention.purge_failed",
+    )

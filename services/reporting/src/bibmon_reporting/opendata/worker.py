@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
 from bibmon_common.app import ServiceContext
+from bibmon_common.background import run_periodically
 from bibmon_reporting.opendata.services import OpenDataConfig, publish_due
 
 log = structlog.get_logger(__name__)
@@ -16,14 +15,11 @@ async def run_worker(ctx: ServiceContext) -> None:
     """Background loop: publish due datasets, then wait a poll interval."""
     config = OpenDataConfig.from_settings(ctx.settings)
     interval = ctx.settings.open_data_poll_seconds
-    while True:
-        try:
-            await publish_due(ctx.pool, ctx.clock, config)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("opendata.worker_failed")
-        await asyncio.sleep(interval)
+    await run_periodically(
+        lambda: publish_due(ctx.pool, ctx.clock, config),
+        interval=interval,
+        failure_event="opendata.worker_failed",
+    )
 
 
 async def start_worker(ctx: ServiceContext) -> None:
