@@ -60,6 +60,11 @@ async def save(survey_id: UUID, organisation_id: UUID, body: SaveIn) -> Any:
             json.dumps(body.answers),
             body.version,
         )
-    if version is None:
-        return JSONResponse({"version": body.version, "conflict": True}, status_code=409)
+        if version is None:  # someone else saved: tell the client the current version
+            current = await conn.fetchval(
+                "SELECT version FROM raw_response WHERE survey_id = $1 AND organisation_id = $2",
+                survey_id,
+                organisation_id,
+            )
+            return JSONResponse({"version": current, "conflict": True}, status_code=409)
     return {"version": version}
