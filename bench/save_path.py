@@ -142,7 +142,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str, timeout: float = 240.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -187,9 +189,13 @@ def uvicorn(app: str, port: int, workers: int, *extra: str) -> list[str]:
         str(port),
         "--workers",
         str(workers),
+        # uvicorn restarts a worker that does not answer its supervisor within 5 s; on a
+        # machine this busy a starting worker may not, and would be restarted forever.
+        "--timeout-worker-healthcheck",
+        "60",
         "--no-access-log",
         "--log-level",
-        "warning",
+        os.environ.get("BENCH_UVICORN_LOG", "warning"),
         *extra,
     ]
 

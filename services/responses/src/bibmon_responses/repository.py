@@ -299,9 +299,13 @@ def _answers_of(response_id: str) -> str:
 
 _READ_RESPONSE = f"""
 WITH {_CONTEXT},
-r AS (SELECT * FROM response WHERE survey_id = $1 AND organisation_id = $2)
+r AS (
+    SELECT *, xmin::text AS row_version FROM response
+    WHERE survey_id = $1 AND organisation_id = $2
+)
 SELECT {_CONTEXT_COLUMNS},
        {", ".join(f"r.{c} AS r_{c}" for c in _COLUMN_NAMES)},
+       r.row_version AS r_row_version,
        {_answers_of("r.id")}
 {_CONTEXT_FROM} LEFT JOIN r ON true
 """
@@ -337,7 +341,8 @@ SELECT {_CONTEXT_COLUMNS},
 async def read_response(conn: Conn, survey_id: UUID, organisation_id: UUID) -> Row | None:
     """The survey (None unless published and the organisation takes part), its
     plausibility context and the organisation's response with its answers: one statement,
-    so one snapshot. Response columns are prefixed `r_` (NULL before the first save)."""
+    so one snapshot. Response columns are prefixed `r_` (NULL before the first save);
+    `r_row_version` changes with every update of the response row (its xmin)."""
     return await conn.fetchrow(_READ_RESPONSE, survey_id, organisation_id)
 
 
@@ -391,6 +396,95 @@ SELECT updated.*,
         FROM written w) AS answers
 FROM updated
 """
+
+
+_WRITTEN = """
+(SELECT jsonb_agg(jsonb_build_array(w.question, w.value, $2::integer,
+        (extract(epoch FROM w.changed_at) * 1000000)::bigint))
+ FROM written w) AS answers
+"""
+
+# The optimistic save: the answers and the new revision, only if the response row is
+# still the version that was read ($5, its xmin): any change in between (another save, a
+# submission, a review) makes it write nothing, and the caller reads again.
+_SAVE_IF_UNCHANGED = f"""
+WITH updated AS (
+    UPDATE response SET revision = $2, updated_at = $3
+    WHERE id = $1 AND xmin::text = $5
+    RETURNING {", ".join(_COLUMN_NAMES)}
+),
+written AS (
+    INSERT INTO response_answer (response_id, question, value, revision, changed_at)
+    SELECT updated.id, kv.key, NULLIF(kv.value, 'null'::jsonb), $2, $3
+    FROM updated, jsonb_each($4::jsonb) AS kv
+    ON CONFLICT (response_id, question) DO UPDATE SET
+        value = EXCLUDED.value, revision = EXCLUDED.revision,
+        changed_at = EXCLUDED.changed_at
+    RETURNING question, value, changed_at
+)
+SELECT updated.*, {_WRITTEN} FROM updated
+"""
+
+# The first save: the response and its answers, unless another first save created the
+# response in between (then nothing is written and the caller reads again).
+_CREATE_WITH_ANSWERS = f"""
+WITH created AS (
+    INSERT INTO response (id, survey_id, organisation_id, status, revision,
+                          questionnaire_version, created_at, updated_at)
+    VALUES ($1, $5, $6, $7, $2, $8, $3, $3)
+    ON CONFLICT (survey_id, organisation_id) DO NOTHING
+    RETURNING {", ".join(_COLUMN_NAMES)}
+),
+written AS (
+    INSERT INTO response_answer (response_id, question, value, revision, changed_at)
+    SELECT created.id, kv.key, NULLIF(kv.value, 'null'::jsonb), $2, $3
+    FROM created, jsonb_each($4::jsonb) AS kv
+    RETURNING question, value, changed_at
+)
+SELECT created.*, {_WRITTEN} FROM created
+"""
+
+Saved = tuple[dict[str, Any], list[tuple[str, Any, int, datetime]]]
+
+
+async def save_answers_if_unchanged(
+    conn: Conn,
+    response_id: UUID,
+    row_version: str,
+    answers: dict[str, Any],
+    *,
+    revision: int,
+    changed_at: datetime,
+) -> Saved | None:
+    """Write changed answers at `revision` if the response row is still `row_version`;
+    the updated response and the answers as stored, or None when it changed meanwhile."""
+    row = await conn.fetchrow(
+        _SAVE_IF_UNCHANGED, response_id, revision, changed_at, answers, row_version
+    )
+    if row is None:
+        return None
+    return {c: row[c] for c in _COLUMN_NAMES}, answers_of(row)
+
+
+async def create_with_answers(
+    conn: Conn, response: dict[str, Any], answers: dict[str, Any], *, revision: int
+) -> Saved | None:
+    """Create the response (as `response` describes it, at `revision`) with its first
+    answers; None when another first save created it meanwhile."""
+    row = await conn.fetchrow(
+        _CREATE_WITH_ANSWERS,
+        response["id"],
+        revision,
+        response["created_at"],
+        answers,
+        response["survey_id"],
+        response["organisation_id"],
+        response["status"],
+        response["questionnaire_version"],
+    )
+    if row is None:
+        return None
+    return {c: row[c] for c in _COLUMN_NAMES}, answers_of(row)
 
 
 async def save_answers(

@@ -330,6 +330,51 @@ def _check_editable(survey: SurveyFacts, response: Row | dict[str, Any], now: da
         raise Conflict(problem, type_="survey-closed")
 
 
+def _changes(
+    stored: dict[str, StoredAnswer],
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    version: int,
+    revision: int,
+) -> dict[str, Any]:
+    """The answers a save changes, after the checks that may refuse it: valid answers,
+    a known version, no question someone else changed since `version`."""
+    errors = validate_answers(questionnaire, answers, complete=False)
+    if errors:
+        raise InvalidInput(
+            "One or more answers are invalid.",
+            errors=[e.as_field_error() for e in errors],
+        )
+    if version > revision:
+        raise Conflict(
+            f"Version {version} is newer than the response (version {revision}).",
+            type_="edit-conflict",
+            extra={"version": revision, "conflicts": []},
+        )
+    conflicts = find_conflicts(stored, answers, version)
+    if conflicts:
+        raise Conflict(
+            "Someone else changed these answers since you loaded the response.",
+            type_="edit-conflict",
+            extra={
+                "version": revision,
+                "conflicts": [
+                    {
+                        "question": key,
+                        "current_value": stored[key].value,
+                        "changed_at": _json_time(stored[key].changed_at),
+                    }
+                    for key in conflicts
+                ],
+            },
+        )
+    return {key: answers[key] for key in changed_keys(stored, answers)}
+
+
+# Optimistic saves of one response racing each other retry this often, then take the lock.
+_OPTIMISTIC_TRIES = 3
+
+
 async def save_answers(
     conn: Conn,
     rt: Runtime,
@@ -338,7 +383,99 @@ async def save_answers(
     answers: dict[str, Any],
     version: int,
 ) -> dict[str, Any]:
-    """Save some answers (null clears one); merge with saves made since `version`."""
+    """Save some answers (null clears one); merge with saves made since `version`.
+
+    Optimistic, like the edit itself: one statement reads the survey, the response, its
+    answers and the plausibility context (one snapshot); one statement writes, only if the
+    response row is still the version read. When something changed in between, read
+    again; after a few such races, save under the row lock (`_save_answers_locked`).
+    Either way the outcome is that of saves made one after the other.
+    """
+    for _ in range(_OPTIMISTIC_TRIES):
+        now = rt.clock.now()
+        context = await repo.read_response(conn, survey_id, organisation_id)
+        if context is None or context["questionnaire_version"] is None:
+            raise NotFound(_NO_SURVEY)
+        survey = _facts(context, survey_id, organisation_id)
+        created = context["r_id"] is None
+        # Starting pins the response to the questionnaire as it is now.
+        response = (
+            repo.response_of(context)
+            if not created
+            else {
+                "id": uuid.uuid4(),
+                "survey_id": survey_id,
+                "organisation_id": organisation_id,
+                "status": "draft",
+                "revision": 0,
+                "questionnaire_version": survey.questionnaire_version,
+                "submission": 0,
+                "submitted_at": None,
+                "explanations": {},
+                "remark": None,
+                "correction_open": False,
+                "reopen_reason": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        stored = _stored_from(repo.answers_of(context))
+        _check_editable(survey, response, now)
+        questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
+        changed = _changes(stored, questionnaire, answers, version, response["revision"])
+        if not (changed or created):
+            return await _view(
+                conn, rt, survey, organisation_id, response, stored=stored, context=context
+            )
+        revision = response["revision"] + 1
+        if created:
+            saved = await repo.create_with_answers(conn, response, changed, revision=revision)
+        else:
+            saved = await repo.save_answers_if_unchanged(
+                conn,
+                response["id"],
+                context["r_row_version"],
+                changed,
+                revision=revision,
+                changed_at=now,
+            )
+        if saved is None:
+            continue  # changed since it was read: read again
+        response, written = saved
+        _log_saved(survey_id, organisation_id, revision, changed)
+        return await _view(
+            conn,
+            rt,
+            survey,
+            organisation_id,
+            response,
+            stored={**stored, **_stored_from(written)},
+            context=context,
+        )
+    return await _save_answers_locked(conn, rt, survey_id, organisation_id, answers, version)
+
+
+def _log_saved(
+    survey_id: UUID, organisation_id: UUID, revision: int, changed: dict[str, Any]
+) -> None:
+    log.info(
+        "response.saved",
+        survey_id=str(survey_id),
+        organisation_id=str(organisation_id),
+        revision=revision,
+        questions=len(changed),
+    )
+
+
+async def _save_answers_locked(
+    conn: Conn,
+    rt: Runtime,
+    survey_id: UUID,
+    organisation_id: UUID,
+    answers: dict[str, Any],
+    version: int,
+) -> dict[str, Any]:
+    """`save_answers` under the response's row lock, for a response many save at once."""
     now = rt.clock.now()
     async with conn.transaction():
         # One statement: the survey, the plausibility context and the response, created
@@ -371,52 +508,16 @@ async def save_answers(
             # else another save committed while this one waited for the lock: read again
         _check_editable(survey, response, now)
         questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
-        errors = validate_answers(questionnaire, answers, complete=False)
-        if errors:
-            raise InvalidInput(
-                "One or more answers are invalid.",
-                errors=[e.as_field_error() for e in errors],
-            )
-        revision = response["revision"]
-        if version > revision:
-            raise Conflict(
-                f"Version {version} is newer than the response (version {revision}).",
-                type_="edit-conflict",
-                extra={"version": revision, "conflicts": []},
-            )
         if stored is None:
             stored = _stored(await repo.list_answers(conn, response["id"]))
-        conflicts = find_conflicts(stored, answers, version)
-        if conflicts:
-            raise Conflict(
-                "Someone else changed these answers since you loaded the response.",
-                type_="edit-conflict",
-                extra={
-                    "version": revision,
-                    "conflicts": [
-                        {
-                            "question": key,
-                            "current_value": stored[key].value,
-                            "changed_at": _json_time(stored[key].changed_at),
-                        }
-                        for key in conflicts
-                    ],
-                },
-            )
-        changed = {key: answers[key] for key in changed_keys(stored, answers)}
+        changed = _changes(stored, questionnaire, answers, version, response["revision"])
         if changed or created:
-            revision += 1
+            revision = response["revision"] + 1
             response, written = await repo.save_answers(
                 conn, response["id"], changed, revision=revision, changed_at=now
             )
             stored = {**stored, **_stored_from(written)}
-            log.info(
-                "response.saved",
-                survey_id=str(survey_id),
-                organisation_id=str(organisation_id),
-                revision=revision,
-                questions=len(changed),
-            )
+            _log_saved(survey_id, organisation_id, revision, changed)
         return await _view(
             conn, rt, survey, organisation_id, response, stored=stored, context=context
         )
