@@ -11,7 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import asyncpg
 import structlog
@@ -24,6 +24,7 @@ from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
 from bibmon_common.clock import Clock, SystemClock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
+from bibmon_common.deps import ServiceDeps, event_source
 from bibmon_common.docs_ui import install_docs
 from bibmon_common.errors import document_problems, install_error_handlers, problem
 from bibmon_common.logging import configure_logging
@@ -38,17 +39,26 @@ log = structlog.get_logger(__name__)
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB, as the gateway's client_max_body_size
 
 
+D = TypeVar("D", bound=ServiceDeps)
+DepsFactory = Callable[[asyncpg.Pool, Clock], D]
+
+
 @dataclass
-class ServiceContext:
-    """What a running service holds: settings, pool, broker, outbox relay, consumers."""
+class ServiceContext(Generic[D]):
+    """What a running service holds: its dependencies, broker, outbox relay, consumers.
+
+    `deps` is the service's typed dependencies object (bibmon_common.deps), built once at
+    start-up; use cases and message handlers get it, never the context.
+    """
 
     service: str
     settings: Any
     pool: asyncpg.Pool
+    deps: D
     broker: Any = None
     relay: Any = None
     consumers: list[Any] = field(default_factory=list)
-    consumer_factory: Callable[[ServiceContext], Sequence[Any]] | None = None
+    consumer_factory: Callable[[ServiceContext[D]], Sequence[Any]] | None = None
     consumers_started: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +75,7 @@ class ServiceContext:
         return task
 
 
-Hook = Callable[[ServiceContext], Awaitable[None]]
+Hook = Callable[[ServiceContext[Any]], Awaitable[None]]
 
 
 class BodySizeLimit:
@@ -119,7 +129,7 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-async def _start_messaging(ctx: ServiceContext) -> None:
+async def _start_messaging(ctx: ServiceContext[Any]) -> None:
     """Connect to the broker and start every consumer, retrying each step until it runs.
 
     The service serves HTTP meanwhile (the outbox keeps what it writes); every failure is
@@ -173,7 +183,7 @@ def _terminate_process() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-async def broker_watchdog(ctx: ServiceContext) -> None:
+async def broker_watchdog(ctx: ServiceContext[Any]) -> None:
     """Exit the process when, while connected, a channel stays broken for `grace` seconds.
 
     aio-pika's robust reconnect does not always restore consumers or channels
@@ -201,7 +211,7 @@ async def broker_watchdog(ctx: ServiceContext) -> None:
             return
 
 
-def _broken_channel(ctx: ServiceContext) -> str | None:
+def _broken_channel(ctx: ServiceContext[Any]) -> str | None:
     """What is broken while its connection is up; "disconnected" while one is down."""
     broker = ctx.broker
     if not broker.publish_connection_up:
@@ -225,7 +235,9 @@ def create_service_app(
     migrations_dir: Path,
     description: str = "",
     version: str = "0.1.0",
-    consumers: Callable[[ServiceContext], Sequence[Any]] | None = None,
+    deps: Callable[[asyncpg.Pool, Clock], ServiceDeps] | None = None,
+    clock: Clock | None = None,
+    consumers: Callable[[ServiceContext[Any]], Sequence[Any]] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     jwks_provider: JwksProvider | None = None,
@@ -235,10 +247,16 @@ def create_service_app(
 ) -> FastAPI:
     """Build a service: problem+json errors, health, auth, pool, outbox relay, consumers.
 
+    `deps(pool, clock)` builds the service's dependencies object once the pool is open
+    (default: the plain `ServiceDeps`); `clock` replaces the one the settings choose
+    (tests pass a `FrozenClock` here, before start-up, never swap it afterwards).
     `revocation_refresh`: check revoked sessions against a copy reloaded every so many
     seconds (`projections.RevokedSessions`) instead of a query per request.
     """
     prefix = f"/api/{service}"
+    build_deps = deps or (
+        lambda pool, clock: ServiceDeps(pool=pool, clock=clock, source=event_source(service))
+    )
     configure_logging(service, settings.log_level, settings.log_json)
     configure_telemetry(service, settings.otlp_endpoint, db_spans=settings.trace_db_queries)
 
@@ -248,8 +266,13 @@ def create_service_app(
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
         reserve_for_requests(pool)
-        ctx = ServiceContext(
-            service=service, settings=settings, pool=pool, clock=clock_from_settings(settings)
+        service_clock = clock or clock_from_settings(settings)
+        ctx: ServiceContext[Any] = ServiceContext(
+            service=service,
+            settings=settings,
+            pool=pool,
+            deps=build_deps(pool, service_clock),
+            clock=service_clock,
         )
         ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
         ctx.consumer_factory = consumers
@@ -360,9 +383,9 @@ class _BindRequestContext:
         await self.app(scope, receive, send)
 
 
-def get_ctx(request: Request) -> ServiceContext:
+def get_ctx(request: Request) -> ServiceContext[Any]:
     """The running service's context."""
-    ctx: ServiceContext = request.app.state.ctx
+    ctx: ServiceContext[Any] = request.app.state.ctx
     return ctx
 
 
@@ -372,7 +395,7 @@ async def db_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn  # type: ignore[misc]  # a pool proxy behaves as a Connection
 
 
-Ctx = Annotated[ServiceContext, Depends(get_ctx)]
+Ctx = Annotated[ServiceContext[Any], Depends(get_ctx)]
 DbConn = Annotated[asyncpg.Connection, Depends(db_conn)]
 
 __all__ = [

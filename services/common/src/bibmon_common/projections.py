@@ -25,8 +25,9 @@ from bibmon_common.contracts.identity import (
     OrganisationUpdated,
     SessionRevoked,
 )
-from bibmon_common.events import CloudEvent, Message
+from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.handlers import Route, bind, on
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 
 log = structlog.get_logger(__name__)
@@ -44,10 +45,12 @@ WHERE organisation.source_time <= EXCLUDED.source_time
 
 
 async def on_organisation_changed(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: object,
+    conn: asyncpg.Connection,
+    message: OrganisationRegistered | OrganisationUpdated,
+    envelope: CloudEvent,
 ) -> None:
     """Upsert the read model row unless a newer event already wrote it (events may reorder)."""
-    assert isinstance(message, OrganisationRegistered | OrganisationUpdated)
     await conn.execute(
         _UPSERT,
         message.organisation_id,
@@ -60,10 +63,10 @@ async def on_organisation_changed(
     )
 
 
-ORGANISATION_HANDLERS = {
-    OrganisationRegistered.type: on_organisation_changed,
-    OrganisationUpdated.type: on_organisation_changed,
-}
+ORGANISATION_ROUTES: list[Route[object, Any]] = [
+    on(OrganisationRegistered, on_organisation_changed),
+    on(OrganisationUpdated, on_organisation_changed),
+]
 
 
 async def list_organisations(
@@ -163,14 +166,18 @@ class RevokedSessions:
 
 
 async def on_session_revoked(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: object, conn: asyncpg.Connection, message: SessionRevoked, envelope: CloudEvent
 ) -> None:
     """Record the ended sessions of an `identity.session.revoked.v1`."""
-    assert isinstance(message, SessionRevoked)
     await record_revoked_sessions(conn, message.session_ids, message.expires_at)
 
 
-SESSION_HANDLERS = {SessionRevoked.type: on_session_revoked}
+# Every service but identity follows identity's session revocations.
+SESSION_ROUTES: list[Route[object, Any]] = [on(SessionRevoked, on_session_revoked)]
+
+# Transitional: the handler tables of consumers not yet built from routes.
+ORGANISATION_HANDLERS = bind(None, ORGANISATION_ROUTES)
+SESSION_HANDLERS = bind(None, SESSION_ROUTES)
 
 
 def organisation_consumer(ctx: Any, queue: str) -> Consumer:
@@ -180,5 +187,5 @@ def organisation_consumer(ctx: Any, queue: str) -> Consumer:
         ctx.pool,
         queue=queue,
         exchange=EVENTS_EXCHANGE,
-        handlers={**ORGANISATION_HANDLERS, **SESSION_HANDLERS},
+        handlers=bind(ctx.deps, [*ORGANISATION_ROUTES, *SESSION_ROUTES]),
     )

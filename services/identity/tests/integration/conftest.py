@@ -1,4 +1,9 @@
-"""One identity service per test session on a fresh database and RabbitMQ vhost."""
+"""One identity service per test session on a fresh database and RabbitMQ vhost.
+
+It runs on the system clock, given at `create_app`: TOTP codes (computed here from
+`time.time()`) and access-token expiry (checked by the kernel's verifier) follow the wall
+clock, so identity's own rules do too.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,15 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 
+from bibmon_common.clock import SystemClock
 from bibmon_common.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
 from bibmon_common.messaging.topology import declare_topology
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import RunningService, running_service
 from bibmon_identity.config import IdentitySettings
+from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain import totp
 from bibmon_identity.main import create_app
 
@@ -33,21 +40,26 @@ API = "/api/identity"
 class Service:
     """The running app plus small helpers the tests share."""
 
-    def __init__(self, app: Any, client: httpx.AsyncClient, sink: Any) -> None:
-        self.app = app
-        self.client = client
+    def __init__(self, running: RunningService, sink: Any) -> None:
+        self.running = running
+        self.app = running.app
+        self.client = running.client
         self.sink = sink
         self.sent: dict[str, dict[str, Any]] = {}  # CloudEvents by id, as identity sent them
         self.used_steps: dict[str, int] = {}
         self.admin_token: str | None = None
 
     @property
+    def deps(self) -> IdentityDeps:
+        deps: IdentityDeps = self.running.deps
+        return deps
+
+    @property
     def pool(self) -> Any:
-        return self.app.state.ctx.pool
+        return self.deps.pool
 
     def client_from(self, address: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
-        return httpx.AsyncClient(transport=transport, base_url="https://identity.test")
+        return self.running.client_from(address)
 
     async def login(self, username: str, password: str, **kwargs: Any) -> httpx.Response:
         return await self.client.post(
@@ -171,15 +183,14 @@ async def svc():
         )
         connection = await aio_pika.connect(amqp)
         sink = await _sink(connection)
-        app = create_app(settings)
-        async with connection, LifespanManager(app, startup_timeout=60):
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
-            async with httpx.AsyncClient(
-                transport=transport, base_url="https://identity.test"
-            ) as client:
-                service = Service(app, client, sink)
-                await _admin_session(service)
-                yield service
+        app = create_app(settings, clock=SystemClock())
+        async with (
+            connection,
+            running_service(app, base_url="https://identity.test") as running,
+        ):
+            service = Service(running, sink)
+            await _admin_session(service)
+            yield service
 
 
 async def _sink(connection: aio_pika.abc.AbstractConnection) -> aio_pika.abc.AbstractQueue:

@@ -212,7 +212,7 @@ async def test_unknown_organisation_in_user_creation_is_a_field_error(svc):
 async def test_a_replay_request_republishes_every_organisation_as_updated(svc):
     organisations = (await svc.client.get(f"{API}/organisations?limit=500")).json()
     before = len(await svc.outbox("identity.organisation.updated.v1"))
-    settings = svc.app.state.ctx.settings
+    settings = svc.deps.settings
     broker = Broker(settings.amqp_url, "identity-test-reporting")
     await broker.connect()
     try:

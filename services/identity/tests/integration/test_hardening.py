@@ -7,7 +7,7 @@ import pytest
 
 from bibmon_identity.domain import totp
 from bibmon_identity.domain.throttling import throttle_key
-from bibmon_identity.services import bootstrap
+from bibmon_identity.usecases import bootstrap
 
 API = "/api/identity"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -385,7 +385,7 @@ async def test_retention_purges_stale_pending_requests_and_old_client_addresses(
             "(now() - interval '184 days', 'retention.probe.old', 'success', '10.9.9.1'), "
             "(now() - interval '182 days', 'retention.probe.recent', 'success', '10.9.9.2')"
         )
-    await bootstrap.purge_once(svc.pool, svc.app.state.ctx.extras["identity"])
+    await bootstrap.purge_once(svc.deps)
     async with svc.pool.acquire() as conn:
         requests = {
             str(r["id"])

@@ -34,7 +34,7 @@ async def on_organisation(conn: asyncpg.Connection, message: Message, envelope: 
     """`identity.organisation.registered/updated.v1`: the read model, then the figures of
     the surveys it counts in (its province, size class or inhabitants may have changed)."""
     assert isinstance(message, OrganisationRegistered | OrganisationUpdated)
-    await on_organisation_changed(conn, message, envelope)
+    await on_organisation_changed(None, conn, message, envelope)
     await services.organisation_changed(conn, message.organisation_id)
 
 

@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 
 async def handle(ctx: Any, event: Any, at: datetime) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        await on_organisation_changed(conn, event, to_envelope(event, source="identity", time=at))
+        await on_organisation_changed(
+            None, conn, event, to_envelope(event, source="identity", time=at)
+        )
 
 
 async def test_a_registration_that_arrives_after_an_update_does_not_undo_it(ctx: Any) -> None:

@@ -10,17 +10,16 @@ harvest addresses.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
-from bibmon_common.app import DbConn, get_ctx
 from bibmon_common.auth import verify_service_token
 from bibmon_common.errors import Forbidden, Unauthorized
-from bibmon_identity.config import IdentitySettings
-from bibmon_identity.services import contacts
+from bibmon_identity.deps import Deps
+from bibmon_identity.models import RecipientOut
+from bibmon_identity.usecases import contacts
 
 PREFIX = "/internal/identity"
 # Services that may ask for a survey's recipient: only the one that sends e-mail.
@@ -28,12 +27,11 @@ RECIPIENT_CALLERS = frozenset({"notifier"})
 SERVICE_TOKEN_MAX_AGE = 60
 
 
-def _calling_service(request: Request) -> str:
+def _calling_service(request: Request, deps: Deps) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "service" or not token.strip():
         raise Unauthorized("A service token is required.")
-    settings: IdentitySettings = get_ctx(request).settings
-    secret = settings.recipient_token_secret.get_secret_value()
+    secret = deps.settings.recipient_token_secret.get_secret_value()
     return verify_service_token(secret, token.strip(), max_age=SERVICE_TOKEN_MAX_AGE)
 
 
@@ -43,23 +41,13 @@ CallingService = Annotated[str, Depends(_calling_service)]
 router = APIRouter(prefix=PREFIX, tags=["internal"], include_in_schema=False)
 
 
-class RecipientOut(BaseModel):
-    """The person who receives a survey's e-mails for an organisation."""
-
-    user_id: UUID
-    email: str
-    name: str
-    locale: str
-    source: Literal["survey_contact", "primary_contact"]
-
-
 @router.get(
     "/surveys/{survey_id}/contacts/{organisation_id}/recipient", response_model=RecipientOut
 )
 async def survey_recipient(
-    survey_id: UUID, organisation_id: UUID, caller: CallingService, conn: DbConn
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, caller: CallingService, deps: Deps
+) -> RecipientOut:
     """The survey's contact person, else the primary contact; 404 when neither is active."""
     if caller not in RECIPIENT_CALLERS:
         raise Forbidden("This service may not ask for recipients.")
-    return await contacts.survey_recipient(conn, survey_id, organisation_id, caller=caller)
+    return await contacts.survey_recipient(deps, survey_id, organisation_id, caller=caller)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
 
-from bibmon_common.app import DbConn
 from bibmon_common.auth import CurrentPrincipal, KbAdmin
 from bibmon_common.errors import DomainError, InvalidInput, field_error
-from bibmon_identity.api.deps import Limit, Offset, Origin, Pool, Rt
-from bibmon_identity.api.schemas import (
+from bibmon_identity.api.params import Limit, Offset, Origin
+from bibmon_identity.deps import Deps
+from bibmon_identity.domain.organisations import SizeClass
+from bibmon_identity.models import (
     ContactIn,
     ContactOut,
     ImportOut,
@@ -20,8 +21,7 @@ from bibmon_identity.api.schemas import (
     OrganisationPage,
     OrganisationPatch,
 )
-from bibmon_identity.domain.organisations import SizeClass
-from bibmon_identity.services import contacts, organisations
+from bibmon_identity.usecases import contacts, organisations
 
 router = APIRouter()
 
@@ -33,15 +33,15 @@ router = APIRouter()
     summary="Library organisations (public master data)",
 )
 async def list_organisations(
-    conn: DbConn,
+    deps: Deps,
     province: Annotated[str | None, Query(max_length=100)] = None,
     size_class: SizeClass | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> OrganisationPage:
     """No login needed: the account request form lists them."""
     return await organisations.list_organisations(
-        conn,
+        deps,
         province=province,
         size_class=size_class.value if size_class else None,
         limit=limit,
@@ -56,11 +56,11 @@ async def list_organisations(
     tags=["organisations"],
 )
 async def create_organisation(
-    body: OrganisationIn, principal: KbAdmin, pool: Pool, rt: Rt, origin: Origin
-) -> dict[str, Any]:
+    body: OrganisationIn, principal: KbAdmin, deps: Deps, origin: Origin
+) -> OrganisationOut:
     """Register an organisation (kb_admin)."""
     return await organisations.create_organisation(
-        pool, rt, body.model_dump(), actor=principal.user_id, origin=origin
+        deps, body, actor=principal.user_id, origin=origin
     )
 
 
@@ -73,8 +73,8 @@ async def create_organisation(
     },
 )
 async def import_organisations(
-    request: Request, principal: KbAdmin, pool: Pool, rt: Rt, origin: Origin
-) -> dict[str, Any]:
+    request: Request, principal: KbAdmin, deps: Deps, origin: Origin
+) -> ImportOut:
     """CSV `name,province,municipalities,inhabitants,source`; matched by name."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in {"text/csv", "text/plain"}:
@@ -89,15 +89,15 @@ async def import_organisations(
     except UnicodeDecodeError as exc:
         message = "The file must be UTF-8 text."
         raise InvalidInput(message, errors=[field_error("body", message, "encoding")]) from exc
-    return await organisations.import_csv(pool, rt, text, actor=principal.user_id, origin=origin)
+    return await organisations.import_csv(deps, text, actor=principal.user_id, origin=origin)
 
 
 @router.get(
     "/organisations/{organisation_id}", response_model=OrganisationOut, tags=["organisations"]
 )
-async def get_organisation(organisation_id: UUID, conn: DbConn) -> dict[str, Any]:
+async def get_organisation(organisation_id: UUID, deps: Deps) -> OrganisationOut:
     """One organisation (public)."""
-    return await organisations.get_organisation(conn, organisation_id)
+    return await organisations.get_organisation(deps, organisation_id)
 
 
 @router.patch(
@@ -107,10 +107,9 @@ async def update_organisation(
     organisation_id: UUID,
     body: OrganisationPatch,
     principal: KbAdmin,
-    pool: Pool,
-    rt: Rt,
+    deps: Deps,
     origin: Origin,
-) -> dict[str, Any]:
+) -> OrganisationOut:
     """Change an organisation (kb_admin)."""
     changes = {
         k: v
@@ -118,7 +117,7 @@ async def update_organisation(
         if v is not None or k in {"source", "primary_contact_user_id"}
     }
     return await organisations.update_organisation(
-        pool, rt, organisation_id, changes, actor=principal.user_id, origin=origin
+        deps, organisation_id, changes, actor=principal.user_id, origin=origin
     )
 
 
@@ -128,10 +127,10 @@ async def update_organisation(
     tags=["contact persons"],
 )
 async def get_contact(
-    survey_id: UUID, organisation_id: UUID, principal: CurrentPrincipal, conn: DbConn
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, principal: CurrentPrincipal, deps: Deps
+) -> ContactOut:
     """The contact person (kb_admin: any organisation; staff: their own)."""
-    return await contacts.get_contact(conn, principal, survey_id, organisation_id)
+    return await contacts.get_contact(deps, principal, survey_id, organisation_id)
 
 
 @router.put(
@@ -144,10 +143,10 @@ async def put_contact(
     organisation_id: UUID,
     body: ContactIn,
     principal: CurrentPrincipal,
-    pool: Pool,
+    deps: Deps,
     origin: Origin,
-) -> dict[str, Any]:
+) -> ContactOut:
     """Register a staff member of the organisation as contact person for the survey."""
     return await contacts.assign_contact(
-        pool, principal, survey_id, organisation_id, body.user_id, origin=origin
+        deps, principal, survey_id, organisation_id, body.user_id, origin=origin
     )
