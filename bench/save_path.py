@@ -1,7 +1,7 @@
 """Draft save throughput: 50 editors autosaving, the platform side by side with a raw baseline.
 
 Each editor autosaves its own organisation's response of the demo survey
-(`bibmon_common.demo`), one HTTP connection per editor, as fast as the server answers:
+(`bibmon_demo.data`), one HTTP connection per editor, as fast as the server answers:
 `PUT /api/responses/surveys/{id}/response` with one changed answer and the version of its
 own previous save. The previous survey of the series is submitted by every organisation,
 so each save and read also looks up last year's answers and national range.
@@ -48,15 +48,15 @@ import asyncpg
 import httpx
 
 from bibmon_common.db import create_pool
-from bibmon_common.demo import (
+from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.tokens import TestKeys
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_OPEN_SURVEY_ID,
     DEMO_QUESTIONNAIRE,
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.testing.db import fresh_database
-from bibmon_common.testing.tokens import TestKeys
 from bibmon_responses import repository as repo
 from bibmon_responses.main import MIGRATIONS_DIR
 
