@@ -2,9 +2,9 @@
 
 Identity's public organisation master data: each service keeps its own copy in its own
 database (created by its own migration from `ORGANISATION_DDL`: table `organisation`);
-this module holds the one way to fill it from the events. And the sessions identity ended early (table
-`revoked_session`, DDL `SESSION_REVOCATION_DDL`), whose access tokens `bibmon_common.auth`
-refuses until they expire.
+this module holds the one way to fill it from the events. And the sessions identity ended
+early (table `revoked_session`, DDL `SESSION_REVOCATION_DDL`), whose access tokens
+`bibmon_common.auth` refuses until they expire.
 """
 
 from __future__ import annotations

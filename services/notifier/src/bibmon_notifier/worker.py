@@ -9,11 +9,9 @@ from collections.abc import Awaitable, Callable
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
-from bibmon_common.app import ServiceContext
-from bibmon_notifier import survey_mail
-from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.repository import NOTIFY_CHANNEL
-from bibmon_notifier.services import Delivery
+from bibmon_notifier.usecases import delivery, survey_mail
 
 log = structlog.get_logger(__name__)
 
@@ -36,11 +34,11 @@ async def _every(
 
 
 class SenderWorker:
-    """`concurrency` loops deliver due jobs; NOTIFY wakes them, a short poll backs it up."""
+    """`concurrency` loops deliver due e-mails; NOTIFY wakes them, a short poll backs it up."""
 
-    def __init__(self, delivery: Delivery) -> None:
-        self.delivery = delivery
-        self.settings = delivery.settings
+    def __init__(self, deps: NotifierDeps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -73,13 +71,13 @@ class SenderWorker:
         log.info("sender.stopped")
 
     def wake(self) -> None:
-        """Look for due jobs now."""
+        """Look for due e-mails now."""
         self._wake.set()
 
     async def _run(self) -> None:
         while not self._stopped.is_set():
             try:
-                delivered = await self.delivery.deliver_next()
+                delivered = await delivery.deliver_next(self.deps)
             except Exception as exc:
                 # Database trouble: back off and try again; the job stays pending.
                 log.warning("sender.error", error_type=type(exc).__name__, exc_info=exc)
@@ -103,17 +101,17 @@ class SenderWorker:
         await _every(
             self.settings.retention_interval_seconds,
             self._stopped,
-            self.delivery.purge,
+            lambda: delivery.purge(self.deps),
             "retention.error",
         )
 
     async def _listen(self) -> None:
         await self._unlisten()
-        conn = await self.delivery.pool.acquire()
+        conn = await self.deps.pool.acquire()
         try:
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
         except Exception:
-            await self.delivery.pool.release(conn)
+            await self.deps.pool.release(conn)
             raise
         self._listener = conn
 
@@ -124,7 +122,7 @@ class SenderWorker:
         with contextlib.suppress(Exception):
             await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
         with contextlib.suppress(Exception):
-            await self.delivery.pool.release(conn)
+            await self.deps.pool.release(conn)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -138,16 +136,15 @@ class ReminderScheduler:
     exactly one of them create each reminder.
     """
 
-    def __init__(self, ctx: ServiceContext, settings: NotifierSettings) -> None:
-        self.ctx = ctx
-        self.settings = settings
+    def __init__(self, deps: NotifierDeps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """One tick; returns the number of reminders created."""
-        # ctx.clock is read each tick: tests replace it, the e2e suite moves it.
-        return await survey_mail.schedule_reminders(self.ctx.pool, self.settings, self.ctx.clock)
+        return await survey_mail.schedule_reminders(self.deps)
 
     def start(self) -> None:
         """Start the loop."""
