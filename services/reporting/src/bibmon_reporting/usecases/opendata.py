@@ -1,6 +1,6 @@
 """Use cases of open data: publish a closed survey's dataset, read what was published.
 
-Publication runs in the open-data worker (`worker.py`), never in a consumer: a survey is
+Publication runs in the open-data worker (`opendata/worker.py`), never in a consumer: a survey is
 due when it has closed and its data changed since its dataset was last checked (the
 close itself is such a change, and so is every correction after it). One transaction
 per survey writes the new version, its `reporting.dataset.published.v1` outbox row and
@@ -11,18 +11,18 @@ change (same fingerprint) is not published again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import structlog
 
-from bibmon_common.clock import Clock
 from bibmon_common.contracts.reporting import DatasetFile, DatasetPublished
 from bibmon_common.messaging.outbox import enqueue
 from bibmon_common.questionnaire import Questionnaire
+from bibmon_reporting.deps import ReportingDeps
+from bibmon_reporting.models import DatasetFileContent, DatasetFileLink, DatasetSummary
 from bibmon_reporting.opendata import dcat
 from bibmon_reporting.opendata import repository as repo
 from bibmon_reporting.opendata.dataset import (
@@ -34,39 +34,12 @@ from bibmon_reporting.opendata.dataset import (
     render_files,
     sha256_hex,
 )
-from bibmon_reporting.opendata.licence import Licence, licence
+from bibmon_reporting.opendata.licence import licence
 
 log = structlog.get_logger(__name__)
 
-SOURCE = "bibmon-reporting"
 # A survey's year is the calendar year in the Netherlands in which it opened.
 _NL = ZoneInfo("Europe/Amsterdam")
-
-
-@dataclass(frozen=True)
-class OpenDataConfig:
-    """What publication needs from the settings."""
-
-    base_url: str
-    licence: Licence
-    publisher: dcat.Publisher
-    settle_seconds: float = 0.0
-    replay_quiet_seconds: float = 0.0
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> OpenDataConfig:
-        """From ReportingSettings."""
-        return cls(
-            base_url=settings.public_base_url,
-            licence=licence(settings.open_data_licence),
-            publisher=dcat.Publisher(
-                settings.open_data_publisher_name,
-                settings.open_data_publisher_uri,
-                settings.open_data_contact_email,
-            ),
-            settle_seconds=settings.open_data_settle_seconds,
-            replay_quiet_seconds=settings.open_data_replay_quiet_seconds,
-        )
 
 
 def survey_info(row: Any) -> SurveyInfo:
@@ -79,11 +52,10 @@ def survey_info(row: Any) -> SurveyInfo:
     )
 
 
-async def publish_survey(
-    pool: asyncpg.Pool, clock: Clock, config: OpenDataConfig, survey_id: UUID
-) -> int | None:
+async def publish_survey(deps: ReportingDeps, survey_id: UUID) -> int | None:
     """Publish the survey's dataset if it changed; return the new version, else None."""
-    async with pool.acquire() as conn, conn.transaction():
+    config = deps.open_data
+    async with deps.transaction() as conn:
         if not await repo.try_lock(conn, survey_id):
             return None
         survey = await repo.survey_for_dataset(conn, survey_id)
@@ -94,7 +66,7 @@ async def publish_survey(
             # Events overtook each other: the survey's facts are not all here yet. The
             # publication event that brings them marks the survey changed again.
             return None
-        now = clock.now()
+        now = deps.now()
         info = survey_info(survey)
         questionnaires = {v: Questionnaire.model_validate(q) for v, q in raw_versions.items()}
         rows = await repo.counted_with_organisations(conn, survey_id)
@@ -158,7 +130,7 @@ async def publish_survey(
                 ),
                 catalog_url=f"{dcat.open_data_base(config.base_url)}/catalog.jsonld",
             ),
-            source=SOURCE,
+            source=deps.source,
         )
     log.info(
         "opendata.published",
@@ -170,18 +142,19 @@ async def publish_survey(
     return version
 
 
-async def publish_due(pool: asyncpg.Pool, clock: Clock, config: OpenDataConfig) -> int:
+async def publish_due(deps: ReportingDeps) -> int:
     """Publish every due survey's dataset; return how many new versions were published."""
-    async with pool.acquire() as conn:
+    config = deps.open_data
+    async with deps.connection() as conn:
         due = await repo.due_surveys(conn, config.settle_seconds, config.replay_quiet_seconds)
     published = 0
     for survey_id in due:
-        if await publish_survey(pool, clock, config, survey_id) is not None:
+        if await publish_survey(deps, survey_id) is not None:
             published += 1
     return published
 
 
-async def published_catalog(conn: Any) -> list[dcat.PublishedDataset]:
+async def _published_catalog(conn: Any) -> list[dcat.PublishedDataset]:
     """Every closed survey's latest dataset version, as the catalogue and the list show it."""
     return [
         dcat.PublishedDataset(
@@ -201,8 +174,52 @@ async def published_catalog(conn: Any) -> list[dcat.PublishedDataset]:
     ]
 
 
+async def list_datasets(deps: ReportingDeps) -> list[DatasetSummary]:
+    """Every closed survey with a published dataset, its latest version and files."""
+    base = deps.open_data.base_url
+    async with deps.connection() as conn:
+        published = await _published_catalog(conn)
+    return [
+        DatasetSummary(
+            survey_id=d.survey.survey_id,
+            title=d.survey.title,
+            series_key=d.survey.series_key,
+            year=d.survey.year,
+            dataset_version=d.version,
+            row_count=d.row_count,
+            licence=d.licence.id,
+            first_published_at=d.issued,
+            published_at=d.modified,
+            files=[
+                DatasetFileLink(
+                    kind=f.kind,
+                    url=dcat.file_url(base, d.survey.survey_id, f.kind, d.version),
+                    byte_size=f.byte_size,
+                    sha256=f.sha256,
+                )
+                for f in d.files
+            ],
+        )
+        for d in published
+    ]
+
+
+async def catalog_jsonld(deps: ReportingDeps) -> bytes:
+    """DCAT-AP metadata of every published dataset, as the JSON-LD document harvesters read."""
+    config = deps.open_data
+    async with deps.connection() as conn:
+        published = await _published_catalog(conn)
+    document = dcat.catalog(published, base_url=config.base_url, publisher=config.publisher)
+    return json.dumps(document, ensure_ascii=False, indent=1).encode()
+
+
 async def published_file(
-    conn: Any, survey_id: UUID, kind: str, version: int | None
-) -> tuple[bytes, str, int] | None:
-    """A published file of a closed survey: bytes, SHA-256, version; None if there is none."""
-    return await repo.get_file(conn, survey_id, kind, version)
+    deps: ReportingDeps, survey_id: UUID, kind: str, version: int | None
+) -> DatasetFileContent | None:
+    """A published file of a closed survey (the latest unless `version`); None if none."""
+    async with deps.connection() as conn:
+        found = await repo.get_file(conn, survey_id, kind, version)
+    if found is None:
+        return None
+    content, sha256, published_version = found
+    return DatasetFileContent(content=content, sha256=sha256, version=published_version)

@@ -16,6 +16,8 @@ from bibmon_common.errors import InvalidInput, NotFound
 from bibmon_common.organisations import SizeClass
 from bibmon_common.questionnaire import CHOICE_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.deps import ReportingDeps
+from bibmon_reporting.models import ReportListItem
 from bibmon_reporting.report_model import (
     GROUP_KINDS,
     ChoiceGroup,
@@ -30,7 +32,7 @@ from bibmon_reporting.report_model import (
     SurveyInfo,
 )
 from bibmon_reporting.repository import Conn, Row
-from bibmon_reporting.services import kept
+from bibmon_reporting.usecases.read_models import kept
 
 NATIONAL_LABEL = "Nederland"
 YES_NO_OPTIONS = (("true", "Ja"), ("false", "Nee"))
@@ -281,22 +283,26 @@ async def visible_organisation(
 
 
 async def report_for(
-    conn: Conn,
-    principal: Principal,
-    survey_id: UUID,
-    organisation_id: UUID | None,
-    *,
-    min_group_size: int,
+    deps: ReportingDeps, principal: Principal, survey_id: UUID, organisation_id: UUID | None
 ) -> OrganisationReport:
-    """The report the caller asks for, or 404."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
+    """The report the caller asks for, or 404 (one consistent snapshot of the figures)."""
+    min_group_size = deps.settings.min_group_size
+    async with (
+        deps.connection() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         target = await visible_organisation(conn, principal, survey_id, organisation_id)
         return await build_report(conn, survey_id, target, min_group_size=min_group_size)
 
 
-async def list_reports(conn: Conn, principal: Principal, survey_id: UUID) -> list[dict[str, Any]]:
+async def list_reports(
+    deps: ReportingDeps, principal: Principal, survey_id: UUID
+) -> list[ReportListItem]:
     """Organisations with a report of the survey: managers all, staff their own (if visible)."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
+    async with (
+        deps.connection() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         if is_manager(principal):
             rows = await repo.list_counted(conn, survey_id)
         else:
@@ -306,13 +312,13 @@ async def list_reports(conn: Conn, principal: Principal, survey_id: UUID) -> lis
                 return []
             rows = await repo.list_counted(conn, survey_id, own)
     return [
-        {
-            "organisation_id": r["organisation_id"],
-            "name": r["name"],
-            "province": r["province"],
-            "size_class": r["size_class"],
-            "submitted_at": r["submitted_at"],
-        }
+        ReportListItem(
+            organisation_id=r["organisation_id"],
+            name=r["name"],
+            province=r["province"],
+            size_class=r["size_class"],
+            submitted_at=r["submitted_at"],
+        )
         for r in rows
         if r["name"] is not None
     ]
