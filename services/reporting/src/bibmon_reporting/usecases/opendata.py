@@ -12,6 +12,7 @@ change (same fingerprint) is not published again.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ from bibmon_reporting.opendata import repository as repo
 from bibmon_reporting.opendata.dataset import (
     SCHEMA_VERSION,
     CountedAnswers,
+    Dataset,
+    DatasetFiles,
     OrganisationInfo,
     SurveyInfo,
     build_dataset,
@@ -35,6 +38,7 @@ from bibmon_reporting.opendata.dataset import (
     sha256_hex,
 )
 from bibmon_reporting.opendata.licence import licence
+from bibmon_reporting.repository import Conn
 
 log = structlog.get_logger(__name__)
 
@@ -61,31 +65,10 @@ async def publish_survey(deps: ReportingDeps, survey_id: UUID) -> int | None:
         survey = await repo.survey_for_dataset(conn, survey_id)
         if survey is None or survey["closed_at"] is None or survey["changed_at"] is None:
             return None
-        raw_versions = await repo.questionnaires(conn, survey_id)
-        if survey["title"] is None or survey["opens_at"] is None or not raw_versions:
-            # Events overtook each other: the survey's facts are not all here yet. The
-            # publication event that brings them marks the survey changed again.
+        dataset = await _dataset(conn, survey_id, survey)
+        if dataset is None:
             return None
         now = deps.now()
-        info = survey_info(survey)
-        questionnaires = {v: Questionnaire.model_validate(q) for v, q in raw_versions.items()}
-        rows = await repo.counted_with_organisations(conn, survey_id)
-        organisations = {
-            r["organisation_id"]: OrganisationInfo(
-                r["organisation_id"],
-                r["name"],
-                r["province"],
-                tuple(r["municipalities"] or ()),
-                r["size_class"],
-            )
-            for r in rows
-            if r["name"] is not None
-        }
-        submissions = [
-            CountedAnswers(r["organisation_id"], r["questionnaire_version"], r["answers"])
-            for r in rows
-        ]
-        dataset = build_dataset(info, questionnaires, organisations, submissions)
         latest = await repo.latest_version(conn, survey_id)
         version = (latest["version"] if latest else 0) + 1
         files = render_files(dataset, version=version, published_at=now, licence=config.licence)
@@ -106,32 +89,7 @@ async def publish_survey(deps: ReportingDeps, survey_id: UUID) -> int | None:
             sha256=sha256,
             published_at=now,
         )
-        await enqueue(
-            conn,
-            DatasetPublished(
-                survey_id=survey_id,
-                series_key=info.series_key,
-                year=info.year,
-                title=info.title,
-                dataset_version=version,
-                schema_version=SCHEMA_VERSION,
-                row_count=files.row_count,
-                licence=config.licence.id,
-                published_at=now,
-                files=tuple(
-                    DatasetFile(
-                        kind=kind,
-                        url=dcat.file_url(config.base_url, survey_id, kind, version),
-                        media_type=dcat.FILE_KINDS[kind][0],
-                        byte_size=len(content),
-                        sha256=sha256[kind],
-                    )
-                    for kind, content in contents.items()
-                ),
-                catalog_url=f"{dcat.open_data_base(config.base_url)}/catalog.jsonld",
-            ),
-            source=deps.source,
-        )
+        await _announce(deps, conn, dataset, files, contents, sha256, version, now)
     log.info(
         "opendata.published",
         survey_id=str(survey_id),
@@ -140,6 +98,72 @@ async def publish_survey(deps: ReportingDeps, survey_id: UUID) -> int | None:
         withheld=dataset.withheld,
     )
     return version
+
+
+async def _dataset(conn: Conn, survey_id: UUID, survey: Any) -> Dataset | None:
+    """The dataset of the survey's counted responses; None while its facts are incomplete."""
+    raw_versions = await repo.questionnaires(conn, survey_id)
+    if survey["title"] is None or survey["opens_at"] is None or not raw_versions:
+        # Events overtook each other: the survey's facts are not all here yet. The
+        # publication event that brings them marks the survey changed again.
+        return None
+    questionnaires = {v: Questionnaire.model_validate(q) for v, q in raw_versions.items()}
+    rows = await repo.counted_with_organisations(conn, survey_id)
+    organisations = {
+        r["organisation_id"]: OrganisationInfo(
+            r["organisation_id"],
+            r["name"],
+            r["province"],
+            tuple(r["municipalities"] or ()),
+            r["size_class"],
+        )
+        for r in rows
+        if r["name"] is not None
+    }
+    submissions = [
+        CountedAnswers(r["organisation_id"], r["questionnaire_version"], r["answers"]) for r in rows
+    ]
+    return build_dataset(survey_info(survey), questionnaires, organisations, submissions)
+
+
+async def _announce(
+    deps: ReportingDeps,
+    conn: Conn,
+    dataset: Dataset,
+    files: DatasetFiles,
+    contents: dict[str, bytes],
+    sha256: dict[str, str],
+    version: int,
+    published_at: datetime,
+) -> None:
+    """`reporting.dataset.published.v1` for the new version, in its transaction."""
+    config, info = deps.open_data, dataset.survey
+    await enqueue(
+        conn,
+        DatasetPublished(
+            survey_id=info.survey_id,
+            series_key=info.series_key,
+            year=info.year,
+            title=info.title,
+            dataset_version=version,
+            schema_version=SCHEMA_VERSION,
+            row_count=files.row_count,
+            licence=config.licence.id,
+            published_at=published_at,
+            files=tuple(
+                DatasetFile(
+                    kind=kind,
+                    url=dcat.file_url(config.base_url, info.survey_id, kind, version),
+                    media_type=dcat.FILE_KINDS[kind][0],
+                    byte_size=len(content),
+                    sha256=sha256[kind],
+                )
+                for kind, content in contents.items()
+            ),
+            catalog_url=f"{dcat.open_data_base(config.base_url)}/catalog.jsonld",
+        ),
+        source=deps.source,
+    )
 
 
 async def publish_due(deps: ReportingDeps) -> int:
