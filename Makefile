@@ -44,7 +44,7 @@ lint: install
 	uv run --frozen ruff format --check .
 
 typecheck: install
-	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src services/web/src
+	uv run --frozen mypy services/common/src services/identity/src services/surveys/src services/responses/src services/reporting/src services/notifier/src services/web/src services/demo/src
 
 deploy-check: install
 	bash scripts/validate-deploy.sh

@@ -42,7 +42,6 @@ from bibmon_common.contracts.identity import OrganisationRegistered
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyPublished
 from bibmon_common.db import create_pool
-from bibmon_common.demo import DEMO_CLOSED_YEAR, DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_common.events import Message, to_envelope
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
@@ -51,6 +50,7 @@ from bibmon_common.organisations import PROVINCES, SizeClass
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.tokens import TEST_ISSUER, TestKeys
+from bibmon_demo.data import DEMO_CLOSED_YEAR, DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_reporting.config import ReportingSettings
 from bibmon_reporting.main import create_app
 

@@ -288,6 +288,7 @@ class Stack:
             config.responses_pg_dir or config.var_dir / "pg-responses", config.responses_pg_port
         )
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.demo_seeding: subprocess.Popen[bytes] | None = None  # bibmon-demo seed
         self.log_dir = config.var_dir / "log"
         # Callers that list ports for SERVICES only still get a web client.
         config.ports.setdefault(WEB, free_port())
@@ -617,18 +618,61 @@ class Stack:
 
     def stop(self) -> None:
         """Stop the gateway first, then services, then the mail catcher and private PostgreSQL."""
+        if self.demo_seeding is not None and self.demo_seeding.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.demo_seeding.pid, signal.SIGTERM)
+            self.demo_seeding.wait(10)
+        self.demo_seeding = None
         for name in ["gateway", WEB, *reversed(self.config.services), "mailcatcher"]:
             self.stop_process(name)
         self.private_pg.stop()
 
+    def start_demo_seeding(self) -> None:
+        """`bibmon-demo seed` alongside the starting services (as the services once seeded
+        at start-up): it waits for identity's organisations itself, then writes the demo
+        surveys and the closed one's answers through each service's own use cases and
+        outbox (empty databases only; a rerun finds them and adds nothing). Identity seeds
+        its demo organisations and users itself at start-up."""
+        env = {**self.service_env("surveys"), **self.service_env("responses")}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / "demo.log").open("ab") as log:
+            self.demo_seeding = subprocess.Popen(
+                [str(Path(sys.executable).parent / "bibmon-demo"), "seed"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_for_demo_data(self, timeout: float = 300.0) -> None:
+        """Wait until `bibmon-demo seed` has finished; say why when it failed."""
+        seeding, self.demo_seeding = self.demo_seeding, None
+        if seeding is None:
+            return
+        try:
+            code = seeding.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(seeding.pid, signal.SIGTERM)
+            seeding.wait(10)
+            code = -1
+        if code != 0:
+            tail = (self.log_dir / "demo.log").read_text(errors="replace")[-3000:]
+            raise StackError(f"the demo data could not be seeded; log tail:\n{tail}")
+
     def start_processes(self) -> None:
-        """Mail catcher (unless disabled), services and gateway; wait until all answer."""
+        """Mail catcher (unless disabled), services and gateway; wait until all answer;
+        then the demo data (unless disabled)."""
         if self.config.start_mailcatcher:
             self.start_mailcatcher()
         self.start_services()
+        if self.config.load_demo_data and {"surveys", "responses"} <= set(self.config.services):
+            self.start_demo_seeding()
         self.start_web()
         self.start_gateway()
         self.wait_ready()
+        self.wait_for_demo_data()
 
     def start(self) -> None:
         """Everything, in order."""

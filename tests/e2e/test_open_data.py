@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID, DEMO_OPEN_SURVEY_ID
+from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID, DEMO_OPEN_SURVEY_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from tests.e2e.helpers import auth, items_of
 
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
 from bibmon_common.testing.diff import first_difference
+from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID
 
 pytestmark = pytest.mark.e2e
 

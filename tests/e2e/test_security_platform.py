@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from tests.e2e.helpers import auth, items_of
 from tests.security.jwt_attacks import attacks, claims, sign
 
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
+from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID
 from bibmon_identity.domain.crypto import DataCipher
 
 ISSUER = "bibmon-identity"

@@ -11,7 +11,7 @@ import time
 import httpx
 from tests.e2e.helpers import auth, items_of
 
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
+from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID
 
 SESSION_ENDED = "https://bibliotheekmonitor.nl/problems/session-ended"
 

@@ -18,7 +18,7 @@ import pytest
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from tests.e2e.helpers import auth, items_of
 
-from bibmon_common.demo import DEMO_OPEN_SURVEY_ID, DEMO_OPEN_YEAR, demo_answers
+from bibmon_demo.data import DEMO_OPEN_SURVEY_ID, DEMO_OPEN_YEAR, demo_answers
 
 pytestmark = pytest.mark.e2e
 

@@ -28,8 +28,8 @@ import yaml
 from tests.security.services import SERVICES, RunningService, running
 
 from bibmon_common.contracts.surveys import SurveyPublished
-from bibmon_common.demo import DEMO_QUESTIONNAIRE
 from bibmon_common.events import to_envelope
+from bibmon_demo.data import DEMO_QUESTIONNAIRE
 from bibmon_responses.consumers import on_survey_published
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 from tests.e2e.helpers import auth, items_of, link_token, to
 
-from bibmon_common.demo import DEMO_OPEN_SURVEY_ID
+from bibmon_demo.data import DEMO_OPEN_SURVEY_ID
 
 OPEN_SURVEY = str(DEMO_OPEN_SURVEY_ID)
 

@@ -15,7 +15,7 @@ from tests.e2e.browser.conftest import check_page
 from tests.e2e.browser.helpers import login, new_staff_user
 from tests.e2e.helpers import auth
 
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
+from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 

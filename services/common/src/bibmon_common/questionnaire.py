@@ -41,10 +41,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -273,87 +273,148 @@ def _bad_text(value: Any) -> bool:
     )
 
 
-def check_value(
-    question: Question, value: Any, *, for_condition: bool = False
-) -> tuple[str, str, str] | None:
+Problem = tuple[str, str, str]  # (code, Dutch message, English message)
+# How one question type checks a value: (question, value, for_condition) → problem or None.
+Checker = Callable[["Question", Any, bool], Problem | None]
+
+
+def _out_of_range(question: Question, value: float) -> Problem | None:
+    number = float(value)
+    if question.lower is not None and number < question.lower:
+        return (
+            "range",
+            f"De waarde moet minstens {_fmt(question.lower)} zijn.",
+            f"The value must be at least {_fmt(question.lower).replace(',', '.')}.",
+        )
+    if question.upper is not None and number > question.upper:
+        return (
+            "range",
+            f"De waarde mag hoogstens {_fmt(question.upper)} zijn.",
+            f"The value may be at most {_fmt(question.upper).replace(',', '.')}.",
+        )
+    return None
+
+
+def _check_integer(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    if not (isinstance(value, int) and not isinstance(value, bool)):
+        return "type", "Vul een geheel getal in.", "Enter a whole number."
+    if abs(value) > MAX_MAGNITUDE:
+        return _TOO_LARGE
+    return None if for_condition else _out_of_range(question, value)
+
+
+def _check_number(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    """decimal and percentage: any finite JSON number within the bounds."""
+    if not _is_number(value):
+        return "type", "Vul een getal in.", "Enter a number."
+    if abs(value) > MAX_MAGNITUDE:
+        return _TOO_LARGE
+    return None if for_condition else _out_of_range(question, value)
+
+
+def _check_amount(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    """A number in euro with at most two decimals."""
+    if not _is_number(value):
+        return "type", "Vul een getal in.", "Enter a number."
+    if abs(value) > MAX_MAGNITUDE:
+        return _TOO_LARGE
+    if round(float(value), 2) != float(value):
+        return (
+            "type",
+            "Vul een bedrag in euro in, met hoogstens twee decimalen.",
+            "Enter an amount in euro with at most two decimals.",
+        )
+    return None if for_condition else _out_of_range(question, value)
+
+
+def _check_yes_no(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    if not isinstance(value, bool):
+        return "type", "Kies ja of nee.", "Choose yes or no."
+    return None
+
+
+def _check_single_choice(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    if _bad_text(value):
+        return _BAD_CHARACTERS
+    if not isinstance(value, str) or value not in {o.value for o in question.options}:
+        return "option", "Kies een van de opties.", "Choose one of the options."
+    return None
+
+
+def _check_multiple_choice(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    """A list of distinct options; a show_if value is a single option."""
+    if for_condition:
+        return _check_single_choice(question, value, for_condition)
+    if _bad_text(value):
+        return _BAD_CHARACTERS
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(v, str) for v in value)
+        or len(set(value)) != len(value)
+    ):
+        return (
+            "type",
+            "Kies een of meer van de opties.",
+            "Choose one or more of the options.",
+        )
+    allowed = {o.value for o in question.options}
+    if any(v not in allowed for v in value):
+        return "option", "Kies alleen uit de opties.", "Choose only from the options."
+    return None
+
+
+def _check_text(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    """short_text and long_text: a string of at most TEXT_LIMITS[type] characters."""
+    if _bad_text(value):
+        return _BAD_CHARACTERS
+    if not isinstance(value, str):
+        return "type", "Vul tekst in.", "Enter text."
+    limit = TEXT_LIMITS[question.type]
+    if len(value) > limit:
+        return (
+            "too_long",
+            f"De tekst mag hoogstens {limit} tekens lang zijn.",
+            f"The text may be at most {limit} characters long.",
+        )
+    return None
+
+
+def _check_date(question: Question, value: Any, for_condition: bool) -> Problem | None:
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        return "type", "Vul een datum in als JJJJ-MM-DD.", "Enter a date as YYYY-MM-DD."
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return "type", "Deze datum bestaat niet.", "This date does not exist."
+    return None
+
+
+# One checker per question type; a new type adds its checker here (the import fails otherwise).
+CHECKERS: dict[str, Checker] = {
+    "integer": _check_integer,
+    "decimal": _check_number,
+    "percentage": _check_number,
+    "amount": _check_amount,
+    "yes_no": _check_yes_no,
+    "single_choice": _check_single_choice,
+    "multiple_choice": _check_multiple_choice,
+    "short_text": _check_text,
+    "long_text": _check_text,
+    "date": _check_date,
+}
+if set(CHECKERS) != set(get_args(QuestionType)):  # pragma: no cover - a wiring error
+    raise RuntimeError(
+        f"question types without a checker: {set(get_args(QuestionType)) - set(CHECKERS)}"
+    )
+
+
+def check_value(question: Question, value: Any, *, for_condition: bool = False) -> Problem | None:
     """Why `value` is not a valid answer to `question`: (code, nl, en), or None if it is.
 
     With `for_condition`, `value` is a show_if value: a single option of a multiple
-    choice question is accepted.
+    choice question is accepted, and a number's bounds are not checked.
     """
-    t = question.type
-    if (t in CHOICE_TYPES or t in TEXT_LIMITS) and _bad_text(value):
-        return _BAD_CHARACTERS
-    if t == "integer":
-        if not (isinstance(value, int) and not isinstance(value, bool)):
-            return "type", "Vul een geheel getal in.", "Enter a whole number."
-        if abs(value) > MAX_MAGNITUDE:
-            return _TOO_LARGE
-    elif t in NUMERIC_TYPES:
-        if not _is_number(value):
-            return "type", "Vul een getal in.", "Enter a number."
-        if abs(value) > MAX_MAGNITUDE:
-            return _TOO_LARGE
-        if t == "amount" and round(float(value), 2) != float(value):
-            return (
-                "type",
-                "Vul een bedrag in euro in, met hoogstens twee decimalen.",
-                "Enter an amount in euro with at most two decimals.",
-            )
-    elif t == "yes_no":
-        if not isinstance(value, bool):
-            return "type", "Kies ja of nee.", "Choose yes or no."
-    elif t == "single_choice" or (t == "multiple_choice" and for_condition):
-        allowed = {o.value for o in question.options}
-        if not isinstance(value, str) or value not in allowed:
-            return "option", "Kies een van de opties.", "Choose one of the options."
-        return None
-    elif t == "multiple_choice":
-        allowed = {o.value for o in question.options}
-        if (
-            not isinstance(value, list)
-            or not all(isinstance(v, str) for v in value)
-            or len(set(value)) != len(value)
-        ):
-            return (
-                "type",
-                "Kies een of meer van de opties.",
-                "Choose one or more of the options.",
-            )
-        if any(v not in allowed for v in value):
-            return "option", "Kies alleen uit de opties.", "Choose only from the options."
-    elif t in TEXT_LIMITS:
-        if not isinstance(value, str):
-            return "type", "Vul tekst in.", "Enter text."
-        limit = TEXT_LIMITS[t]
-        if len(value) > limit:
-            return (
-                "too_long",
-                f"De tekst mag hoogstens {limit} tekens lang zijn.",
-                f"The text may be at most {limit} characters long.",
-            )
-    elif t == "date":
-        if not isinstance(value, str) or not _DATE_RE.match(value):
-            return "type", "Vul een datum in als JJJJ-MM-DD.", "Enter a date as YYYY-MM-DD."
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return "type", "Deze datum bestaat niet.", "This date does not exist."
-    if t in NUMERIC_TYPES and not for_condition:
-        number = float(value)
-        if question.lower is not None and number < question.lower:
-            return (
-                "range",
-                f"De waarde moet minstens {_fmt(question.lower)} zijn.",
-                f"The value must be at least {_fmt(question.lower).replace(',', '.')}.",
-            )
-        if question.upper is not None and number > question.upper:
-            return (
-                "range",
-                f"De waarde mag hoogstens {_fmt(question.upper)} zijn.",
-                f"The value may be at most {_fmt(question.upper).replace(',', '.')}.",
-            )
-    return None
+    return CHECKERS[question.type](question, value, for_condition)
 
 
 def is_answered(value: Any) -> bool:

@@ -19,7 +19,9 @@ import pytest
 
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import QuestionnairePublished, SurveyClosed, SurveyPublished
-from bibmon_common.demo import (
+from bibmon_common.questionnaire import Questionnaire
+from bibmon_common.testing.wait import eventually
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_CLOSED_YEAR,
     DEMO_NAMESPACE,
@@ -27,11 +29,9 @@ from bibmon_common.demo import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.questionnaire import Questionnaire
-from bibmon_common.testing.wait import eventually
+from bibmon_demo.responses import demo_dates
+from bibmon_demo.surveys import demo_surveys
 from bibmon_identity.domain.organisations import parse_organisations_csv, size_class
-from bibmon_responses.demo import demo_dates
-from bibmon_surveys.demo import demo_surveys
 
 from .conftest import API, Reporting
 from .expected import assert_report_matches, expected_report

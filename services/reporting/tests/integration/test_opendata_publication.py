@@ -40,7 +40,6 @@ from bibmon_common.contracts.surveys import (
     SurveyReplayed,
 )
 from bibmon_common.db import create_pool, migrate
-from bibmon_common.demo import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_common.events import CloudEvent, Message, parse_envelope, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
@@ -50,6 +49,7 @@ from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 from bibmon_common.testing.service import running_service
 from bibmon_common.testing.wait import eventually
+from bibmon_demo.data import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_reporting.config import ReportingSettings
 from bibmon_reporting.deps import ReportingDeps, build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR, create_app

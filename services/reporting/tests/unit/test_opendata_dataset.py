@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bibmon_common.demo import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_common.questionnaire import Questionnaire
+from bibmon_demo.data import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_reporting.opendata.dataset import (
     ORGANISATION_COLUMNS,
     CountedAnswers,

@@ -11,7 +11,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib import namespace as ns
 
-from bibmon_common.demo import DEMO_QUESTIONNAIRE, demo_answers
+from bibmon_demo.data import DEMO_QUESTIONNAIRE, demo_answers
 from bibmon_reporting.opendata.dataset import (
     CountedAnswers,
     OrganisationInfo,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bibmon_common.demo import _REMARKS
+from bibmon_demo.data import _REMARKS
 from bibmon_reporting.opendata.pii import FIRST_NAMES, findings, must_withhold
 
 

@@ -23,5 +23,3 @@ class ResponsesSettings(ServiceSettings):
     national_range_factor: float = Field(default=1.0, ge=0)
     # Shortest explanation accepted for an answer that raised a warning.
     explanation_min_length: int = Field(default=5, ge=1)
-    # Demo data (`load_demo_data`, see ServiceSettings): on surveys' publication of the
-    # demo closed survey (bibmon_common.demo), demo answers for every participant.

@@ -15,13 +15,11 @@ from bibmon_common.contracts.surveys import (
     SurveyPublished,
     SurveyUpdated,
 )
-from bibmon_common.demo import DEMO_CLOSED_SURVEY_ID
 from bibmon_common.events import CloudEvent, Message
 from bibmon_common.messaging.consumer import Consumer, Handler
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
 from bibmon_common.projections import SESSION_HANDLERS
-from bibmon_responses import demo, services
-from bibmon_responses.config import ResponsesSettings
+from bibmon_responses import services
 
 QUEUE = "responses.events"
 
@@ -76,23 +74,6 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def on_survey_published_with_demo(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
-) -> None:
-    """As `on_survey_published`; for the demo closed survey also its demo responses."""
-    await on_survey_published(conn, message, envelope)
-    assert isinstance(message, SurveyPublished)
-    if message.survey_id == DEMO_CLOSED_SURVEY_ID:
-        await demo.submit_demo_responses(conn, message)
-
-
-def handlers(settings: ResponsesSettings) -> dict[str, Handler]:
-    """The handlers for these settings: with demo data, the demo survey gets its answers."""
-    if settings.demo_enabled:
-        return {**HANDLERS, SurveyPublished.type: on_survey_published_with_demo}
-    return HANDLERS
-
-
 def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) -> list[Any]:
     """The one consumer of this service: surveys' events and reporting's replay requests."""
     return [
@@ -101,7 +82,7 @@ def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) 
             ctx.pool,
             queue=QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers=handlers(ctx.settings),
+            handlers=HANDLERS,
             retry_delays=retry_delays,
         )
     ]

@@ -1,8 +1,9 @@
-"""Demo data: the publication of the demo closed survey brings a submitted response from
-every participant, once, with its events; the next year's demo answers raise no warnings.
+"""Demo data: once responses has learnt the demo closed survey from its publication,
+seeding (`bibmon-demo seed`, development only) brings a submitted response from every
+participant, once, with its events; the next year's demo answers raise no warnings.
 
-The session's service, plus a consumer with the handlers of a service that has demo data
-on (`consumers.handlers`), on a queue of its own, fed through the real broker.
+The session's service and its own consumer, fed through the real broker; the seeding is
+`bibmon_demo.responses` against the service's database.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,9 @@ import pytest_asyncio
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
-from bibmon_common.demo import (
+from bibmon_common.events import Message
+from bibmon_common.messaging.broker import Broker
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_CLOSED_YEAR,
     DEMO_OPEN_SURVEY_ID,
@@ -28,18 +30,14 @@ from bibmon_common.demo import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.events import EVENTS_EXCHANGE, Message
-from bibmon_common.messaging.broker import Broker
-from bibmon_common.messaging.consumer import Consumer
+from bibmon_demo.responses import seed
 from bibmon_responses import consumers
-from bibmon_responses.config import ResponsesSettings
 
 from .conftest import Events, Org, Reviewer, publish_as_surveys
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 SUBMITTED = "responses.response.submitted.v1"
-DEMO_QUEUE = "responses.demo-test"
 
 
 class Demo:
@@ -53,12 +51,12 @@ class Demo:
         return await publish_as_surveys(self.broker, message, message_id=message_id)
 
     async def processed(self, *message_ids: uuid.UUID, within: float = 10.0) -> None:
-        """Wait until both consumers took these messages (their inbox rows)."""
+        """Wait until the service's consumer took these messages (their inbox rows)."""
         deadline = time.monotonic() + within
         while await self.pool.fetchval(
             "SELECT count(*) FROM inbox WHERE message_id = ANY($1::uuid[])", list(message_ids)
-        ) < 2 * len(message_ids):
-            assert time.monotonic() < deadline, "the consumers did not take the messages"
+        ) < len(message_ids):
+            assert time.monotonic() < deadline, "the consumer did not take the messages"
             await asyncio.sleep(0.05)
 
     def submitted(self, survey_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -70,22 +68,8 @@ class Demo:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def demo(service: Any, broker: Broker, events: Events) -> AsyncIterator[Demo]:
-    ctx: ServiceContext = service[1]
-    settings = ResponsesSettings(environment="test", load_demo_data=True)
-    consumer = Consumer(
-        ctx.broker,
-        ctx.pool,
-        queue=DEMO_QUEUE,
-        exchange=EVENTS_EXCHANGE,
-        handlers=consumers.handlers(settings),
-        retry_delays=(0.5,),
-    )
-    await consumer.start()
-    try:
-        yield Demo(ctx, broker, events)
-    finally:
-        await consumer.stop()
+async def demo(service: Any, broker: Broker, events: Events) -> Demo:
+    return Demo(service[1], broker, events)
 
 
 def _published(
@@ -124,6 +108,12 @@ async def test_the_demo_closed_survey_gets_a_submitted_response_from_every_parti
     await demo.publish(closed, message_id=published_id)
     again_id = await demo.publish(closed)
     await demo.processed(published_id, closed_id, again_id)
+    assert not await demo.pool.fetchval(
+        "SELECT count(*) FROM response WHERE survey_id = $1", DEMO_CLOSED_SURVEY_ID
+    ), "the consumer seeds nothing itself"
+    # Seeding twice at once, then again: still one response each.
+    assert sorted(await asyncio.gather(seed(demo.pool), seed(demo.pool))) == [0, 6]
+    assert await seed(demo.pool) == 0
 
     pool = demo.pool
     rows = await pool.fetch(
@@ -179,6 +169,7 @@ async def test_next_years_demo_answers_submit_without_plausibility_warnings(demo
         DEMO_OPEN_SURVEY_ID, ORGANISATIONS, NOW - timedelta(days=7), NOW + timedelta(days=60)
     )
     await demo.processed(await demo.publish(open_))
+    await seed(demo.pool)
     assert not await demo.pool.fetchval(
         "SELECT count(*) FROM response WHERE survey_id = $1", DEMO_OPEN_SURVEY_ID
     ), "only the closed demo survey gets answers"
@@ -192,19 +183,16 @@ async def test_next_years_demo_answers_submit_without_plausibility_warnings(demo
         assert submitted["previous_answers"] == demo_answers(organisation_id, DEMO_CLOSED_YEAR)
 
 
-async def test_without_demo_data_the_handlers_are_the_plain_ones():
-    plain = consumers.handlers(ResponsesSettings(environment="test"))
-    assert plain is consumers.HANDLERS
-    assert ResponsesSettings(environment="development").demo_enabled
-    assert not ResponsesSettings(environment="test").demo_enabled
-    demo_on = consumers.handlers(ResponsesSettings(environment="test", load_demo_data=True))
-    assert demo_on[SurveyPublished.type] is consumers.on_survey_published_with_demo
-    assert sorted(demo_on) == sorted(plain)
+async def test_the_consumer_has_no_demo_branch_and_seeding_waits_for_the_publication(demo):
+    """Demo data is a development command (`bibmon-demo seed`), not a consumer branch."""
+    assert consumers.HANDLERS[SurveyPublished.type] is consumers.on_survey_published
+    assert await seed(demo.pool, uuid.uuid4()) is None, "an unknown survey: nothing yet"
 
 
 async def test_another_survey_gets_no_demo_responses(demo):
     other = _published(uuid.uuid4(), ORGANISATIONS, CLOSED_OPENS, CLOSED_CLOSES)
     await demo.processed(await demo.publish(other))
+    await seed(demo.pool)
     assert await demo.pool.fetchval("SELECT 1 FROM survey WHERE id = $1", other.survey_id)
     assert not await demo.pool.fetchval(
         "SELECT count(*) FROM response WHERE survey_id = $1", other.survey_id

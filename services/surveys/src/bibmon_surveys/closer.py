@@ -7,8 +7,8 @@ from uuid import UUID
 
 import structlog
 
-from bibmon_common.app import ServiceContext
-from bibmon_surveys import services
+from bibmon_surveys import usecases
+from bibmon_surveys.deps import SurveysDeps
 
 log = structlog.get_logger(__name__)
 
@@ -16,14 +16,13 @@ log = structlog.get_logger(__name__)
 class SurveyCloser:
     """Closes due surveys every `poll_seconds`; safe to run in several replicas at once."""
 
-    def __init__(self, ctx: ServiceContext, poll_seconds: float) -> None:
-        self.ctx = ctx
+    def __init__(self, deps: SurveysDeps, poll_seconds: float) -> None:
+        self.deps = deps
         self.poll_seconds = poll_seconds
 
     async def run_once(self) -> list[UUID]:
         """Close what is due now (by the service's clock); return the surveys closed."""
-        # ctx.clock is read each time: tests (and the e2e suite) replace or move it.
-        return await services.close_due_surveys(self.ctx.pool, self.ctx.clock)
+        return await usecases.close_due_surveys(self.deps)
 
     async def run(self) -> None:
         """Loop until cancelled; a failure (database outage) is logged and retried."""

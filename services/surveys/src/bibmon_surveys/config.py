@@ -17,8 +17,3 @@ class SurveysSettings(ServiceSettings):
     # How often the closer looks for surveys past their deadline; a survey's status turns
     # "closed" at the deadline regardless, the closer records it and sends SurveyClosed.
     close_poll_seconds: float = Field(default=30.0, gt=0)
-    # Demo data (`load_demo_data`, see ServiceSettings): the two demo surveys of
-    # bibmon_common.demo, created once the organisation read model is filled and its count
-    # has not changed for `demo_settle_seconds`; given up after `demo_wait_seconds`.
-    demo_settle_seconds: float = Field(default=2.0, ge=0)
-    demo_wait_seconds: float = Field(default=300.0, gt=0)

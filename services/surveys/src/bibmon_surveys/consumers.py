@@ -1,5 +1,5 @@
 """Event handlers of the surveys service: identity's organisation facts into the read model,
-and reporting's replay requests."""
+identity's ended sessions, and reporting's replay requests. No business logic here."""
 
 from __future__ import annotations
 
@@ -10,35 +10,37 @@ import asyncpg
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.reporting import ReplayRequested
-from bibmon_common.events import CloudEvent, Message
+from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.handlers import Route, bind, on
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import ORGANISATION_HANDLERS, SESSION_HANDLERS
-from bibmon_surveys import services
+from bibmon_common.projections import ORGANISATION_ROUTES, SESSION_ROUTES
+from bibmon_surveys import usecases
+from bibmon_surveys.deps import SurveysDeps
 
 QUEUE = "surveys.events"
 
 
 async def on_replay_requested(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: SurveysDeps, conn: asyncpg.Connection, message: ReplayRequested, envelope: CloudEvent
 ) -> None:
     """`reporting.replay.requested.v1`: re-publish every published survey for a rebuild."""
-    assert isinstance(message, ReplayRequested)
-    await services.replay_surveys(conn, message.replay_id)
+    await usecases.replay_surveys(conn, deps, message.replay_id)
 
 
-def build(ctx: ServiceContext) -> Sequence[Any]:
+def build(ctx: ServiceContext[SurveysDeps]) -> Sequence[Any]:
     """The consumers this service runs."""
+    routes: list[Route[Any, Any]] = [
+        *ORGANISATION_ROUTES,
+        *SESSION_ROUTES,
+        on(ReplayRequested, on_replay_requested),
+    ]
     return [
         Consumer(
             ctx.broker,
             ctx.pool,
             queue=QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers={
-                **ORGANISATION_HANDLERS,
-                **SESSION_HANDLERS,
-                ReplayRequested.type: on_replay_requested,
-            },
+            handlers=bind(ctx.deps, routes),
         )
     ]

@@ -8,10 +8,12 @@ from fastapi import FastAPI
 
 from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
-from bibmon_surveys import consumers, demo
+from bibmon_common.clock import Clock
+from bibmon_surveys import consumers
 from bibmon_surveys.api import surveys
 from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
+from bibmon_surveys.deps import SurveysDeps, build_deps
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # A survey with a large questionnaire is the largest body (a few hundred kB at most).
@@ -19,28 +21,18 @@ MAX_BODY_BYTES = 1_048_576
 
 
 def create_app(
-    settings: SurveysSettings | None = None, *, jwks_provider: JwksProvider | None = None
+    settings: SurveysSettings | None = None,
+    *,
+    jwks_provider: JwksProvider | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the surveys service."""
+    """Build the surveys service; `clock` replaces the settings' clock (tests)."""
     settings = settings or SurveysSettings()
 
-    async def start_closer(ctx: ServiceContext) -> None:
-        closer = SurveyCloser(ctx, settings.close_poll_seconds)
-        ctx.extras["closer"] = closer
+    async def start_closer(ctx: ServiceContext[SurveysDeps]) -> None:
         if settings.start_background_workers:
+            closer = SurveyCloser(ctx.deps, settings.close_poll_seconds)
             ctx.spawn(closer.run(), name="surveys-closer")
-
-    async def start_demo(ctx: ServiceContext) -> None:
-        # Needs the relay and the consumer of identity's events: background workers only.
-        if settings.demo_enabled and settings.start_background_workers:
-            ctx.spawn(
-                demo.seed_when_ready(
-                    ctx,
-                    settle_seconds=settings.demo_settle_seconds,
-                    wait_seconds=settings.demo_wait_seconds,
-                ),
-                name="surveys-demo",
-            )
 
     return create_service_app(
         settings,
@@ -50,8 +42,10 @@ def create_app(
         "Errors are RFC 9457 problem+json.",
         routers=[surveys.router],
         migrations_dir=MIGRATIONS_DIR,
+        deps=build_deps(settings),
+        clock=clock,
         consumers=consumers.build,
-        on_startup=[start_closer, start_demo],
+        on_startup=[start_closer],
         jwks_provider=jwks_provider,
         max_body_bytes=MAX_BODY_BYTES,
     )

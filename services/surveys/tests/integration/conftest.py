@@ -11,7 +11,6 @@ import aio_pika
 import httpx
 import pytest_asyncio
 from aio_pika.abc import AbstractIncomingMessage
-from asgi_lifespan import LifespanManager
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
@@ -21,10 +20,12 @@ from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_topology
 from bibmon_common.projections import on_organisation_changed
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import RunningService, running_service
 from bibmon_common.testing.tokens import TestKeys
 from bibmon_common.testing.wait import eventually
 from bibmon_surveys.closer import SurveyCloser
 from bibmon_surveys.config import SurveysSettings
+from bibmon_surveys.deps import SurveysDeps
 from bibmon_surveys.main import MIGRATIONS_DIR, create_app
 
 API = "/api/surveys"
@@ -42,7 +43,9 @@ class Keys(TestKeys):
 wait_until = eventually  # tests import it from here
 
 
-async def outbox_count(ctx: ServiceContext, type_: str, survey_id: Any) -> int:
+async def outbox_count(
+    ctx: ServiceContext[SurveysDeps] | SurveysDeps, type_: str, survey_id: Any
+) -> int:
     """How many outbox rows of one type are about one survey (relayed or not)."""
     async with ctx.pool.acquire() as conn:
         return int(
@@ -111,9 +114,7 @@ async def keys() -> Keys:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def app_ctx(
-    amqp_url: str, events: EventLog, keys: Keys
-) -> AsyncIterator[tuple[Any, ServiceContext]]:
+async def service(amqp_url: str, events: EventLog, keys: Keys) -> AsyncIterator[RunningService]:
     async with fresh_database("bibmon_surveys_test", migrations_dir=MIGRATIONS_DIR) as dsn:
         settings = SurveysSettings(
             environment="test",
@@ -125,47 +126,48 @@ async def app_ctx(
             log_json=False,
             log_level="WARNING",
         )
-        app = create_app(settings, jwks_provider=keys.provider)
-        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-            ctx: ServiceContext = app.state.ctx
-            # One clock for the session, moved only by the tests that need time to pass.
-            ctx.clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-            await wait_until(lambda: _started(ctx), within=15)
-            yield manager.app, ctx
-
-
-async def _started(ctx: ServiceContext) -> bool:
-    return ctx.consumers_started
+        # One clock for the session, moved only by the tests that need time to pass.
+        clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+        app = create_app(settings, jwks_provider=keys.provider, clock=clock)
+        async with running_service(
+            app, base_url="http://surveys.test", startup_timeout=30
+        ) as running:
+            yield running
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def ctx(app_ctx: tuple[Any, ServiceContext]) -> ServiceContext:
-    return app_ctx[1]
+async def ctx(service: RunningService) -> ServiceContext[SurveysDeps]:
+    return service.ctx
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def clock(ctx: ServiceContext) -> FrozenClock:
-    assert isinstance(ctx.clock, FrozenClock)
-    return ctx.clock
+async def deps(service: RunningService) -> SurveysDeps:
+    surveys_deps: SurveysDeps = service.deps
+    return surveys_deps
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def closer(ctx: ServiceContext) -> SurveyCloser:
-    return ctx.extras["closer"]  # type: ignore[no-any-return]
+async def clock(deps: SurveysDeps) -> FrozenClock:
+    assert isinstance(deps.clock, FrozenClock)
+    return deps.clock
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def api(app_ctx: tuple[Any, ServiceContext]) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app_ctx[0])
-    async with httpx.AsyncClient(transport=transport, base_url="http://surveys.test") as client:
-        yield client
+async def closer(deps: SurveysDeps) -> SurveyCloser:
+    """A closer as the service runs one (its own loop runs too, every 0.1 s)."""
+    return SurveyCloser(deps, poll_seconds=0.1)
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def api(service: RunningService) -> httpx.AsyncClient:
+    return service.client
 
 
 class Organisations:
     """Feeds the organisation read model through the kernel's projection handler."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: ServiceContext[SurveysDeps] | SurveysDeps) -> None:
+        self.ctx = ctx  # anything with the service's pool
 
     async def register(self, province: str = "Utrecht", size_class: str = "medium") -> uuid.UUID:
         event = OrganisationRegistered(
@@ -184,7 +186,7 @@ class Organisations:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def organisations(ctx: ServiceContext) -> Organisations:
+async def organisations(ctx: ServiceContext[SurveysDeps]) -> Organisations:
     return Organisations(ctx)
 
 

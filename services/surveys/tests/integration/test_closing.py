@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import timedelta
 
 import pytest
 from structlog.testing import capture_logs
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.db import create_pool
 from bibmon_surveys.closer import SurveyCloser
 
@@ -74,19 +74,18 @@ async def test_deadline_in_the_past_cannot_be_set_after_publishing(api, surveys,
     assert response.json()["errors"][0]["type"] == "in_the_past"
 
 
-async def test_closer_survives_a_database_error(ctx, clock):
+async def test_closer_survives_a_database_error(deps):
     """A round that fails (here: a closed pool) is logged; the loop goes on."""
-    broken = await create_pool(ctx.settings.database_url)
+    broken = await create_pool(deps.settings.database_url)
     await broken.close()
-    side = ServiceContext(service="surveys", settings=ctx.settings, pool=broken, clock=clock)
-    loop_closer = SurveyCloser(side, poll_seconds=0.02)
+    loop_closer = SurveyCloser(dataclasses.replace(deps, pool=broken), poll_seconds=0.02)
     with capture_logs() as logs:
         task = asyncio.create_task(loop_closer.run())
         await wait_until(
             lambda: asyncio.sleep(0, [e for e in logs if e["event"] == "closer.failed"][1:])
         )
         assert not task.done()
-        side.pool = ctx.pool  # the database is back
+        loop_closer.deps = deps  # the database is back
         await asyncio.sleep(0.1)
         failures = sum(e["event"] == "closer.failed" for e in logs)
         await asyncio.sleep(0.1)

@@ -1,8 +1,8 @@
 """Demo data: the two demo surveys appear once the organisations have arrived, exactly once.
 
 On a database of its own (so the session's surveys stay as the other tests expect them),
-with the real outbox relay publishing to the session's vhost; the task is the one the
-service spawns at start when demo data is enabled.
+with the real outbox relay publishing to the session's vhost; the seeding is the one
+`bibmon-demo seed` (development only, services/demo) runs against the surveys database.
 """
 
 from __future__ import annotations
@@ -16,22 +16,23 @@ import pytest
 import pytest_asyncio
 from structlog.testing import capture_logs
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.auth import Principal
 from bibmon_common.clock import FrozenClock
 from bibmon_common.db import create_pool
-from bibmon_common.demo import (
+from bibmon_common.deps import event_source
+from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.outbox import OutboxRelay
+from bibmon_common.testing.db import fresh_database
+from bibmon_demo import surveys as demo
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_OPEN_SURVEY_ID,
     DEMO_QUESTIONNAIRE,
     DEMO_SERIES_KEY,
 )
-from bibmon_common.messaging.broker import Broker
-from bibmon_common.messaging.outbox import OutboxRelay
-from bibmon_common.testing.db import fresh_database
-from bibmon_surveys import demo, services
-from bibmon_surveys.api.schemas import SurveyOut
+from bibmon_surveys import usecases
 from bibmon_surveys.config import SurveysSettings
+from bibmon_surveys.deps import SurveysDeps
 from bibmon_surveys.main import MIGRATIONS_DIR
 
 from .conftest import EventLog, Organisations, outbox_count, wait_until
@@ -43,8 +44,8 @@ CLOSED = "surveys.survey.closed.v1"
 
 
 class DemoService:
-    def __init__(self, ctx: ServiceContext, events: EventLog) -> None:
-        self.ctx = ctx
+    def __init__(self, deps: SurveysDeps, events: EventLog) -> None:
+        self.ctx = deps
         self.events = events
 
 
@@ -60,19 +61,17 @@ async def demo_service(amqp_url: str, events: EventLog) -> AsyncIterator[DemoSer
         await broker.connect()
         relay = OutboxRelay(pool, broker, poll_interval=0.1)
         await relay.start()
-        ctx = ServiceContext(
-            service="surveys",
-            settings=settings,
+        deps = SurveysDeps(
             pool=pool,
-            broker=broker,
-            relay=relay,
             clock=FrozenClock(datetime(2026, 11, 28, 16, 30, tzinfo=UTC)),
+            source=event_source("surveys"),
+            settings=settings,
         )
-        task = ctx.spawn(
-            demo.seed_when_ready(ctx, settle_seconds=0.3, wait_seconds=20), name="surveys-demo"
+        task = asyncio.create_task(
+            demo.seed_when_ready(deps, settle_seconds=0.3, wait_seconds=20), name="surveys-demo"
         )
         try:
-            yield DemoService(ctx, events)
+            yield DemoService(deps, events)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -81,7 +80,7 @@ async def demo_service(amqp_url: str, events: EventLog) -> AsyncIterator[DemoSer
             await pool.close()
 
 
-async def _survey_count(ctx: ServiceContext) -> int:
+async def _survey_count(ctx: SurveysDeps) -> int:
     async with ctx.pool.acquire() as conn:
         return int(await conn.fetchval("SELECT count(*) FROM survey"))
 
@@ -109,14 +108,11 @@ async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_ev
         scope="full",
         mfa=True,
     )
-    async with ctx.pool.acquire() as conn:
-        listed = await services.list_surveys(
-            conn, ctx.clock, researcher, status=None, series_key=None, limit=10, offset=0
-        )
+    listed = await usecases.list_surveys(
+        ctx, researcher, status=None, series_key=None, limit=10, offset=0
+    )
     # As the API answers them.
-    by_id = {
-        str(s["id"]): SurveyOut.model_validate(s).model_dump(mode="json") for s in listed["items"]
-    }
+    by_id = {str(s.id): s.model_dump(mode="json") for s in listed.items}
     closed, open_ = by_id[str(DEMO_CLOSED_SURVEY_ID)], by_id[str(DEMO_OPEN_SURVEY_ID)]
     assert closed["title"] == "Wsob-gegevenslevering 2025"
     assert open_["title"] == "Wsob-gegevenslevering 2026"
@@ -153,7 +149,7 @@ async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_ev
 async def test_seeding_again_creates_nothing(demo_service):
     ctx = demo_service.ctx
     await wait_until(lambda: _survey_count(ctx), within=5)
-    results = await asyncio.gather(*(demo.seed(ctx.pool, ctx.clock) for _ in range(3)))
+    results = await asyncio.gather(*(demo.seed(ctx) for _ in range(3)))
     assert results == [False, False, False]
     with capture_logs() as logs:
         # A restart: the survey table is not empty, so the task stops at once.
@@ -172,19 +168,24 @@ async def test_concurrent_seeders_create_the_surveys_once_and_give_up_without_or
     async with fresh_database("bibmon_surveys_demo", migrations_dir=MIGRATIONS_DIR) as dsn:
         pool = await create_pool(dsn)
         try:
-            ctx = ServiceContext(service="surveys", settings=None, pool=pool, clock=FrozenClock())
+            ctx = SurveysDeps(
+                pool=pool,
+                clock=FrozenClock(),
+                source=event_source("surveys"),
+                settings=SurveysSettings(environment="test"),
+            )
             with capture_logs() as logs:
                 gave_up = await demo.seed_when_ready(ctx, settle_seconds=0.05, wait_seconds=0.3)
             assert gave_up is False
             assert any(
                 e["event"] == "demo.gave_up" and e["reason"] == "no organisations" for e in logs
             )
-            assert await demo.seed(pool, ctx.clock) is False  # no organisations: nothing
+            assert await demo.seed(ctx) is False  # no organisations: nothing
 
             organisations = Organisations(ctx)
             for _ in range(3):
                 await organisations.register()
-            results = await asyncio.gather(*(demo.seed(pool, ctx.clock) for _ in range(4)))
+            results = await asyncio.gather(*(demo.seed(ctx) for _ in range(4)))
             assert sorted(results) == [False, False, False, True]
             async with pool.acquire() as conn:
                 assert await conn.fetchval("SELECT count(*) FROM survey") == 2

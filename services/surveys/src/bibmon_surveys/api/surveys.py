@@ -7,10 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from bibmon_common.app import Ctx, DbConn
 from bibmon_common.auth import CurrentPrincipal, Researcher
-from bibmon_surveys import services
-from bibmon_surveys.api.schemas import (
+from bibmon_surveys import usecases
+from bibmon_surveys.deps import Deps
+from bibmon_surveys.domain import SERIES_KEY_PATTERN, Status
+from bibmon_surveys.models import (
     ParticipantList,
     QuestionnaireOut,
     SurveyIn,
@@ -18,7 +19,6 @@ from bibmon_surveys.api.schemas import (
     SurveyPage,
     SurveyPatch,
 )
-from bibmon_surveys.domain import SERIES_KEY_PATTERN, Status
 
 router = APIRouter(tags=["surveys"])
 
@@ -38,18 +38,16 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 @router.get("/surveys", response_model=SurveyPage, summary="List surveys", responses=_PROBLEMS)
 async def list_surveys(
     principal: CurrentPrincipal,
-    conn: DbConn,
-    ctx: Ctx,
+    deps: Deps,
     status: Status | None = None,
     series_key: Annotated[str | None, Query(pattern=SERIES_KEY_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
+) -> SurveyPage:
     """Researchers and KB admins: every survey; library staff: the published surveys
     their organisation takes part in."""
-    return await services.list_surveys(
-        conn,
-        ctx.clock,
+    return await usecases.list_surveys(
+        deps,
         principal,
         status=status,
         series_key=series_key,
@@ -65,19 +63,17 @@ async def list_surveys(
     summary="Create a draft survey (researcher, kb_admin)",
     responses=_PROBLEMS,
 )
-async def create_survey(body: SurveyIn, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
+async def create_survey(body: SurveyIn, principal: Researcher, deps: Deps) -> SurveyOut:
     """A mandatory survey names its legal basis; a voluntary one has none."""
-    return await services.create_survey(ctx.pool, ctx.clock, dict(body))
+    return await usecases.create_survey(deps, body)
 
 
 @router.get(
     "/surveys/{survey_id}", response_model=SurveyOut, summary="One survey", responses=_PROBLEMS
 )
-async def get_survey(
-    survey_id: UUID, principal: CurrentPrincipal, conn: DbConn, ctx: Ctx
-) -> dict[str, Any]:
+async def get_survey(survey_id: UUID, principal: CurrentPrincipal, deps: Deps) -> SurveyOut:
     """Library staff see only published surveys their organisation takes part in."""
-    return await services.get_survey(conn, ctx.clock, principal, survey_id)
+    return await usecases.get_survey(deps, principal, survey_id)
 
 
 @router.patch(
@@ -87,12 +83,11 @@ async def get_survey(
     responses={**_PROBLEMS, 409: {"description": "The survey is closed"}},
 )
 async def update_survey(
-    survey_id: UUID, body: SurveyPatch, principal: Researcher, ctx: Ctx
-) -> dict[str, Any]:
+    survey_id: UUID, body: SurveyPatch, principal: Researcher, deps: Deps
+) -> SurveyOut:
     """A draft changes freely. Once published only title, description, closes_at and the
     questionnaire change; a new questionnaire becomes the next frozen version."""
-    changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return await services.update_survey(ctx.pool, ctx.clock, survey_id, changes)
+    return await usecases.update_survey(deps, survey_id, body)
 
 
 @router.post(
@@ -101,9 +96,9 @@ async def update_survey(
     summary="Publish a draft survey (researcher, kb_admin)",
     responses={**_PROBLEMS, 409: {"description": "Already published"}},
 )
-async def publish_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
+async def publish_survey(survey_id: UUID, principal: Researcher, deps: Deps) -> SurveyOut:
     """Resolve and freeze the participants and questionnaire version 1."""
-    return await services.publish_survey(ctx.pool, ctx.clock, survey_id)
+    return await usecases.publish_survey(deps, survey_id)
 
 
 @router.post(
@@ -112,9 +107,9 @@ async def publish_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> di
     summary="Close a survey before its deadline (researcher, kb_admin)",
     responses={**_PROBLEMS, 409: {"description": "A draft, or already closed"}},
 )
-async def close_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> dict[str, Any]:
+async def close_survey(survey_id: UUID, principal: Researcher, deps: Deps) -> SurveyOut:
     """No organisation can submit afterwards."""
-    return await services.close_survey(ctx.pool, ctx.clock, survey_id)
+    return await usecases.close_survey(deps, survey_id)
 
 
 @router.get(
@@ -126,11 +121,11 @@ async def close_survey(survey_id: UUID, principal: Researcher, ctx: Ctx) -> dict
 async def get_questionnaire(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    conn: DbConn,
+    deps: Deps,
     version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
-) -> dict[str, Any]:
+) -> QuestionnaireOut:
     """Without `version` the latest published version (a draft: its working copy)."""
-    return await services.get_questionnaire(conn, principal, survey_id, version)
+    return await usecases.get_questionnaire(deps, principal, survey_id, version)
 
 
 @router.get(
@@ -139,6 +134,6 @@ async def get_questionnaire(
     summary="The participating organisations (researcher, kb_admin)",
     responses=_PROBLEMS,
 )
-async def list_participants(survey_id: UUID, principal: Researcher, conn: DbConn) -> dict[str, Any]:
+async def list_participants(survey_id: UUID, principal: Researcher, deps: Deps) -> ParticipantList:
     """Resolved at publishing; for a draft a preview resolved from the register now."""
-    return await services.list_participants(conn, survey_id)
+    return await usecases.list_participants(deps, survey_id)

@@ -1,13 +1,13 @@
-"""Demo data of the surveys service: the closed and the open demo survey (README.md).
+"""The surveys service's demo data: the closed and the open demo survey (README.md).
 
-When demo data is enabled (`BIBMON_SURVEYS_LOAD_DEMO_DATA`, default in development only)
-and the survey table is empty at start, a background task waits until identity's
-organisations have arrived in the read model (their events come in asynchronously at the
-first start, so it waits until the count has stopped changing), then creates both
-surveys of `bibmon_common.demo` in one transaction, through the same functions as the
-API, and announces them with the ordinary events: `surveys.survey.published.v1` for both,
-`surveys.survey.closed.v1` (`by_hand: false`) for the closed one. Responses adds the
-closed survey's answers when it receives its publication.
+`bibmon-demo seed` (which `make run` calls once the services answer) writes them into the
+surveys database when its survey table is empty: it waits until identity's organisations
+have arrived in the read model (their events come in asynchronously at the first start,
+so it waits until the count has stopped changing), then creates both surveys of
+`bibmon_demo.data` in one transaction, through the surveys service's own use-case steps,
+and announces them with the ordinary events through its outbox (the running service's
+relay publishes them): `surveys.survey.published.v1` for both, `surveys.survey.closed.v1`
+(`by_hand: false`) for the closed one.
 
 Idempotent: the surveys have fixed ids and are created under an advisory lock only when
 neither exists, so two replicas or a restart never create them twice.
@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-import asyncpg
 import structlog
 
-from bibmon_common.app import ServiceContext
-from bibmon_common.clock import Clock
-from bibmon_common.demo import (
+from bibmon_common.projections import list_organisations
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_CLOSED_YEAR,
     DEMO_OPEN_SURVEY_ID,
@@ -33,10 +31,10 @@ from bibmon_common.demo import (
     DEMO_QUESTIONNAIRE,
     DEMO_SERIES_KEY,
 )
-from bibmon_common.projections import list_organisations
-from bibmon_surveys import domain, services
+from bibmon_surveys import domain, usecases
 from bibmon_surveys import repository as repo
-from bibmon_surveys.api.schemas import SurveyIn
+from bibmon_surveys.deps import SurveysDeps
+from bibmon_surveys.models import SurveyIn
 
 log = structlog.get_logger(__name__)
 
@@ -94,14 +92,14 @@ def demo_surveys(now: datetime) -> list[DemoSurvey]:
     ]
 
 
-async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
+async def seed(deps: SurveysDeps) -> bool:
     """Create and announce both demo surveys unless they exist; True when this call did.
 
     One transaction: the surveys, their participants (every organisation of the read
     model) and questionnaire version 1, and their events in the outbox.
     """
-    now = clock.now()
-    async with pool.acquire() as conn, conn.transaction():
+    now = deps.now()
+    async with deps.transaction() as conn:
         await repo.advisory_lock(conn, DEMO_LOCK)
         if await repo.surveys_exist(conn, DEMO_SURVEY_IDS):
             return False
@@ -110,7 +108,7 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
             return False
         for demo in demo_surveys(now):
             # The API's own conversion and checks, as create_survey and publish_survey do.
-            values, errors = services._stored(dict(demo.survey))
+            values, errors = usecases.as_columns(dict(demo.survey))
             errors += domain.fact_errors(values)
             if errors:
                 raise ValueError(f"demo survey {demo.id} is invalid: {errors}")
@@ -118,15 +116,21 @@ async def seed(pool: asyncpg.Pool, clock: Clock) -> bool:
             row = await repo.get_survey(conn, demo.id, for_update=True)
             assert row is not None
             participants = domain.resolve(domain.AllOrganisations(mode="all"), organisations)
-            await services.publish_checked(conn, row, participants, demo.published_at)
+            await usecases.publish_checked(conn, deps, row, participants, demo.published_at)
             if demo.closed:
-                await services.close_at_deadline(conn, now, [demo.id])
+                await usecases.close_at_deadline(conn, deps, now, [demo.id])
     log.info("demo.surveys_created", surveys=len(DEMO_SURVEY_IDS), participants=len(organisations))
     return True
 
 
+async def seeded(deps: SurveysDeps) -> bool:
+    """Whether the demo surveys are there (this run or an earlier one made them)."""
+    async with deps.connection() as conn:
+        return await repo.surveys_exist(conn, DEMO_SURVEY_IDS)
+
+
 async def seed_when_ready(
-    ctx: ServiceContext, *, settle_seconds: float, wait_seconds: float
+    deps: SurveysDeps, *, settle_seconds: float = 2.0, wait_seconds: float = 300.0
 ) -> bool:
     """Wait until the organisations have arrived, then `seed`; False when nothing was done.
 
@@ -142,18 +146,17 @@ async def seed_when_ready(
     while True:
         try:
             if not checked_empty:
-                async with ctx.pool.acquire() as conn:
+                async with deps.connection() as conn:
                     if await repo.surveys_exist(conn):
                         log.info("demo.skipped", reason="surveys exist")
                         return False
                 checked_empty = True
-            async with ctx.pool.acquire() as conn:
+            async with deps.connection() as conn:
                 now_count = await repo.organisation_count(conn)
             if now_count != count:
                 count, stable_since = now_count, loop.time()
             elif count > 0 and loop.time() - stable_since >= settle_seconds:
-                # ctx.clock is read here: tests (and the e2e suite) replace or move it.
-                return await seed(ctx.pool, ctx.clock)
+                return await seed(deps)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

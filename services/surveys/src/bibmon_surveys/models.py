@@ -1,4 +1,4 @@
-"""Request and response bodies of the surveys API."""
+"""The surveys API's bodies: what it takes, and what the use cases return and it answers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ from bibmon_surveys.domain import (
     Status,
     no_participants,
 )
+
+__all__ = [
+    "ParticipantList",
+    "ParticipantOut",
+    "QuestionnaireOut",
+    "SurveyIn",
+    "SurveyOut",
+    "SurveyPage",
+    "SurveyPatch",
+]
 
 
 class _In(BaseModel):
@@ -118,14 +128,3 @@ class ParticipantList(BaseModel):
     preview: bool
     total: int
     items: list[ParticipantOut]
-
-
-__all__ = [
-    "ParticipantList",
-    "ParticipantOut",
-    "QuestionnaireOut",
-    "SurveyIn",
-    "SurveyOut",
-    "SurveyPage",
-    "SurveyPatch",
-]

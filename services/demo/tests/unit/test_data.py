@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from bibmon_common.demo import (
+from bibmon_common.questionnaire import NUMERIC_TYPES, validate_answers, visible_questions
+from bibmon_demo.data import (
     DEMO_CLOSED_SURVEY_ID,
     DEMO_CLOSED_YEAR,
     DEMO_OPEN_SURVEY_ID,
@@ -15,7 +16,6 @@ from bibmon_common.demo import (
     DEMO_SERIES_KEY,
     demo_answers,
 )
-from bibmon_common.questionnaire import NUMERIC_TYPES, validate_answers, visible_questions
 
 ORGANISATIONS = [uuid.UUID(int=i * 7919 + 1) for i in range(300)] + [
     uuid.uuid4() for _ in range(200)
