@@ -1,6 +1,6 @@
 """Benchmark of reporting's document path: one organisation's PDF report, first and cached.
 
-Through the code the endpoint runs (`documents.services.document_for`: access check,
+Through the code the endpoint runs (`usecases.documents.document_for`: access check,
 report from the stored figures, cache lookup, render in a worker thread, store), against
 a throw-away reporting database loaded as `bench/reporting.py` loads it (150
 organisations × 300 questions, the figures computed by the real worker code):
@@ -38,10 +38,11 @@ from bibmon_common.clock import SystemClock
 from bibmon_common.db import create_pool
 from bibmon_common.logging import configure_logging
 from bibmon_common.testing.db import fresh_database
-from bibmon_reporting import benchmarks, reports
-from bibmon_reporting.documents import services as documents
+from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.deps import build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR
 from bibmon_reporting.rendering import warm_up
+from bibmon_reporting.usecases import benchmarks, documents, reports
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_P95_SECONDS = 3.0
@@ -71,7 +72,8 @@ async def run(organisations: int, renders: int) -> dict[str, Any]:
         try:
             survey_id = uuid.uuid4()
             ids = await load(pool, survey_id, organisations, build_questionnaire())
-            assert await benchmarks.compute_survey(pool, SystemClock(), survey_id)
+            deps = build_deps(ReportingSettings(min_group_size=3))(pool, SystemClock())
+            assert await benchmarks.compute_survey(deps, survey_id)
             await asyncio.to_thread(warm_up)
             reads, first, cached = [], [], []
             sizes = []
@@ -81,15 +83,13 @@ async def run(organisations: int, renders: int) -> dict[str, Any]:
                     await reports.build_report(conn, survey_id, org_id, min_group_size=3)
                 reads.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                doc = await documents.document_for(
-                    pool, researcher, survey_id, org_id, "pdf", "nl", min_group_size=3
-                )
+                doc = await documents.document_for(deps, researcher, survey_id, org_id, "pdf", "nl")
                 first.append(time.perf_counter() - t)
                 assert not doc.cached
                 sizes.append(len(doc.body))
                 t = time.perf_counter()
                 again = await documents.document_for(
-                    pool, researcher, survey_id, org_id, "pdf", "nl", min_group_size=3
+                    deps, researcher, survey_id, org_id, "pdf", "nl"
                 )
                 cached.append(time.perf_counter() - t)
                 assert again.cached

@@ -34,6 +34,7 @@ from bibmon_common.db import create_pool, migrate
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.db import fresh_database
 from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.deps import build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR
 from bibmon_reporting.opendata.dataset import (
     CountedAnswers,
@@ -43,7 +44,7 @@ from bibmon_reporting.opendata.dataset import (
     render_files,
 )
 from bibmon_reporting.opendata.licence import LICENCES
-from bibmon_reporting.opendata.services import OpenDataConfig, publish_survey
+from bibmon_reporting.usecases.opendata import publish_survey
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROVINCES = ("Groningen", "Fryslân", "Drenthe", "Overijssel", "Gelderland", "Utrecht")
@@ -239,11 +240,11 @@ async def end_to_end(q: Questionnaire, orgs: Any, subs: list[CountedAnswers]) ->
                     " VALUES ($1, $2, $3, 1, $4, 1, $5)",
                     [(survey_id, s.organisation_id, uuid.uuid4(), now, s.answers) for s in subs],
                 )
-            config = OpenDataConfig.from_settings(ReportingSettings())
+            deps = build_deps(ReportingSettings())(pool, SystemClock())
             gc.collect()
             cpu_start = time.process_time()
             start = time.perf_counter()
-            version = await publish_survey(pool, SystemClock(), config, survey_id)
+            version = await publish_survey(deps, survey_id)
             elapsed = time.perf_counter() - start
             cpu = time.process_time() - cpu_start
             assert version == 1

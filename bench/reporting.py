@@ -41,8 +41,10 @@ from bibmon_common.logging import configure_logging
 from bibmon_common.organisations import PROVINCES, SizeClass
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.db import fresh_database
-from bibmon_reporting import benchmarks, reports
+from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.deps import build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR
+from bibmon_reporting.usecases import benchmarks, reports
 
 RESULTS = Path(__file__).resolve().parent / "results"
 QUESTIONS = 300
@@ -177,6 +179,7 @@ async def run_size(orgs: int, repeat: int) -> dict[str, Any]:
     q = build_questionnaire()
     async with fresh_database("bibmon_bench_rep", migrations_dir=MIGRATIONS_DIR) as dsn:
         pool = await create_pool(dsn, max_size=4)
+        deps = build_deps(ReportingSettings(min_group_size=3))(pool, SystemClock())
         try:
             survey_id = uuid.uuid4()
             started = time.perf_counter()
@@ -199,7 +202,7 @@ async def run_size(orgs: int, repeat: int) -> dict[str, Any]:
                         survey_id,
                     )
                 t = time.perf_counter()
-                assert await benchmarks.compute_survey(pool, SystemClock(), survey_id)
+                assert await benchmarks.compute_survey(deps, survey_id)
                 compute.append(time.perf_counter() - t)
             async with pool.acquire() as conn:
                 groups = await conn.fetchval(

@@ -36,7 +36,6 @@ from typing import Any
 
 import asyncpg
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock, SystemClock
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyPublished
@@ -44,13 +43,15 @@ from bibmon_common.db import create_pool
 from bibmon_common.errors import Conflict
 from bibmon_common.events import Message, to_envelope
 from bibmon_common.logging import configure_logging
+from bibmon_common.messaging.handlers import bind
 from bibmon_common.questionnaire import Question, Questionnaire, validate_answers
 from bibmon_common.testing.db import fresh_database
 from bibmon_notifier import consumers as notifier_consumers
 from bibmon_notifier import repository as notifier_repository
 from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.deps import build_deps as build_notifier_deps
 from bibmon_notifier.main import MIGRATIONS_DIR as NOTIFIER_MIGRATIONS
-from bibmon_notifier.survey_mail import schedule_reminders
+from bibmon_notifier.usecases.survey_mail import schedule_reminders
 from bibmon_responses import consumers as responses_consumers
 from bibmon_responses import services as responses
 from bibmon_responses.config import ResponsesSettings
@@ -396,8 +397,8 @@ async def reminders(organisations: int) -> dict[str, Any]:
         )
         pool = await create_pool(dsn)
         clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-        ctx = ServiceContext(service="notifier", settings=settings, pool=pool, clock=clock)
-        handlers = notifier_consumers.survey_handlers(ctx)
+        notifier = build_notifier_deps(settings)(pool, clock)
+        handlers = bind(notifier, notifier_consumers.SURVEY_ROUTES)
         participants = [uuid.uuid4() for _ in range(organisations)]
         published = SurveyPublished(
             survey_id=uuid.uuid4(),
@@ -442,12 +443,12 @@ async def reminders(organisations: int) -> dict[str, Any]:
             due = len(await notifier_repository.due_reminders(conn, clock.now(), [14, 7, 1]))
             due_query_ms = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
-        created = await schedule_reminders(pool, settings, clock)
+        created = await schedule_reminders(notifier)
         tick_seconds = time.perf_counter() - t0
 
         clock.advance(timedelta(minutes=1))
         t0 = time.perf_counter()
-        created_again = await schedule_reminders(pool, settings, clock)
+        created_again = await schedule_reminders(notifier)
         idle_seconds = time.perf_counter() - t0
 
         async with pool.acquire() as conn:
@@ -457,6 +458,7 @@ async def reminders(organisations: int) -> dict[str, Any]:
                     "SELECT template, count(*) AS n FROM email_job GROUP BY template"
                 )
             }
+        await notifier.recipients.close()
         await pool.close()
     return {
         "organisations": organisations,

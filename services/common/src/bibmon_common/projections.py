@@ -1,10 +1,10 @@
 """Read models that several services keep of identity's facts.
 
 Identity's public organisation master data: each service keeps its own copy in its own
-database (created by its own migration: table `organisation`); this module holds the one
-way to fill it from the events. And the sessions identity ended early (table
-`revoked_session`, DDL `SESSION_REVOCATION_DDL`), whose access tokens `bibmon_common.auth`
-refuses until they expire.
+database (created by its own migration from `ORGANISATION_DDL`: table `organisation`);
+this module holds the one way to fill it from the events. And the sessions identity ended
+early (table `revoked_session`, DDL `SESSION_REVOCATION_DDL`), whose access tokens
+`bibmon_common.auth` refuses until they expire.
 """
 
 from __future__ import annotations
@@ -78,6 +78,24 @@ async def list_organisations(
         " FROM organisation ORDER BY name"
     )
     return [dict(r) for r in rows]
+
+
+# For the migration of each service that keeps the organisation read model (surveys and
+# reporting): one text, so the copies cannot drift apart.
+ORGANISATION_DDL = """
+CREATE TABLE organisation (
+    id              uuid PRIMARY KEY,
+    name            text NOT NULL,
+    province        text NOT NULL,
+    municipalities  text[] NOT NULL DEFAULT '{}',
+    inhabitants     integer NOT NULL,
+    size_class      text NOT NULL,
+    -- time of the event that wrote this row: an older event never overwrites a newer one
+    source_time     timestamptz NOT NULL
+);
+CREATE INDEX organisation_province_idx ON organisation (province);
+CREATE INDEX organisation_size_class_idx ON organisation (size_class);
+"""
 
 
 # For each service's migration (identity's too: it records its own revocations).

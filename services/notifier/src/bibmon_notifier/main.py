@@ -1,7 +1,7 @@
 """The notifier service: the one service that sends e-mail.
 
 `uvicorn bibmon_notifier.main:app` serves it with settings from the environment;
-tests call `create_app(settings)`.
+tests call `create_app(settings, clock=FrozenClock(...))`.
 """
 
 from __future__ import annotations
@@ -15,26 +15,49 @@ from fastapi import FastAPI
 from bibmon_common import metrics
 from bibmon_common.app import ServiceContext, create_service_app, lazy_app
 from bibmon_common.auth import JwksProvider
-from bibmon_notifier import consumers, repository
+from bibmon_common.clock import Clock
+from bibmon_notifier import consumers
 from bibmon_notifier.api.routes import router
 from bibmon_notifier.config import NotifierSettings
-from bibmon_notifier.mail import SmtpSender
-from bibmon_notifier.recipients import IdentityClient
-from bibmon_notifier.rendering import Renderer
-from bibmon_notifier.services import Delivery
+from bibmon_notifier.deps import SERVICE, NotifierDeps, build_deps
+from bibmon_notifier.usecases import emails
 from bibmon_notifier.worker import ReminderScheduler, SenderWorker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-SERVICE = "notifier"
 
 
-async def email_gauges(ctx: ServiceContext) -> None:
-    """E-mails waiting and failed, read from the job table when Prometheus scrapes."""
-    async with ctx.pool.acquire() as conn:
-        state = await repository.delivery_state(conn)
-    metrics.EMAILS_WAITING.set(state["waiting"])
-    metrics.EMAILS_OLDEST_WAITING.set(state["oldest_waiting"])
-    metrics.EMAILS_FAILED_STORED.set(state["failed"])
+async def email_gauges(ctx: ServiceContext[NotifierDeps]) -> None:
+    """E-mails waiting and failed, read from the e-mail table when Prometheus scrapes."""
+    state = await emails.delivery_state(ctx.deps)
+    metrics.EMAILS_WAITING.set(state.waiting)
+    metrics.EMAILS_OLDEST_WAITING.set(state.oldest_waiting_seconds)
+    metrics.EMAILS_FAILED_STORED.set(state.failed)
+
+
+class _Loops:
+    """The sender worker and the reminder scheduler of one running app."""
+
+    def __init__(self) -> None:
+        self.sender: SenderWorker | None = None
+        self.reminders: ReminderScheduler | None = None
+
+    async def start(self, ctx: ServiceContext[NotifierDeps]) -> None:
+        metrics.add_scrape_hook(ctx, email_gauges)
+        if not ctx.settings.start_background_workers:
+            return
+        self.sender = SenderWorker(ctx.deps)
+        self.reminders = ReminderScheduler(ctx.deps)
+        await self.sender.start()
+        self.reminders.start()
+
+    async def stop(self, ctx: ServiceContext[NotifierDeps]) -> None:
+        if self.reminders is not None:
+            await self.reminders.stop()
+            self.reminders = None
+        if self.sender is not None:
+            await self.sender.stop()
+            self.sender = None
+        await ctx.deps.recipients.close()
 
 
 def create_app(
@@ -42,41 +65,16 @@ def create_app(
     *,
     jwks_provider: JwksProvider | None = None,
     consumer_retry_delays: Sequence[float] = (5, 60, 600),
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the notifier: operator API, command and event consumers, sender worker."""
+    """Build the notifier: operator API, command and event consumers, sender worker.
+
+    `clock` replaces the one the settings choose (tests freeze it here, before start-up).
+    """
     settings = settings or NotifierSettings()
-    renderer = Renderer(support_address=settings.support_address)
+    loops = _Loops()
 
-    async def start_sender(ctx: ServiceContext) -> None:
-        identity = IdentityClient(settings)
-        delivery = Delivery(
-            pool=ctx.pool,
-            settings=settings,
-            renderer=renderer,
-            sender=SmtpSender(settings),
-            identity=identity,
-            clock=lambda: ctx.clock,
-        )
-        worker = SenderWorker(delivery)
-        reminders = ReminderScheduler(ctx, settings)
-        ctx.extras.update(delivery=delivery, sender=worker, reminders=reminders, identity=identity)
-        metrics.add_scrape_hook(ctx, email_gauges)
-        if settings.start_background_workers:
-            await worker.start()
-            reminders.start()
-
-    async def stop_sender(ctx: ServiceContext) -> None:
-        reminders = ctx.extras.get("reminders")
-        if reminders is not None:
-            await reminders.stop()
-        worker = ctx.extras.get("sender")
-        if worker is not None:
-            await worker.stop()
-        identity = ctx.extras.get("identity")
-        if identity is not None:
-            await identity.close()
-
-    def build_consumers(ctx: ServiceContext) -> list[Any]:
+    def build_consumers(ctx: ServiceContext[NotifierDeps]) -> list[Any]:
         return consumers.build(ctx, retry_delays=consumer_retry_delays)
 
     return create_service_app(
@@ -90,9 +88,11 @@ def create_app(
         ),
         routers=[router],
         migrations_dir=MIGRATIONS_DIR,
+        deps=build_deps(settings),
+        clock=clock,
         consumers=build_consumers,
-        on_startup=[start_sender],
-        on_shutdown=[stop_sender],
+        on_startup=[loops.start],
+        on_shutdown=[loops.stop],
         jwks_provider=jwks_provider,
     )
 

@@ -101,6 +101,12 @@ class RenderedEmail:
     locale: str
 
 
+def normalise_locale(locale: str, default: str) -> str:
+    """`nl`, `nl-NL`, `nl_BE` → `nl`; anything we have no texts for → the default."""
+    language = locale.replace("_", "-").split("-")[0].strip().lower()
+    return language if language in LOCALES else default
+
+
 def validate(template: str, locale: str, context: Mapping[str, Any]) -> None:
     """Raise TemplateError when a command could never be rendered (checked on intake)."""
     spec = TEMPLATES.get(template)

@@ -9,6 +9,8 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_notifier.models import DeliveryState, DueEmail
+
 # A connection of its own or one borrowed from the pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -85,9 +87,9 @@ async def notify_new_job(conn: Conn) -> None:
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
-async def claim_due_job(conn: Conn) -> asyncpg.Record | None:
+async def claim_due_email(conn: Conn) -> DueEmail | None:
     """Lock one due pending job for this transaction; other workers skip it."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """
         SELECT id, template, locale, recipient_email, recipient_name, subject_user_id,
                context, attempts, created_at, expires_at,
@@ -99,9 +101,10 @@ async def claim_due_job(conn: Conn) -> asyncpg.Record | None:
         FOR UPDATE SKIP LOCKED
         """
     )
+    return None if row is None else DueEmail.from_row(row)
 
 
-async def mark_sent(conn: Conn, job_id: UUID) -> None:
+async def mark_sent(conn: Conn, email_id: UUID) -> None:
     """Delivered: record it and forget the recipient (AVG art. 5(1)(c))."""
     await conn.execute(
         f"""
@@ -110,11 +113,11 @@ async def mark_sent(conn: Conn, job_id: UUID) -> None:
             last_error = NULL, {_PURGE}
         WHERE id = $1
         """,  # noqa: S608
-        job_id,
+        email_id,
     )
 
 
-async def mark_expired(conn: Conn, job_id: UUID, reason: str) -> None:
+async def mark_expired(conn: Conn, email_id: UUID, reason: str) -> None:
     """Too late to send: never sent, recipient forgotten."""
     await conn.execute(
         f"""
@@ -122,22 +125,22 @@ async def mark_expired(conn: Conn, job_id: UUID, reason: str) -> None:
         SET status = 'expired', finished_at = now(), last_error = $2, {_PURGE}
         WHERE id = $1
         """,  # noqa: S608
-        job_id,
+        email_id,
         reason,
     )
 
 
-async def set_resolved_recipient(conn: Conn, job_id: UUID, user_id: UUID, locale: str) -> None:
+async def set_resolved_recipient(conn: Conn, email_id: UUID, user_id: UUID, locale: str) -> None:
     """Record whom a survey e-mail went to (a pseudonym) and in which language; no address."""
     await conn.execute(
         "UPDATE email_job SET subject_user_id = $2, locale = $3 WHERE id = $1",
-        job_id,
+        email_id,
         user_id,
         locale,
     )
 
 
-async def mark_no_recipient(conn: Conn, job_id: UUID, reason: str) -> None:
+async def mark_no_recipient(conn: Conn, email_id: UUID, reason: str) -> None:
     """Nobody to send a survey e-mail to; a kb_admin may retry after registering one."""
     await conn.execute(
         """
@@ -146,12 +149,12 @@ async def mark_no_recipient(conn: Conn, job_id: UUID, reason: str) -> None:
             last_error = $2
         WHERE id = $1
         """,
-        job_id,
+        email_id,
         reason,
     )
 
 
-async def mark_failed(conn: Conn, job_id: UUID, error: str, *, keep_recipient: bool) -> None:
+async def mark_failed(conn: Conn, email_id: UUID, error: str, *, keep_recipient: bool) -> None:
     """Given up; the recipient stays only when an operator may still retry."""
     purge = "" if keep_recipient else f", {_PURGE}"
     await conn.execute(
@@ -161,12 +164,12 @@ async def mark_failed(conn: Conn, job_id: UUID, error: str, *, keep_recipient: b
             last_error = $2{purge}
         WHERE id = $1
         """,  # noqa: S608
-        job_id,
+        email_id,
         error,
     )
 
 
-async def schedule_retry(conn: Conn, job_id: UUID, error: str, delay_seconds: float) -> None:
+async def schedule_retry(conn: Conn, email_id: UUID, error: str, delay_seconds: float) -> None:
     """A temporary failure: try again after `delay_seconds`."""
     await conn.execute(
         """
@@ -175,7 +178,7 @@ async def schedule_retry(conn: Conn, job_id: UUID, error: str, delay_seconds: fl
             next_attempt_at = now() + make_interval(secs => $3)
         WHERE id = $1
         """,
-        job_id,
+        email_id,
         error,
         float(delay_seconds),
     )
@@ -207,7 +210,7 @@ async def erase_subject(conn: Conn, user_id: UUID) -> int:
     return int(result.split()[-1])
 
 
-async def get_job(conn: Conn, job_id: UUID, *, for_update: bool = False) -> Any:
+async def get_job(conn: Conn, email_id: UUID, *, for_update: bool = False) -> Any:
     """One job's public columns plus whether a recipient is still known."""
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(
@@ -215,11 +218,11 @@ async def get_job(conn: Conn, job_id: UUID, *, for_update: bool = False) -> Any:
         SELECT {PUBLIC_COLUMNS}, {_HAS_RECIPIENT} AS has_recipient
         FROM email_job WHERE id = $1{lock}
         """,  # noqa: S608
-        job_id,
+        email_id,
     )
 
 
-async def requeue(conn: Conn, job_id: UUID) -> None:
+async def requeue(conn: Conn, email_id: UUID) -> None:
     """Make a failed job due again with a fresh retry schedule."""
     await conn.execute(
         """
@@ -227,7 +230,7 @@ async def requeue(conn: Conn, job_id: UUID) -> None:
         SET status = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL
         WHERE id = $1
         """,
-        job_id,
+        email_id,
     )
 
 
@@ -418,7 +421,7 @@ async def due_reminders(conn: Conn, now: datetime, offsets: list[int]) -> list[a
     )
 
 
-async def delivery_state(conn: Conn) -> asyncpg.Record:
+async def delivery_state(conn: Conn) -> DeliveryState:
     """Pending jobs, age of the oldest pending one, and failed jobs (for /metrics)."""
     row = await conn.fetchrow(
         """
@@ -430,5 +433,7 @@ async def delivery_state(conn: Conn) -> asyncpg.Record:
         WHERE status IN ('pending', 'failed')
         """
     )
-    assert row is not None
-    return row
+    assert row is not None  # an aggregate without GROUP BY always answers one row
+    return DeliveryState(
+        waiting=row["waiting"], oldest_waiting_seconds=row["oldest_waiting"], failed=row["failed"]
+    )

@@ -1,4 +1,4 @@
-"""Background loops of the service: the sender (due e-mail jobs) and the reminder scheduler."""
+"""Background loops of the service: the sender (due e-mails) and the reminder scheduler."""
 
 from __future__ import annotations
 
@@ -6,24 +6,22 @@ import asyncio
 
 import structlog
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.background import Wakeup, run_periodically
-from bibmon_notifier import survey_mail
-from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.repository import NOTIFY_CHANNEL
-from bibmon_notifier.services import Delivery
+from bibmon_notifier.usecases import delivery, survey_mail
 
 log = structlog.get_logger(__name__)
 
 
 class SenderWorker:
-    """`concurrency` loops deliver due jobs; NOTIFY wakes them, a short poll backs it up."""
+    """`concurrency` loops deliver due e-mails; NOTIFY wakes them, a short poll backs it up."""
 
-    def __init__(self, delivery: Delivery) -> None:
-        self.delivery = delivery
-        self.settings = delivery.settings
+    def __init__(self, deps: NotifierDeps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
         # One listener shared by every delivery loop; a NOTIFY wakes them all.
-        self._wakeup = Wakeup(delivery.pool, NOTIFY_CHANNEL)
+        self._wakeup = Wakeup(deps.pool, NOTIFY_CHANNEL)
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -52,14 +50,14 @@ class SenderWorker:
         log.info("sender.stopped")
 
     def wake(self) -> None:
-        """Look for due jobs now."""
+        """Look for due e-mails now."""
         self._wakeup.set()
 
     async def _run(self) -> None:
         # Database trouble: logged, backed off; the job stays pending. A delivered job
         # means there may be more: look again at once.
         await run_periodically(
-            self.delivery.deliver_next,
+            lambda: delivery.deliver_next(self.deps),
             interval=self.settings.poll_interval_seconds,
             failure_event="sender.error",
             stopped=self._stopped,
@@ -69,7 +67,7 @@ class SenderWorker:
 
     async def _retention(self) -> None:
         await run_periodically(
-            self.delivery.purge,
+            lambda: delivery.purge(self.deps),
             interval=self.settings.retention_interval_seconds,
             failure_event="retention.error",
             stopped=self._stopped,
@@ -85,16 +83,15 @@ class ReminderScheduler:
     exactly one of them create each reminder.
     """
 
-    def __init__(self, ctx: ServiceContext, settings: NotifierSettings) -> None:
-        self.ctx = ctx
-        self.settings = settings
+    def __init__(self, deps: NotifierDeps) -> None:
+        self.deps = deps
+        self.settings = deps.settings
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """One tick; returns the number of reminders created."""
-        # ctx.clock is read each tick: tests replace it, the e2e suite moves it.
-        return await survey_mail.schedule_reminders(self.ctx.pool, self.settings, self.ctx.clock)
+        return await survey_mail.schedule_reminders(self.deps)
 
     def start(self) -> None:
         """Start the loop."""

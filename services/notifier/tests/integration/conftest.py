@@ -14,7 +14,6 @@ import asyncpg
 import httpx
 import pytest_asyncio
 import uvicorn
-from asgi_lifespan import LifespanManager
 
 from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
@@ -23,6 +22,7 @@ from bibmon_common.events import Message, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.testing.amqp import TCPProxy, fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import RunningService, running_service
 from bibmon_common.testing.smtp import SMTPCatcher
 from bibmon_common.testing.tokens import TestKeys
 from bibmon_common.testing.wait import eventually
@@ -30,6 +30,7 @@ from bibmon_identity import repository as identity_repo
 from bibmon_identity.config import IdentitySettings
 from bibmon_identity.main import create_app as create_identity_app
 from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.main import MIGRATIONS_DIR, create_app
 
 ISSUER = "bibmon-identity-test"
@@ -219,7 +220,7 @@ async def settings(
         service_token_secret=SERVICE_TOKEN_SECRET,
         identity_token_secret=RECIPIENT_TOKEN_SECRET,
         public_base_url="https://bibliotheekmonitor.test",
-        # Tests run the reminder scheduler by hand (ctx.extras["reminders"].run_once()).
+        # Tests run the reminder scheduler's tick by hand (survey_mail.schedule_reminders).
         reminder_poll_seconds=3600,
         run_migrations_on_startup=False,
         log_json=False,
@@ -228,44 +229,41 @@ async def settings(
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def app_ctx(settings: NotifierSettings, keys: Keys) -> AsyncIterator[Any]:
-    app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        ctx: ServiceContext = app.state.ctx
-        # Survey rules ask ctx.clock on every use; tests move this one by hand.
-        ctx.clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-        deadline = time.monotonic() + 15
-        while not ctx.consumers_started:
-            assert time.monotonic() < deadline, "consumers did not start"
-            await asyncio.sleep(0.05)
-        yield manager.app, ctx
+async def clock() -> FrozenClock:
+    """The notifier's clock, given at create_app: survey rules ask it; tests move it."""
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def ctx(app_ctx: Any) -> ServiceContext:
-    return app_ctx[1]  # type: ignore[no-any-return]
+async def service(
+    settings: NotifierSettings, keys: Keys, clock: FrozenClock
+) -> AsyncIterator[RunningService]:
+    app = create_app(
+        settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,), clock=clock
+    )
+    async with running_service(
+        app, base_url="http://notifier.test", startup_timeout=30, shutdown_timeout=30
+    ) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def clock(ctx: ServiceContext) -> FrozenClock:
-    assert isinstance(ctx.clock, FrozenClock)
-    return ctx.clock
+async def ctx(service: RunningService) -> ServiceContext[NotifierDeps]:
+    return service.ctx
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def api(app_ctx: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app_ctx[0])
-    async with httpx.AsyncClient(transport=transport, base_url="http://notifier.test") as client:
-        yield client
+async def api(service: RunningService) -> httpx.AsyncClient:
+    return service.client
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def pool(ctx: ServiceContext) -> asyncpg.Pool:
+async def pool(ctx: ServiceContext[NotifierDeps]) -> asyncpg.Pool:
     return ctx.pool
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def publisher(amqp_url: str, app_ctx: Any) -> AsyncIterator[Broker]:
+async def publisher(amqp_url: str, service: RunningService) -> AsyncIterator[Broker]:
     """Another service's connection: publishes commands and events like identity does."""
     broker = Broker(amqp_url, "bibmon-notifier-test-publisher")
     await broker.connect()

@@ -12,6 +12,7 @@ import pytest
 
 from bibmon_common.contracts.identity import UserErased
 from bibmon_common.testing.smtp import SMTPCatcher
+from bibmon_notifier.usecases import delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -271,7 +272,7 @@ async def test_retention_forgets_failed_recipients_and_drops_old_rows(ctx: Any, 
         f"failed:{failed}",
     )
 
-    await ctx.extras["delivery"].purge()
+    await delivery.purge(ctx.deps)
 
     assert await pool.fetchval("SELECT count(*) FROM email_job WHERE id = $1", old) == 0
     row = await pool.fetchrow("SELECT status, recipient_email FROM email_job WHERE id = $1", failed)

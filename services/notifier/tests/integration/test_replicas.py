@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,7 +13,6 @@ from bibmon_common.testing.smtp import SMTPCatcher
 from bibmon_notifier.mail import SmtpSender
 from bibmon_notifier.recipients import IdentityClient
 from bibmon_notifier.rendering import Renderer
-from bibmon_notifier.services import Delivery
 from bibmon_notifier.worker import SenderWorker
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -25,13 +25,12 @@ async def test_two_sender_replicas_send_every_email_exactly_once(
     pool = await create_pool(settings.database_url, max_size=4)
     identity = IdentityClient(settings)
     other = SenderWorker(
-        Delivery(
+        dataclasses.replace(
+            ctx.deps,
             pool=pool,
-            settings=settings,
             renderer=Renderer(support_address=settings.support_address),
             sender=SmtpSender(settings),
-            identity=identity,
-            clock=lambda: ctx.clock,
+            recipients=identity,
         )
     )
     await other.start()

@@ -25,6 +25,7 @@ from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, Surve
 from bibmon_common.testing.smtp import SMTPCatcher
 from bibmon_common.testing.wait import eventually
 from bibmon_notifier.recipients import IdentityClient, RecipientUnavailable
+from bibmon_notifier.usecases import survey_mail
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -291,7 +292,8 @@ def reminder_key(event: Any, organisation_id: uuid.UUID, days: int, closes_at: A
 
 
 async def _reminders(ctx: Any) -> int:
-    return int(await ctx.extras["reminders"].run_once())
+    """One tick of the reminder scheduler, run by hand (its loop waits an hour here)."""
+    return await survey_mail.schedule_reminders(ctx.deps)
 
 
 async def test_reminders_at_14_7_and_1_days_only_to_organisations_that_have_not_submitted(

@@ -10,8 +10,7 @@ from pydantic import ValidationError
 
 from bibmon_notifier.config import NotifierSettings
 from bibmon_notifier.mail import DeliveryError, build_message, scrub_addresses
-from bibmon_notifier.rendering import Renderer
-from bibmon_notifier.services import normalise_locale
+from bibmon_notifier.rendering import Renderer, normalise_locale
 
 
 def _settings(**kwargs: object) -> NotifierSettings:

@@ -7,6 +7,8 @@ Create Date: 2026-11-28
 
 from alembic import op
 
+from bibmon_common.projections import ORGANISATION_DDL
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -14,22 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(
-        """
-        CREATE TABLE organisation (
-            id              uuid PRIMARY KEY,
-            name            text NOT NULL,
-            province        text NOT NULL,
-            municipalities  text[] NOT NULL DEFAULT '{}',
-            inhabitants     integer NOT NULL,
-            size_class      text NOT NULL,
-            -- time of the event that wrote this row: an older event never overwrites a newer one
-            source_time     timestamptz NOT NULL
-        );
-        CREATE INDEX organisation_province_idx ON organisation (province);
-        CREATE INDEX organisation_size_class_idx ON organisation (size_class);
-        """
-    )
+    op.execute(ORGANISATION_DDL)
 
 
 def downgrade() -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
-from bibmon_common.app import Ctx, DbConn
 from bibmon_common.auth import CurrentPrincipal
-from bibmon_common.projections import list_organisations
-from bibmon_reporting import reports
+from bibmon_reporting.deps import Deps
+from bibmon_reporting.models import ReportListItem
 from bibmon_reporting.report_model import OrganisationReport
+from bibmon_reporting.usecases import read_models, reports
 
 router = APIRouter()
 
@@ -22,18 +20,12 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-class ReportListItem(BaseModel):
-    organisation_id: UUID
-    name: str
-    province: str | None
-    size_class: str | None
-    submitted_at: datetime
-
-
 @router.get("/organisations", tags=["open data"])
-async def organisations(conn: DbConn) -> list[dict[str, Any]]:
+async def organisations(deps: Deps) -> list[dict[str, Any]]:
     """Organisations known to reporting (public master data, as identity published it)."""
-    return await list_organisations(conn)
+    # The published schema stays the untyped list it has always been (the OpenAPI document
+    # is a contract); the use case answers typed rows.
+    return [o.model_dump() for o in await read_models.organisations(deps)]
 
 
 @router.get(
@@ -45,8 +37,7 @@ async def organisations(conn: DbConn) -> list[dict[str, Any]]:
 async def benchmark(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    conn: DbConn,
-    ctx: Ctx,
+    deps: Deps,
     organisation_id: UUID | None = None,
 ) -> OrganisationReport:
     """An organisation's figures against the nation, its province and its size class.
@@ -54,20 +45,14 @@ async def benchmark(
     Library staff: their own organisation, after the survey closed and their response
     counts. kb_admin and researcher: any organisation (`organisation_id`), live figures.
     """
-    return await reports.report_for(
-        conn,
-        principal,
-        survey_id,
-        organisation_id,
-        min_group_size=ctx.settings.min_group_size,
-    )
+    return await reports.report_for(deps, principal, survey_id, organisation_id)
 
 
 @router.get(
     "/surveys/{survey_id}/reports", response_model=list[ReportListItem], tags=["benchmarks"]
 )
 async def survey_reports(
-    survey_id: UUID, principal: CurrentPrincipal, conn: DbConn
-) -> list[dict[str, Any]]:
+    survey_id: UUID, principal: CurrentPrincipal, deps: Deps
+) -> list[ReportListItem]:
     """Organisations with a report of this survey (library staff: their own, when visible)."""
-    return await reports.list_reports(conn, principal, survey_id)
+    return await reports.list_reports(deps, principal, survey_id)

@@ -6,11 +6,13 @@ import asyncio
 import sys
 
 from bibmon_common.cli import run_cli
+from bibmon_common.clock import clock_from_settings
 from bibmon_common.db import create_pool, run_migrations
 from bibmon_common.logging import configure_logging
 from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.deps import build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR
-from bibmon_reporting.services import request_rebuild
+from bibmon_reporting.usecases.read_models import request_rebuild
 
 USAGE = """usage: bibmon-reporting rebuild
 
@@ -24,7 +26,8 @@ async def rebuild(settings: ReportingSettings) -> None:
     await asyncio.to_thread(run_migrations, MIGRATIONS_DIR, settings.database_url)
     pool = await create_pool(settings.database_url)
     try:
-        replay_id = await request_rebuild(pool)
+        deps = build_deps(settings)(pool, clock_from_settings(settings))
+        replay_id = await request_rebuild(deps)
     finally:
         await pool.close()
     print(f"rebuild requested (replay {replay_id}); reporting takes the replay in as it arrives")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from bibmon_common.settings import ServiceSettings
-from bibmon_reporting.opendata.licence import DEFAULT_LICENCE, LicenceId
+from bibmon_reporting.opendata import dcat
+from bibmon_reporting.opendata.licence import DEFAULT_LICENCE, Licence, LicenceId, licence
 
 
 class ReportingSettings(ServiceSettings):
@@ -37,3 +40,29 @@ class ReportingSettings(ServiceSettings):
     # After a rebuild was requested, publication waits until no replayed event has
     # arrived for this long: a read model that is still filling is never published.
     open_data_replay_quiet_seconds: float = Field(default=120.0, ge=0)
+
+
+@dataclass(frozen=True)
+class OpenDataConfig:
+    """What open-data publication needs from the settings."""
+
+    base_url: str
+    licence: Licence
+    publisher: dcat.Publisher
+    settle_seconds: float = 0.0
+    replay_quiet_seconds: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: ReportingSettings) -> OpenDataConfig:
+        """From ReportingSettings."""
+        return cls(
+            base_url=settings.public_base_url,
+            licence=licence(settings.open_data_licence),
+            publisher=dcat.Publisher(
+                settings.open_data_publisher_name,
+                settings.open_data_publisher_uri,
+                settings.open_data_contact_email,
+            ),
+            settle_seconds=settings.open_data_settle_seconds,
+            replay_quiet_seconds=settings.open_data_replay_quiet_seconds,
+        )

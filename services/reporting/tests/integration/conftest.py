@@ -5,7 +5,6 @@ Other services' facts arrive as their events, published through the broker.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,15 +14,16 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from bibmon_common.clock import SystemClock
 from bibmon_common.contracts.identity import OrganisationRegistered
 from bibmon_common.db import create_pool
 from bibmon_common.events import CloudEvent, Message, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import running_service
 from bibmon_common.testing.tokens import TEST_ISSUER, TestKeys
 from bibmon_common.testing.wait import eventually
 from bibmon_reporting.config import ReportingSettings
@@ -118,19 +118,19 @@ async def reporting() -> AsyncIterator[Reporting]:
             jwt_issuer=TEST_ISSUER,
             benchmark_poll_seconds=0.1,
         )
+        # Reporting's rules run on real time here (figures settle, datasets wait for quiet).
         app = create_app(
-            settings, jwks_provider=keys.provider, consumer_retry_delays=(0.2, 0.5, 1, 2)
+            settings,
+            jwks_provider=keys.provider,
+            consumer_retry_delays=(0.2, 0.5, 1, 2),
+            clock=SystemClock(),
         )
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        async with running_service(
+            app, base_url="http://t", startup_timeout=60, shutdown_timeout=60
+        ) as service:
             broker = Broker(amqp, connection_name="test-publisher")
             await broker.connect()
-            for _ in range(200):  # the consumer declares its queue once connected
-                if app.state.ctx.consumers_started:
-                    break
-                await asyncio.sleep(0.05)
             pool = await create_pool(dsn, min_size=1, max_size=2)
-            yield Reporting(app, client, broker, keys, dsn, amqp, pool)
+            yield Reporting(app, service.client, broker, keys, dsn, amqp, pool)
             await pool.close()
             await broker.close()
-            await client.aclose()

@@ -29,7 +29,7 @@ from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.diff import first_difference
 from bibmon_common.testing.wait import eventually
 from bibmon_reporting.repository import READ_MODEL_TABLES
-from bibmon_reporting.services import request_rebuild
+from bibmon_reporting.usecases.read_models import request_rebuild
 
 from .conftest import API, Reporting
 from .expected import assert_numeric_group, expected_report, size_label
@@ -426,7 +426,7 @@ async def test_rebuild_from_the_producers_replay_reproduces_every_figure(
     announced = await reporting.fetch("SELECT * FROM report_ready ORDER BY organisation_id")
     survey = (await reporting.fetch("SELECT * FROM survey WHERE id = $1", survey_id))[0]
 
-    replay_id = await request_rebuild(reporting.app.state.ctx.pool)
+    replay_id = await request_rebuild(reporting.app.state.ctx.deps)
 
     for table in READ_MODEL_TABLES:
         assert await reporting.fetch(f"SELECT 1 FROM {table} LIMIT 1") == [], table

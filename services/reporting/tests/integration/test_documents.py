@@ -17,8 +17,8 @@ from pypdf import PdfReader
 from bibmon_common.contracts.responses import ResponseSubmitted
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
 from bibmon_common.testing.wait import eventually
-from bibmon_reporting.documents import services as documents_services
-from bibmon_reporting.documents.services import RENDERS
+from bibmon_reporting.documents import renderer as documents_renderer
+from bibmon_reporting.documents.renderer import RENDERS
 
 from .conftest import API, Reporting
 from .test_benchmarks import QUESTIONNAIRE, _answers
@@ -342,7 +342,7 @@ async def test_reports_render_in_a_worker_thread_not_on_the_event_loop(
     org_id = world["submitters"][3]  # nothing of it rendered yet
     assert await _cache_rows(reporting, world, org_id) == {}
     threads: list[tuple[str, threading.Thread]] = []
-    real = documents_services._renderer
+    real = documents_renderer._renderer
 
     def spy(kind: Any, *args: Any) -> Callable[[], bytes]:
         render = real(kind, *args)
@@ -353,7 +353,7 @@ async def test_reports_render_in_a_worker_thread_not_on_the_event_loop(
 
         return run
 
-    monkeypatch.setattr(documents_services, "_renderer", spy)
+    monkeypatch.setattr(documents_renderer, "_renderer", spy)
     resp = await reporting.client.get(
         _url(world, "report.pdf"),
         params={"organisation_id": str(org_id)},

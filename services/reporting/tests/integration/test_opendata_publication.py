@@ -27,7 +27,6 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from bibmon_common.clock import SystemClock
@@ -48,12 +47,14 @@ from bibmon_common.messaging.topology import EXPORTS_EXCHANGE
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import running_service
 from bibmon_common.testing.wait import eventually
 from bibmon_demo.data import DEMO_QUESTIONNAIRE, demo_answers
-from bibmon_reporting import services as read_models
 from bibmon_reporting.config import ReportingSettings
+from bibmon_reporting.deps import ReportingDeps, build_deps
 from bibmon_reporting.main import MIGRATIONS_DIR, create_app
-from bibmon_reporting.opendata.services import OpenDataConfig, publish_survey
+from bibmon_reporting.usecases import read_models
+from bibmon_reporting.usecases.opendata import publish_survey
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -216,8 +217,12 @@ async def running() -> AsyncIterator[Running]:
             open_data_settle_seconds=0.3,
             open_data_replay_quiet_seconds=3.0,
         )
-        app = create_app(settings, consumer_retry_delays=(0.2, 0.5))
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+        # Publication waits for quiet on real time (settle and replay-quiet seconds).
+        app = create_app(settings, consumer_retry_delays=(0.2, 0.5), clock=SystemClock())
+        async with running_service(
+            app, base_url=BASE, startup_timeout=60, shutdown_timeout=60
+        ) as service:
+            # The published file URLs are fetched over HTTP as a harvester would.
             port = int(BASE.rsplit(":", 1)[1])
             server = uvicorn.Server(
                 uvicorn.Config(
@@ -225,13 +230,12 @@ async def running() -> AsyncIterator[Running]:
                 )
             )
             serving = asyncio.create_task(server.serve())
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-            for _ in range(200):
-                if app.state.ctx.consumers_started and server.started:
-                    break
-                await asyncio.sleep(0.05)
-            yield Running(app, client, broker, dsn, amqp, exports)
-            await client.aclose()
+
+            async def serving_started() -> bool:
+                return bool(server.started)
+
+            await eventually(serving_started, within=10)
+            yield Running(app, service.client, broker, dsn, amqp, exports)
             server.should_exit = True
             await serving
         await kb.close()
@@ -370,7 +374,7 @@ async def test_a_correction_after_closing_publishes_the_next_version_once(
 # --- killed halfway ---------------------------------------------------------------------------
 
 
-async def _seed_closed_survey(conn: Any, n: int) -> uuid.UUID:
+async def _seed_closed_survey(deps: ReportingDeps, conn: Any, n: int) -> uuid.UUID:
     """Read models of a closed survey, written by reporting's own use cases."""
     orgs = [organisation(i) for i in range(n)]
     survey_id = uuid.uuid4()
@@ -389,10 +393,10 @@ async def _seed_closed_survey(conn: Any, n: int) -> uuid.UUID:
                 now,
             )
         ids = [o.organisation_id for o in orgs]
-        await read_models.survey_published(conn, survey_published(survey_id, 2024, ids), now)
+        await read_models.survey_published(deps, conn, survey_published(survey_id, 2024, ids), now)
         for org_id in ids:
-            await read_models.response_submitted(conn, submitted(survey_id, org_id, None))
-        await read_models.survey_closed(conn, closed(survey_id))
+            await read_models.response_submitted(deps, conn, submitted(survey_id, org_id, None))
+        await read_models.survey_closed(deps, conn, closed(survey_id))
     return survey_id
 
 
@@ -407,15 +411,14 @@ async def test_publication_killed_halfway_leaves_nothing_and_the_rerun_publishes
         locker = await asyncpg.connect(dsn)
         broker = Broker(amqp, connection_name="test-relay")
         try:
+            deps = build_deps(ReportingSettings(public_base_url=BASE))(pool, SystemClock())
             async with pool.acquire() as conn:
-                survey_id = await _seed_closed_survey(conn, 5)
-            config = OpenDataConfig.from_settings(ReportingSettings(public_base_url=BASE))
-            clock = SystemClock()
+                survey_id = await _seed_closed_survey(deps, conn, 5)
 
             # Hold the outbox so the publisher stops after writing its dataset row, then
             # end its database session: what a crash of the process does to the transaction.
             await locker.execute("BEGIN; LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
-            task = asyncio.create_task(publish_survey(pool, clock, config, survey_id))
+            task = asyncio.create_task(publish_survey(deps, survey_id))
 
             async def blocked_pid() -> int | None:
                 return await admin.fetchval(
@@ -440,8 +443,8 @@ async def test_publication_killed_halfway_leaves_nothing_and_the_rerun_publishes
             assert await admin.fetchval("SELECT count(*) FROM outbox") == 0
 
             # Restarted: the survey is still due; it is published once, and only once.
-            assert await publish_survey(pool, clock, config, survey_id) == 1
-            assert await publish_survey(pool, clock, config, survey_id) is None
+            assert await publish_survey(deps, survey_id) == 1
+            assert await publish_survey(deps, survey_id) is None
 
             # A KB system's queue on a fresh vhost receives exactly one event.
             await broker.connect()
@@ -559,7 +562,7 @@ async def test_a_rebuild_never_publishes_a_dataset_from_half_filled_read_models(
         )
         return rows[0]["n"] == n
 
-    await read_models.request_rebuild(running.app.state.ctx.pool)
+    await read_models.request_rebuild(running.app.state.ctx.deps)
     # The replay trickles in: the organisations, the survey, one of three submissions.
     for org in orgs:
         await running.publish(OrganisationUpdated(**org.model_dump()))

@@ -4,16 +4,16 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 
+from bibmon_common.clock import SystemClock
 from bibmon_common.contracts.identity import OrganisationRegistered, OrganisationUpdated
 from bibmon_common.events import to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import running_service
 from bibmon_reporting.config import ReportingSettings
 from bibmon_reporting.main import create_app
 
@@ -24,16 +24,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 async def service():
     async with fresh_database("bibmon_t_reporting") as dsn, fresh_vhost("bibmon_t_rep") as amqp:
         settings = ReportingSettings(database_url=dsn, amqp_url=amqp, environment="test")
-        app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60):
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        app = create_app(settings, clock=SystemClock())
+        async with running_service(app, base_url="http://t", startup_timeout=60) as running:
             broker = Broker(amqp, connection_name="test-publisher")
             await broker.connect()
-            for _ in range(100):  # the consumer declares its queue once connected
-                if app.state.ctx.consumers_started:
-                    break
-                await asyncio.sleep(0.1)
-            yield client, broker, app
+            yield running.client, broker, app
             await broker.close()
 
 

@@ -9,11 +9,12 @@ from uuid import UUID
 import structlog
 from fastapi import APIRouter, Query, Response
 
-from bibmon_common.app import Ctx, ServiceContext
+from bibmon_common.app import ServiceContext
 from bibmon_common.auth import CurrentPrincipal
-from bibmon_reporting.documents import services
-from bibmon_reporting.documents.services import MEDIA_TYPES, Kind, Locale
+from bibmon_reporting.deps import Deps, ReportingDeps
+from bibmon_reporting.documents.renderer import MEDIA_TYPES, Kind, Locale
 from bibmon_reporting.rendering import warm_up
+from bibmon_reporting.usecases import documents
 
 log = structlog.get_logger(__name__)
 
@@ -35,22 +36,14 @@ def _responses(kind: Kind) -> dict[int | str, dict[str, Any]]:
 
 
 async def _serve(
-    ctx: ServiceContext,
+    deps: ReportingDeps,
     principal: Any,
     survey_id: UUID,
     organisation_id: UUID | None,
     kind: Kind,
     lang: Locale,
 ) -> Response:
-    document = await services.document_for(
-        ctx.pool,
-        principal,
-        survey_id,
-        organisation_id,
-        kind,
-        lang,
-        min_group_size=ctx.settings.min_group_size,
-    )
+    document = await documents.document_for(deps, principal, survey_id, organisation_id, kind, lang)
     disposition = "attachment" if kind in _ATTACHMENT else "inline"
     return Response(
         content=document.body,
@@ -77,12 +70,12 @@ LangParam = Query(default="nl", description="Language of the texts: nl (default)
 async def infographic_svg(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    deps: Deps,
     organisation_id: UUID | None = OrganisationParam,
     lang: Locale = LangParam,
 ) -> Response:
     """The organisation's infographic as SVG, with a text alternative; access as the benchmark."""
-    return await _serve(ctx, principal, survey_id, organisation_id, "svg", lang)
+    return await _serve(deps, principal, survey_id, organisation_id, "svg", lang)
 
 
 @router.get(
@@ -93,12 +86,12 @@ async def infographic_svg(
 async def infographic_png(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    deps: Deps,
     organisation_id: UUID | None = OrganisationParam,
     lang: Locale = LangParam,
 ) -> Response:
     """The organisation's infographic as PNG; same access as the benchmark."""
-    return await _serve(ctx, principal, survey_id, organisation_id, "png", lang)
+    return await _serve(deps, principal, survey_id, organisation_id, "png", lang)
 
 
 @router.get(
@@ -109,12 +102,12 @@ async def infographic_png(
 async def report_pdf(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    deps: Deps,
     organisation_id: UUID | None = OrganisationParam,
     lang: Locale = LangParam,
 ) -> Response:
     """The organisation's report (rapportage) as a tagged A4 PDF; same access as the benchmark."""
-    return await _serve(ctx, principal, survey_id, organisation_id, "pdf", lang)
+    return await _serve(deps, principal, survey_id, organisation_id, "pdf", lang)
 
 
 @router.get(
@@ -125,15 +118,15 @@ async def report_pdf(
 async def report_html(
     survey_id: UUID,
     principal: CurrentPrincipal,
-    ctx: Ctx,
+    deps: Deps,
     organisation_id: UUID | None = OrganisationParam,
     lang: Locale = LangParam,
 ) -> Response:
     """The organisation's report as a standalone HTML page; same access as the benchmark."""
-    return await _serve(ctx, principal, survey_id, organisation_id, "html", lang)
+    return await _serve(deps, principal, survey_id, organisation_id, "html", lang)
 
 
-async def start_warm_up(ctx: ServiceContext) -> None:
+async def start_warm_up(ctx: ServiceContext[ReportingDeps]) -> None:
     """Load the renderers' engines in a background thread, so no request pays for it."""
 
     async def run() -> None:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 
-from bibmon_common.app import Ctx, DbConn
 from bibmon_common.errors import NotFound
-from bibmon_reporting.opendata import dcat
-from bibmon_reporting.opendata.services import (
-    OpenDataConfig,
-    published_catalog,
-    published_file,
-)
+from bibmon_reporting.deps import Deps
+from bibmon_reporting.models import DatasetSummary
+from bibmon_reporting.usecases import opendata
 
 router = APIRouter(prefix="/open-data", tags=["open data"])
 
@@ -36,33 +29,13 @@ Version = Annotated[
 ]
 
 
-class DatasetFileLink(BaseModel):
-    kind: str
-    url: str
-    byte_size: int
-    sha256: str
-
-
-class DatasetSummary(BaseModel):
-    survey_id: UUID
-    title: str
-    series_key: str | None
-    year: int
-    dataset_version: int
-    row_count: int
-    licence: str
-    first_published_at: datetime
-    published_at: datetime
-    files: list[DatasetFileLink]
-
-
 async def _file(
-    request: Request, conn: DbConn, survey_id: UUID, kind: str, version: int | None
+    request: Request, deps: Deps, survey_id: UUID, kind: str, version: int | None
 ) -> Response:
-    found = await published_file(conn, survey_id, kind, version)
+    found = await opendata.published_file(deps, survey_id, kind, version)
     if found is None:
         raise NotFound("Voor deze vragenlijst is (nog) geen open dataset gepubliceerd.")
-    content, sha256, published_version = found
+    content, sha256, published_version = found.content, found.sha256, found.version
     # A pinned version never changes; the latest may be replaced by a correction.
     cache = "public, max-age=31536000, immutable" if version else "public, max-age=300"
     name = f"bibliotheekmonitor-{survey_id}-v{published_version}"
@@ -85,32 +58,9 @@ async def _file(
 
 
 @router.get("/surveys", response_model=list[DatasetSummary])
-async def list_datasets(conn: DbConn, ctx: Ctx) -> list[DatasetSummary]:
+async def list_datasets(deps: Deps) -> list[DatasetSummary]:
     """Every closed survey with a published dataset, its latest version and files."""
-    base = ctx.settings.public_base_url
-    return [
-        DatasetSummary(
-            survey_id=d.survey.survey_id,
-            title=d.survey.title,
-            series_key=d.survey.series_key,
-            year=d.survey.year,
-            dataset_version=d.version,
-            row_count=d.row_count,
-            licence=d.licence.id,
-            first_published_at=d.issued,
-            published_at=d.modified,
-            files=[
-                DatasetFileLink(
-                    kind=f.kind,
-                    url=dcat.file_url(base, d.survey.survey_id, f.kind, d.version),
-                    byte_size=f.byte_size,
-                    sha256=f.sha256,
-                )
-                for f in d.files
-            ],
-        )
-        for d in await published_catalog(conn)
-    ]
+    return await opendata.list_datasets(deps)
 
 
 @router.get(
@@ -119,10 +69,10 @@ async def list_datasets(conn: DbConn, ctx: Ctx) -> list[DatasetSummary]:
     response_class=Response,
 )
 async def dataset_csv(
-    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+    request: Request, survey_id: UUID, deps: Deps, version: Version = None
 ) -> Response:
     """The dataset as CSV: one row per organisation, the public questions as columns."""
-    return await _file(request, conn, survey_id, "csv", version)
+    return await _file(request, deps, survey_id, "csv", version)
 
 
 @router.get(
@@ -131,10 +81,10 @@ async def dataset_csv(
     response_class=Response,
 )
 async def dataset_json(
-    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+    request: Request, survey_id: UUID, deps: Deps, version: Version = None
 ) -> Response:
     """The dataset as JSON: metadata and one object per organisation."""
-    return await _file(request, conn, survey_id, "json", version)
+    return await _file(request, deps, survey_id, "json", version)
 
 
 @router.get(
@@ -143,10 +93,10 @@ async def dataset_json(
     response_class=Response,
 )
 async def dictionary(
-    request: Request, survey_id: UUID, conn: DbConn, version: Version = None
+    request: Request, survey_id: UUID, deps: Deps, version: Version = None
 ) -> Response:
     """The data dictionary: key, label, type, unit, section and series of every column."""
-    return await _file(request, conn, survey_id, "dictionary", version)
+    return await _file(request, deps, survey_id, "dictionary", version)
 
 
 @router.get(
@@ -154,14 +104,10 @@ async def dictionary(
     responses={200: {"content": {"application/ld+json": {}}}},
     response_class=Response,
 )
-async def catalog(conn: DbConn, ctx: Ctx) -> Response:
+async def catalog(deps: Deps) -> Response:
     """DCAT-AP metadata of every published dataset, for harvesting by open-data portals."""
-    config = OpenDataConfig.from_settings(ctx.settings)
-    document = dcat.catalog(
-        await published_catalog(conn), base_url=config.base_url, publisher=config.publisher
-    )
     return Response(
-        json.dumps(document, ensure_ascii=False, indent=1).encode(),
+        await opendata.catalog_jsonld(deps),
         media_type="application/ld+json",
         headers={"Cache-Control": "public, max-age=300", **_OPEN},
     )

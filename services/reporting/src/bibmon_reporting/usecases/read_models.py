@@ -1,8 +1,9 @@
-"""Use cases of the reporting service that keep the read models from events.
+"""Use cases that keep reporting's read models from events, and rebuild them.
 
-Called by consumers.py inside the consumer's transaction (with the inbox insert), so a
-redelivered event changes nothing twice; every rule here tolerates events that arrive
-out of order (submission numbers and event times decide, never arrival order).
+The event use cases are called by consumers.py inside the consumer's transaction (with
+the inbox insert), so a redelivered event changes nothing twice; every rule here
+tolerates events that arrive out of order (submission numbers and event times decide,
+never arrival order). `request_rebuild` and the development catch-up open their own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import structlog
 
 from bibmon_common.contracts.reporting import ReplayRequested
@@ -30,8 +30,11 @@ from bibmon_common.contracts.surveys import (
     SurveyUpdated,
 )
 from bibmon_common.messaging.outbox import enqueue
+from bibmon_common.projections import list_organisations
 from bibmon_common.questionnaire import CHOICE_TYPES, TEXT_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.deps import ReportingDeps
+from bibmon_reporting.models import Organisation
 from bibmon_reporting.opendata import repository as opendata_repo
 from bibmon_reporting.opendata.pii import must_withhold
 from bibmon_reporting.repository import Conn
@@ -65,7 +68,9 @@ async def _facts(
     )
 
 
-async def survey_published(conn: Conn, message: SurveyPublished, at: datetime) -> None:
+async def survey_published(
+    deps: ReportingDeps, conn: Conn, message: SurveyPublished, at: datetime
+) -> None:
     """Keep the survey's facts and its first questionnaire version."""
     await _facts(conn, message, at)
     await repo.insert_questionnaire_version(
@@ -74,12 +79,16 @@ async def survey_published(conn: Conn, message: SurveyPublished, at: datetime) -
     await repo.mark_changed(conn, message.survey_id)
 
 
-async def survey_updated(conn: Conn, message: SurveyUpdated, at: datetime) -> None:
+async def survey_updated(
+    deps: ReportingDeps, conn: Conn, message: SurveyUpdated, at: datetime
+) -> None:
     """New title, description or deadline."""
     await _facts(conn, message, at)
 
 
-async def questionnaire_published(conn: Conn, message: QuestionnairePublished) -> None:
+async def questionnaire_published(
+    deps: ReportingDeps, conn: Conn, message: QuestionnairePublished
+) -> None:
     """Keep a new questionnaire version (its labels and per-inhabitant marks count from now)."""
     await repo.insert_questionnaire_version(
         conn, message.survey_id, message.questionnaire_version, _json(message.questionnaire)
@@ -87,14 +96,16 @@ async def questionnaire_published(conn: Conn, message: QuestionnairePublished) -
     await repo.mark_changed(conn, message.survey_id)
 
 
-async def survey_closed(conn: Conn, message: SurveyClosed) -> None:
+async def survey_closed(deps: ReportingDeps, conn: Conn, message: SurveyClosed) -> None:
     """The survey closed: compute the figures; organisations then learn their report is ready."""
     if await repo.mark_survey_closed(conn, message.survey_id, message.closed_at):
         await repo.mark_changed(conn, message.survey_id)
         log.info("survey.closed", survey_id=str(message.survey_id))
 
 
-async def survey_replayed(conn: Conn, message: SurveyReplayed, at: datetime) -> None:
+async def survey_replayed(
+    deps: ReportingDeps, conn: Conn, message: SurveyReplayed, at: datetime
+) -> None:
     """A survey as surveys replays it for a rebuild: facts, every version, the close."""
     await _facts(conn, message, at)
     for version in message.questionnaire_versions:
@@ -114,7 +125,7 @@ def _json(questionnaire: Questionnaire) -> dict[str, Any]:
 # --- organisations ----------------------------------------------------------------------------
 
 
-async def organisation_changed(conn: Conn, organisation_id: UUID) -> None:
+async def organisation_changed(deps: ReportingDeps, conn: Conn, organisation_id: UUID) -> None:
     """Recompute the surveys the organisation counts in: its groups may have changed."""
     await repo.mark_changed_for_organisation(conn, organisation_id)
 
@@ -209,7 +220,9 @@ async def _recount(conn: Conn, survey_id: UUID, organisation_id: UUID) -> None:
     )
 
 
-async def response_submitted(conn: Conn, message: ResponseSubmitted | SubmissionReplayed) -> None:
+async def response_submitted(
+    deps: ReportingDeps, conn: Conn, message: ResponseSubmitted | SubmissionReplayed
+) -> None:
     """A submission (live or replayed): keep its publishable answers, then recount."""
     questionnaire = await _questionnaire(conn, message.survey_id, message.questionnaire_version)
     await repo.upsert_submission(
@@ -227,7 +240,7 @@ async def response_submitted(conn: Conn, message: ResponseSubmitted | Submission
         await opendata_repo.note_replay(conn)
 
 
-async def response_returned(conn: Conn, message: ResponseReturned) -> None:
+async def response_returned(deps: ReportingDeps, conn: Conn, message: ResponseReturned) -> None:
     """A returned submission no longer counts (an earlier one that was not returned does)."""
     await repo.mark_returned(
         conn,
@@ -243,7 +256,7 @@ async def response_returned(conn: Conn, message: ResponseReturned) -> None:
 # --- rebuild -----------------------------------------------------------------------------------
 
 
-async def request_rebuild(pool: asyncpg.Pool) -> UUID:
+async def request_rebuild(deps: ReportingDeps) -> UUID:
     """Empty every read model and ask the producers to replay (ADR 0012); the replay id.
 
     One transaction: the read models are empty exactly when the request is in the outbox,
@@ -251,20 +264,20 @@ async def request_rebuild(pool: asyncpg.Pool) -> UUID:
     is told twice that its report is ready.
     """
     replay_id = uuid.uuid4()
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         await repo.empty_read_models(conn)
         # No open dataset is published from read models that are still filling.
         await opendata_repo.pause_for_replay(conn)
         await enqueue(
             conn,
             ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),
-            source="bibmon-reporting",
+            source=deps.source,
         )
     log.info("rebuild.requested", replay_id=str(replay_id))
     return replay_id
 
 
-async def catch_up_in_development(pool: asyncpg.Pool) -> UUID | None:
+async def catch_up_in_development(deps: ReportingDeps) -> UUID | None:
     """With demo data on: ask for a replay when reporting knows no survey yet.
 
     A development database made before reporting followed surveys and responses (or one
@@ -272,22 +285,32 @@ async def catch_up_in_development(pool: asyncpg.Pool) -> UUID | None:
     shows the demo reports. Nothing is emptied; a replay of facts already known changes
     nothing. Returns the replay id, or None when reporting already knows surveys.
     """
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         if await repo.survey_count(conn) > 0:
             return None
         replay_id = uuid.uuid4()
         await enqueue(
             conn,
             ReplayRequested(replay_id=replay_id, requested_at=datetime.now(UTC)),
-            source="bibmon-reporting",
+            source=deps.source,
         )
     log.info("rebuild.catch_up_requested", replay_id=str(replay_id))
     return replay_id
 
 
-async def keep_catching_up(pool: asyncpg.Pool, *, rounds: int = 5, wait: float = 30.0) -> None:
+async def keep_catching_up(deps: ReportingDeps, *, rounds: int = 5, wait: float = 30.0) -> None:
     """Ask again every `wait` seconds, `rounds` times, while reporting knows no survey."""
     for _ in range(rounds):
         await asyncio.sleep(wait)
-        if await catch_up_in_development(pool) is None:
+        if await catch_up_in_development(deps) is None:
             return
+
+
+# --- the organisation list ----------------------------------------------------------------------
+
+
+async def organisations(deps: ReportingDeps) -> list[Organisation]:
+    """Organisations known to reporting, by name (public master data, as identity published it)."""
+    async with deps.connection() as conn:
+        rows = await list_organisations(conn)
+    return [Organisation.model_validate(r) for r in rows]

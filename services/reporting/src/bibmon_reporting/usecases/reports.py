@@ -8,6 +8,7 @@ Anything else is 404, so whether a report exists does not leak.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,8 @@ from bibmon_common.errors import InvalidInput, NotFound
 from bibmon_common.organisations import SizeClass
 from bibmon_common.questionnaire import CHOICE_TYPES, Question, Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.deps import ReportingDeps
+from bibmon_reporting.models import ReportListItem
 from bibmon_reporting.report_model import (
     GROUP_KINDS,
     ChoiceGroup,
@@ -30,7 +33,7 @@ from bibmon_reporting.report_model import (
     SurveyInfo,
 )
 from bibmon_reporting.repository import Conn, Row
-from bibmon_reporting.services import kept
+from bibmon_reporting.usecases.read_models import kept
 
 NATIONAL_LABEL = "Nederland"
 YES_NO_OPTIONS = (("true", "Ja"), ("false", "Nee"))
@@ -135,6 +138,86 @@ def _choice(
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class _Figures:
+    """Everything stored about the survey's figures that one organisation's report shows."""
+
+    groups: _Groups
+    numeric: dict[tuple[str, str, str], Row]
+    ranks: dict[str, list[float | None]]
+    choice_rows: dict[tuple[str, str], list[Row]]
+    own_numeric: dict[str, float]
+    own_choice: dict[str, set[str]]
+    inhabitants: int | None
+    min_group_size: int
+
+    @classmethod
+    async def load(
+        cls,
+        conn: Conn,
+        survey_id: UUID,
+        organisation_id: UUID,
+        organisation: Row,
+        numeric_keys: list[str],
+        min_group_size: int,
+    ) -> _Figures:
+        groups = _Groups(organisation)
+        province, size_class = groups.keys["province"][0], groups.keys["size_class"][0]
+        numeric = {
+            (r["question_key"], r["measure"], r["group_kind"]): r
+            for r in await repo.report_numeric(conn, survey_id, province, size_class)
+        }
+        ranks = await repo.report_ranks(conn, survey_id, organisation_id, numeric_keys)
+        choice_rows: dict[tuple[str, str], list[Row]] = {}
+        for r in await repo.report_choice(conn, survey_id, province, size_class):
+            choice_rows.setdefault((r["question_key"], r["group_kind"]), []).append(r)
+        return cls(
+            groups=groups,
+            numeric=numeric,
+            ranks=ranks,
+            choice_rows=choice_rows,
+            own_numeric=await repo.own_numeric(conn, survey_id, organisation_id),
+            own_choice=await repo.own_choice(conn, survey_id, organisation_id),
+            inhabitants=organisation["inhabitants"],
+            min_group_size=min_group_size,
+        )
+
+    def question(self, q: Question, key_figures: set[str]) -> QuestionBenchmark:
+        """One question's figures: numeric (and per inhabitant), or the shares of options."""
+        fields: dict[str, Any] = {}
+        if q.numeric:
+            own = self.own_numeric.get(q.key)
+            fields["numeric"] = self._numeric(own, "value", q.key)
+            if q.per_inhabitant:
+                inhabitants = self.inhabitants
+                own_per = own * 1000.0 / inhabitants if own is not None and inhabitants else None
+                fields["per_inhabitant"] = self._numeric(own_per, "per_1000", q.key)
+        else:
+            chosen = self.own_choice.get(q.key)
+            order = (
+                [v for v, _ in YES_NO_OPTIONS]
+                if q.type == "yes_no"
+                else [o.value for o in q.options]
+            )
+            fields["own_choice"] = (
+                tuple(v for v in order if v in chosen) if chosen is not None else None
+            )
+            fields["choice"] = _choice(q, self.choice_rows, self.groups, self.min_group_size)
+        return QuestionBenchmark(
+            key=q.key,
+            label=str(q.label),
+            type=q.type,
+            unit=str(q.unit),
+            key_figure=q.key in key_figures,
+            **fields,
+        )
+
+    def _numeric(self, own: float | None, measure: str, key: str) -> NumericFigures:
+        return _numeric(
+            own, measure, key, self.numeric, self.ranks, self.groups, self.min_group_size
+        )
+
+
 async def build_report(
     conn: Conn, survey_id: UUID, organisation_id: UUID, *, min_group_size: int
 ) -> OrganisationReport:
@@ -152,66 +235,18 @@ async def build_report(
     ):
         raise _not_found()
     questionnaire = Questionnaire.model_validate(survey["questionnaire"])
-    groups = _Groups(organisation)
-    province, size_class = groups.keys["province"][0], groups.keys["size_class"][0]
-    figures = {
-        (r["question_key"], r["measure"], r["group_kind"]): r
-        for r in await repo.report_numeric(conn, survey_id, province, size_class)
-    }
-    ranks = await repo.report_ranks(conn, survey_id, organisation_id, state["numeric_keys"])
-    choice_rows: dict[tuple[str, str], list[Row]] = {}
-    for r in await repo.report_choice(conn, survey_id, province, size_class):
-        choice_rows.setdefault((r["question_key"], r["group_kind"]), []).append(r)
-    own_numeric = await repo.own_numeric(conn, survey_id, organisation_id)
-    own_choice = await repo.own_choice(conn, survey_id, organisation_id)
-    inhabitants = organisation["inhabitants"]
+    figures = await _Figures.load(
+        conn, survey_id, organisation_id, organisation, state["numeric_keys"], min_group_size
+    )
     key_figures = {q.key for q in questionnaire.effective_key_figures()}
-
     sections = []
     for section in questionnaire.sections:
-        questions = []
-        for q in section.questions:
-            if not _benchmarked(q):
-                continue
-            fields: dict[str, Any] = {}
-            if q.numeric:
-                own = own_numeric.get(q.key)
-                fields["numeric"] = _numeric(
-                    own, "value", q.key, figures, ranks, groups, min_group_size
-                )
-                if q.per_inhabitant:
-                    own_per = (
-                        own * 1000.0 / inhabitants if own is not None and inhabitants else None
-                    )
-                    fields["per_inhabitant"] = _numeric(
-                        own_per, "per_1000", q.key, figures, ranks, groups, min_group_size
-                    )
-            else:
-                chosen = own_choice.get(q.key)
-                order = (
-                    [v for v, _ in YES_NO_OPTIONS]
-                    if q.type == "yes_no"
-                    else [o.value for o in q.options]
-                )
-                fields["own_choice"] = (
-                    tuple(v for v in order if v in chosen) if chosen is not None else None
-                )
-                fields["choice"] = _choice(q, choice_rows, groups, min_group_size)
-            questions.append(
-                QuestionBenchmark(
-                    key=q.key,
-                    label=str(q.label),
-                    type=q.type,
-                    unit=str(q.unit),
-                    key_figure=q.key in key_figures,
-                    **fields,
-                )
-            )
+        questions = tuple(
+            figures.question(q, key_figures) for q in section.questions if _benchmarked(q)
+        )
         if questions:
             sections.append(
-                SectionBenchmark(
-                    key=section.key, title=str(section.title), questions=tuple(questions)
-                )
+                SectionBenchmark(key=section.key, title=str(section.title), questions=questions)
             )
     return OrganisationReport(
         survey=SurveyInfo(
@@ -227,7 +262,7 @@ async def build_report(
             province=organisation["province"],
             size_class=organisation["size_class"],
             size_class_label=size_class_label(organisation["size_class"]),
-            inhabitants=inhabitants,
+            inhabitants=organisation["inhabitants"],
         ),
         computed_at=state["computed_at"],
         min_group_size=min_group_size,
@@ -281,22 +316,26 @@ async def visible_organisation(
 
 
 async def report_for(
-    conn: Conn,
-    principal: Principal,
-    survey_id: UUID,
-    organisation_id: UUID | None,
-    *,
-    min_group_size: int,
+    deps: ReportingDeps, principal: Principal, survey_id: UUID, organisation_id: UUID | None
 ) -> OrganisationReport:
-    """The report the caller asks for, or 404."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
+    """The report the caller asks for, or 404 (one consistent snapshot of the figures)."""
+    min_group_size = deps.settings.min_group_size
+    async with (
+        deps.connection() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         target = await visible_organisation(conn, principal, survey_id, organisation_id)
         return await build_report(conn, survey_id, target, min_group_size=min_group_size)
 
 
-async def list_reports(conn: Conn, principal: Principal, survey_id: UUID) -> list[dict[str, Any]]:
+async def list_reports(
+    deps: ReportingDeps, principal: Principal, survey_id: UUID
+) -> list[ReportListItem]:
     """Organisations with a report of the survey: managers all, staff their own (if visible)."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
+    async with (
+        deps.connection() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         if is_manager(principal):
             rows = await repo.list_counted(conn, survey_id)
         else:
@@ -306,13 +345,13 @@ async def list_reports(conn: Conn, principal: Principal, survey_id: UUID) -> lis
                 return []
             rows = await repo.list_counted(conn, survey_id, own)
     return [
-        {
-            "organisation_id": r["organisation_id"],
-            "name": r["name"],
-            "province": r["province"],
-            "size_class": r["size_class"],
-            "submitted_at": r["submitted_at"],
-        }
+        ReportListItem(
+            organisation_id=r["organisation_id"],
+            name=r["name"],
+            province=r["province"],
+            size_class=r["size_class"],
+            submitted_at=r["submitted_at"],
+        )
         for r in rows
         if r["name"] is not None
     ]

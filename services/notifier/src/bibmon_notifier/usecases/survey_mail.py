@@ -3,8 +3,8 @@
 The notifier keeps a small read model of surveys (facts, participants, who has
 submitted) from surveys' and responses' events and turns them into e-mail jobs. A job
 names its recipient by reference only (survey, organisation); the sender asks identity
-for the current contact person at send time (`recipients.py`). One job per idempotency
-key, so a redelivered event or a second scheduler never sends twice:
+for the current contact person at send time (`delivery.py`, `recipients.py`). One job per
+idempotency key, so a redelivered event or a second scheduler never sends twice:
 
     invitation:{survey}:{organisation}        receipt:{response}:{submission}
     returned:{response}:{submission}
@@ -28,7 +28,6 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from bibmon_common.clock import Clock
 from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.contracts.responses import (
     ResponseAccepted,
@@ -39,6 +38,8 @@ from bibmon_common.contracts.responses import (
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
 from bibmon_notifier import repository
 from bibmon_notifier.config import NotifierSettings
+from bibmon_notifier.deps import NotifierDeps
+from bibmon_notifier.models import DueEmail
 from bibmon_notifier.repository import Conn
 
 log = structlog.get_logger(__name__)
@@ -82,8 +83,8 @@ def _legal(survey: Mapping[str, Any] | asyncpg.Record) -> dict[str, Any]:
 
 
 async def _create_job(
+    deps: NotifierDeps,
     conn: Conn,
-    settings: NotifierSettings,
     *,
     key: str,
     template: str,
@@ -97,7 +98,7 @@ async def _create_job(
         idempotency_key=key,
         template=template,
         # Replaced by the contact person's language when identity answers.
-        locale=settings.default_locale,
+        locale=deps.settings.default_locale,
         recipient_email=None,
         recipient_name=None,
         subject_user_id=None,
@@ -113,10 +114,10 @@ async def _create_job(
 
 
 async def survey_published(
-    conn: Conn, event: SurveyPublished, *, settings: NotifierSettings, clock: Clock, at: datetime
+    deps: NotifierDeps, conn: Conn, event: SurveyPublished, *, at: datetime
 ) -> int:
     """Record the survey and invite every participating organisation's contact person."""
-    now = clock.now()
+    now = deps.now()
     facts = _facts(event)
     await repository.upsert_survey(conn, facts, now=now, facts_at=at)
     participants = list(dict.fromkeys(event.participants))
@@ -129,14 +130,14 @@ async def survey_published(
         "survey_description": event.description,
         "opens_at": event.opens_at.isoformat(),
         "closes_at": event.closes_at.isoformat(),
-        "survey_url": survey_url(settings, event.survey_id),
+        "survey_url": survey_url(deps.settings, event.survey_id),
         **_legal(facts),
     }
     created = 0
     for organisation_id in participants:
         created += await _create_job(
+            deps,
             conn,
-            settings,
             key=f"invitation:{event.survey_id}:{organisation_id}",
             template="survey_invitation",
             survey_id=event.survey_id,
@@ -147,19 +148,21 @@ async def survey_published(
     return created
 
 
-async def survey_updated(conn: Conn, event: SurveyUpdated, *, clock: Clock, at: datetime) -> None:
+async def survey_updated(
+    deps: NotifierDeps, conn: Conn, event: SurveyUpdated, *, at: datetime
+) -> None:
     """New title, description or deadline: later e-mails use them.
 
     A moved deadline is stamped with the notifier's clock (`deadline_set_at`), like
     `invited_at`: its reminders come only for the moments after now, so even a nudge of
     an hour sends no second copy of the reminder just sent.
     """
-    await repository.upsert_survey(conn, _facts(event), now=clock.now(), facts_at=at)
+    await repository.upsert_survey(conn, _facts(event), now=deps.now(), facts_at=at)
     await repository.add_participants(conn, event.survey_id, list(event.participants))
     log.info("survey.updated", survey_id=str(event.survey_id))
 
 
-async def survey_closed(conn: Conn, event: SurveyClosed) -> None:
+async def survey_closed(deps: NotifierDeps, conn: Conn, event: SurveyClosed) -> None:
     """No reminders after this; pending invitations and reminders are not sent.
 
     A close that overtakes its survey's publication (several relays) is retried until
@@ -178,9 +181,7 @@ async def _known_survey(conn: Conn, survey_id: UUID) -> asyncpg.Record:
     return survey
 
 
-async def response_submitted(
-    conn: Conn, event: ResponseSubmitted, *, settings: NotifierSettings, clock: Clock
-) -> None:
+async def response_submitted(deps: NotifierDeps, conn: Conn, event: ResponseSubmitted) -> None:
     """The organisation submitted: no more reminders; a receipt to the contact person.
 
     No receipt for a submission older than `receipt_max_age_hours` (a late replay or
@@ -190,7 +191,7 @@ async def response_submitted(
     await repository.set_submitted(
         conn, event.survey_id, event.organisation_id, submitted=True, at=event.submitted_at
     )
-    if clock.now() - event.submitted_at > timedelta(hours=settings.receipt_max_age_hours):
+    if deps.now() - event.submitted_at > timedelta(hours=deps.settings.receipt_max_age_hours):
         log.info(
             "receipt.skipped_stale",
             survey_id=str(event.survey_id),
@@ -199,8 +200,8 @@ async def response_submitted(
         )
         return
     await _create_job(
+        deps,
         conn,
-        settings,
         key=f"receipt:{event.response_id}:{event.submission}",
         template="response_receipt",
         survey_id=event.survey_id,
@@ -208,22 +209,20 @@ async def response_submitted(
         context={
             "survey_title": survey["title"],
             "submitted_at": event.submitted_at.isoformat(),
-            "survey_url": survey_url(settings, event.survey_id),
+            "survey_url": survey_url(deps.settings, event.survey_id),
         },
     )
 
 
-async def response_returned(
-    conn: Conn, event: ResponseReturned, *, settings: NotifierSettings
-) -> None:
+async def response_returned(deps: NotifierDeps, conn: Conn, event: ResponseReturned) -> None:
     """Returned for correction: not submitted any more; the remark goes to the contact."""
     survey = await _known_survey(conn, event.survey_id)
     await repository.set_submitted(
         conn, event.survey_id, event.organisation_id, submitted=False, at=event.returned_at
     )
     await _create_job(
+        deps,
         conn,
-        settings,
         key=f"returned:{event.response_id}:{event.submission}",
         template="response_returned",
         survey_id=event.survey_id,
@@ -231,12 +230,12 @@ async def response_returned(
         context={
             "survey_title": survey["title"],
             "remark": event.remark,
-            "survey_url": survey_url(settings, event.survey_id),
+            "survey_url": survey_url(deps.settings, event.survey_id),
         },
     )
 
 
-async def response_reopened(conn: Conn, event: ResponseReopened) -> None:
+async def response_reopened(deps: NotifierDeps, conn: Conn, event: ResponseReopened) -> None:
     """Reopened for a correction: counts as not submitted again (reminders resume)."""
     await _known_survey(conn, event.survey_id)
     await repository.set_submitted(
@@ -244,7 +243,7 @@ async def response_reopened(conn: Conn, event: ResponseReopened) -> None:
     )
 
 
-async def response_accepted(conn: Conn, event: ResponseAccepted) -> None:
+async def response_accepted(deps: NotifierDeps, conn: Conn, event: ResponseAccepted) -> None:
     """Accepted after review: submitted for good."""
     await _known_survey(conn, event.survey_id)
     await repository.set_submitted(
@@ -252,24 +251,24 @@ async def response_accepted(conn: Conn, event: ResponseAccepted) -> None:
     )
 
 
-async def report_ready(conn: Conn, event: ReportReady, *, settings: NotifierSettings) -> None:
+async def report_ready(deps: NotifierDeps, conn: Conn, event: ReportReady) -> None:
     """The organisation's report and infographic are ready: tell its contact person, once."""
     survey = await _known_survey(conn, event.survey_id)
     await _create_job(
+        deps,
         conn,
-        settings,
         key=f"report_ready:{event.survey_id}:{event.organisation_id}",
         template="report_ready",
         survey_id=event.survey_id,
         organisation_id=event.organisation_id,
         context={
             "survey_title": survey["title"],
-            "report_url": report_url(settings, event.survey_id),
+            "report_url": report_url(deps.settings, event.survey_id),
         },
     )
 
 
-async def schedule_reminders(pool: asyncpg.Pool, settings: NotifierSettings, clock: Clock) -> int:
+async def schedule_reminders(deps: NotifierDeps) -> int:
     """One scheduler tick: create the reminder jobs due now; returns how many were new.
 
     The rule (which reminder is due) is `repository.due_reminders`. Everything is derived
@@ -277,18 +276,19 @@ async def schedule_reminders(pool: asyncpg.Pool, settings: NotifierSettings, clo
     loses nothing and repeats nothing: the next tick (of this or another replica) finds
     the ones still missing, and the unique idempotency key settles a race between two.
     """
+    settings = deps.settings
     offsets = list(settings.reminder_offsets_days)
     if not offsets:
         return 0
-    now = clock.now()
+    now = deps.now()
     created = 0
-    async with pool.acquire() as conn:
+    async with deps.connection() as conn:
         for row in await repository.due_reminders(conn, now, offsets):
             left = max(1, math.ceil((row["closes_at"] - now) / DAY))
             async with conn.transaction():
                 created += await _create_job(
+                    deps,
                     conn,
-                    settings,
                     key=row["idempotency_key"],
                     template="survey_reminder",
                     survey_id=row["survey_id"],
@@ -306,17 +306,19 @@ async def schedule_reminders(pool: asyncpg.Pool, settings: NotifierSettings, clo
     return created
 
 
-async def still_wanted(conn: Conn, job: asyncpg.Record, now: datetime) -> str | None:
+async def still_wanted(conn: Conn, email: DueEmail, now: datetime) -> str | None:
     """Why an invitation or reminder should no longer go out, or None to send it."""
-    if job["template"] not in ("survey_invitation", "survey_reminder"):
+    if email.template not in ("survey_invitation", "survey_reminder"):
         return None
-    survey = await repository.get_survey(conn, job["recipient_survey_id"])
+    if email.survey_id is None or email.organisation_id is None:
+        return None
+    survey = await repository.get_survey(conn, email.survey_id)
     if survey is None:
         return None
     if survey["closed_at"] is not None or survey["closes_at"] <= now:
         return "the survey closed before it could be delivered"
-    if job["template"] == "survey_reminder" and await repository.has_submitted(
-        conn, job["recipient_survey_id"], job["recipient_organisation_id"]
+    if email.template == "survey_reminder" and await repository.has_submitted(
+        conn, email.survey_id, email.organisation_id
     ):
         return "the organisation submitted before the reminder could be delivered"
     return None

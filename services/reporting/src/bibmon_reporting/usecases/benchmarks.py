@@ -1,4 +1,4 @@
-"""Computing a survey's benchmark figures, and the worker that keeps them up to date.
+"""Computing a survey's benchmark figures (the benchmark worker, `worker.py`, runs it).
 
 Every change to a survey's counted submissions marks it (`benchmark_state.change_seq`);
 the worker of any replica picks marked surveys and recomputes all their figures in SQL
@@ -15,25 +15,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
 import structlog
 
-from bibmon_common.app import ServiceContext
-from bibmon_common.background import run_periodically
-from bibmon_common.clock import Clock
 from bibmon_common.contracts.reporting import ReportReady
 from bibmon_common.messaging.outbox import enqueue
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_reporting import repository as repo
+from bibmon_reporting.deps import ReportingDeps
 
 log = structlog.get_logger(__name__)
 
-SOURCE = "bibmon-reporting"
 
-
-async def compute_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> bool:
+async def compute_survey(deps: ReportingDeps, survey_id: UUID) -> bool:
     """Recompute one survey's figures; False when another replica is computing it."""
-    async with pool.acquire() as conn, conn.transaction():
+    async with deps.transaction() as conn:
         if not await repo.try_lock_survey(conn, survey_id):
             return False
         state = await repo.get_state(conn, survey_id)
@@ -50,7 +45,7 @@ async def compute_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> b
             questionnaire = Questionnaire.model_validate(raw)
             numeric.update(dict.fromkeys(q.key for q in questionnaire.questions() if q.numeric))
             per_inhabitant = [q.key for q in questionnaire.questions() if q.per_inhabitant]
-        computed_at = clock.now()
+        computed_at = deps.now()
         counted = await repo.compute_benchmarks(conn, survey_id, list(numeric), per_inhabitant)
         await repo.mark_computed(conn, survey_id, seq, computed_at, counted, list(numeric))
         announced = 0
@@ -63,34 +58,18 @@ async def compute_survey(pool: asyncpg.Pool, clock: Clock, survey_id: UUID) -> b
                         organisation_id=organisation_id,
                         computed_at=computed_at,
                     ),
-                    source=SOURCE,
+                    source=deps.source,
                 )
                 announced += 1
     log.info("benchmarks.computed", survey_id=str(survey_id), counted=counted, announced=announced)
     return True
 
 
-async def compute_dirty(pool: asyncpg.Pool, clock: Clock) -> int:
+async def compute_dirty(deps: ReportingDeps) -> int:
     """Recompute every survey whose figures are out of date; returns how many were done."""
-    async with pool.acquire() as conn:
+    async with deps.connection() as conn:
         surveys = await repo.dirty_surveys(conn)
     done = 0
     for survey_id in surveys:
-        done += await compute_survey(pool, clock, survey_id)
+        done += await compute_survey(deps, survey_id)
     return done
-
-
-async def run_worker(ctx: ServiceContext) -> None:
-    """Background loop of each replica: keep the figures current."""
-    interval = ctx.settings.benchmark_poll_seconds
-    await run_periodically(
-        lambda: compute_dirty(ctx.pool, ctx.clock),
-        interval=interval,
-        failure_event="benchmarks.worker_failed",
-    )
-
-
-async def start_worker(ctx: ServiceContext) -> None:
-    """Startup hook: run the worker next to the consumers."""
-    if ctx.settings.start_background_workers:
-        ctx.spawn(run_worker(ctx), name="reporting-benchmarks")
