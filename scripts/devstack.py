@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("identity", "surveys", "responses", "reporting", "notifier")
@@ -260,13 +261,27 @@ async def drop_database(admin_dsn: str, name: str) -> None:
         await conn.close()
 
 
-def render(template: Path, target: Path, values: dict[str, str]) -> None:
-    """Fill the gateway template's `${NAME}` placeholders with deploy/nginx/render.py's checks."""
+def _nginx_render() -> Any:
+    """deploy/nginx/render.py, imported from its path."""
     spec = importlib.util.spec_from_file_location("nginx_render", ROOT / "deploy/nginx/render.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def gateway_limits() -> dict[str, str]:
+    """The gateway's per-address limits: BIBMON_GATEWAY_<NAME> (API_RATE_LIMIT, API_BURST,
+    AUTH_RATE_LIMIT, AUTH_BURST) from the environment, else deploy/nginx/render.py's
+    defaults (docs/operations.md, "Gateway limits")."""
+    defaults: dict[str, str] = _nginx_render().LIMIT_DEFAULTS
+    return {name: os.environ.get(f"BIBMON_GATEWAY_{name}") or v for name, v in defaults.items()}
+
+
+def render(template: Path, target: Path, values: dict[str, str]) -> None:
+    """Fill the gateway template's `${NAME}` placeholders with deploy/nginx/render.py's checks."""
+    module = _nginx_render()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         text = module.render(template.read_text(encoding="utf-8"), values)
@@ -549,6 +564,7 @@ class Stack:
                 "GATEWAY_PORT": str(c.gateway_port),
                 # Clients connect to this gateway directly: no proxy in front to trust.
                 "TRUSTED_PROXY_CIDR": "127.0.0.1/32",
+                **gateway_limits(),
                 **upstreams,
             },
         )

@@ -77,7 +77,11 @@ fi
 # ---------------------------------------------------------------- nginx templates
 GATEWAY_PORT="$(free_port)"
 # The server template's placeholders (NAME=VALUE), given alike to both renderers below.
-SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" TRUSTED_PROXY_CIDR=127.0.0.1/32)
+# The limits are set here, not left at their defaults: the burst check below counts on
+# AUTH_BURST=20 (the defaults for an office behind one address are tested in
+# tests/e2e/test_gateway_limits.py).
+SERVER_VALUES=(GATEWAY_PORT="127.0.0.1:$GATEWAY_PORT" TRUSTED_PROXY_CIDR=127.0.0.1/32
+    API_RATE_LIMIT=20r/s API_BURST=100 AUTH_RATE_LIMIT=30r/m AUTH_BURST=20)
 declare -A UPSTREAM_PORT
 for svc in identity surveys responses reporting notifier web; do
     UPSTREAM_PORT[$svc]="$(free_port)"

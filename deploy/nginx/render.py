@@ -24,8 +24,24 @@ SERVER_PLACEHOLDERS = frozenset(
         "NOTIFIER_UPSTREAM",
         "WEB_UPSTREAM",
         "TRUSTED_PROXY_CIDR",
+        "API_RATE_LIMIT",
+        "API_BURST",
+        "AUTH_RATE_LIMIT",
+        "AUTH_BURST",
     }
 )
+# The gateway's per-address limits when nobody sets them (make run, compose, the
+# Kubernetes base): one address may be an office of 50 people behind NAT. API: 2 requests
+# a second each on average, and all of them opening a page (about 10 requests) at once.
+# Auth (login pages and /api/identity/auth/): 1 a second on average, and all 50 logging
+# in at once (page, password, second factor); identity counts failed logins per account
+# and per address behind it. docs/operations.md, "Gateway limits".
+LIMIT_DEFAULTS = {
+    "API_RATE_LIMIT": "100r/s",
+    "API_BURST": "500",
+    "AUTH_RATE_LIMIT": "60r/m",
+    "AUTH_BURST": "150",
+}
 MAIN_PLACEHOLDERS = frozenset({"VAR_DIR", "SERVER_CONF", "MIME_TYPES"})
 KNOWN = SERVER_PLACEHOLDERS | MAIN_PLACEHOLDERS
 # An upper-case ${NAME} left in the output means a value was missing.

@@ -37,7 +37,7 @@ def guess_until_identity_throttles(c: httpx.Client, budget_s: float = 120) -> ht
         if resp.status_code == 429 and resp.json().get("detail") == IDENTITY_TOO_MANY:
             return resp
         if resp.status_code == 429:
-            # The gateway's own, coarser limit for this address (30 a minute): pace down.
+            # The gateway's own, coarser limit for this address (AUTH_RATE_LIMIT): pace down.
             time.sleep(2.1)
             continue
         assert resp.status_code == 401, resp.text

@@ -3,6 +3,7 @@ flood of made-up key ids cannot turn against identity."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -132,3 +133,66 @@ async def test_an_unknown_key_id_refetches_once_the_interval_has_passed(
     with pytest.raises(Unauthorized):
         await verifier.verify(token)
     assert jwks_server.requests == 2  # the cached fetch, then one forced refetch
+
+
+class CountingJwks:
+    """A JWKS provider that counts how often a signature check needed the keys."""
+
+    def __init__(self, keys: TestKeys) -> None:
+        self.jwks: dict[str, Any] = keys.jwks
+        self.calls = 0
+
+    async def __call__(self, force: bool = False) -> dict[str, Any]:
+        self.calls += 1
+        return self.jwks
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_verified_token_is_not_verified_again_but_its_session_is_checked_each_time(
+    keys: TestKeys,
+) -> None:
+    ended: set[uuid.UUID] = set()
+
+    async def revoked(session_id: uuid.UUID) -> bool:
+        return session_id in ended
+
+    jwks = CountingJwks(keys)
+    verifier = JWTVerifier(jwks, issuer=TEST_ISSUER, audience=AUDIENCE, revoked=revoked)
+    session = uuid.uuid4()
+    token = sign(keys.private, keys.kid, claims(TEST_ISSUER, [AUDIENCE], sid=str(session)))
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+    assert jwks.calls == 1
+    # Ended after it was cached: refused at once.
+    ended.add(session)
+    with pytest.raises(Unauthorized) as refused:
+        await verifier.verify(token)
+    assert refused.value.type_ == "session-ended"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_cached_token_of_a_withdrawn_key_is_refused_once_the_cache_time_passed(
+    keys: TestKeys,
+) -> None:
+    jwks = CountingJwks(keys)
+    verifier = JWTVerifier(jwks, issuer=TEST_ISSUER, audience=AUDIENCE, cache_seconds=0.2)
+    token = sign(keys.private, keys.kid, claims(TEST_ISSUER, [AUDIENCE]))
+    await verifier.verify(token)
+    jwks.jwks = {"keys": []}  # identity withdrew the key
+    await asyncio.sleep(0.3)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_cache_of_verified_tokens_is_bounded(keys: TestKeys) -> None:
+    jwks = CountingJwks(keys)
+    verifier = JWTVerifier(jwks, issuer=TEST_ISSUER, audience=AUDIENCE, cache_size=2)
+    tokens = [sign(keys.private, keys.kid, claims(TEST_ISSUER, [AUDIENCE])) for _ in range(3)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert jwks.calls == 3
+    await verifier.verify(tokens[2])  # among the two kept
+    assert jwks.calls == 3
+    await verifier.verify(tokens[0])  # the oldest made room
+    assert jwks.calls == 4

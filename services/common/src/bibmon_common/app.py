@@ -30,7 +30,7 @@ from bibmon_common.errors import document_problems, install_error_handlers, prob
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
-from bibmon_common.projections import is_session_revoked
+from bibmon_common.projections import RevokedSessions, is_session_revoked
 from bibmon_common.settings import ServiceSettings
 from bibmon_common.telemetry import configure_telemetry, instrument_app
 
@@ -243,19 +243,22 @@ def create_service_app(
     jwks_provider: JwksProvider | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     openapi_tags: list[dict[str, Any]] | None = None,
+    revocation_refresh: float | None = None,
 ) -> FastAPI:
     """Build a service: problem+json errors, health, auth, pool, outbox relay, consumers.
 
     `deps(pool, clock)` builds the service's dependencies object once the pool is open
     (default: the plain `ServiceDeps`); `clock` replaces the one the settings choose
     (tests pass a `FrozenClock` here, before start-up, never swap it afterwards).
+    `revocation_refresh`: check revoked sessions against a copy reloaded every so many
+    seconds (`projections.RevokedSessions`) instead of a query per request.
     """
     prefix = f"/api/{service}"
     build_deps = deps or (
         lambda pool, clock: ServiceDeps(pool=pool, clock=clock, source=event_source(service))
     )
     configure_logging(service, settings.log_level, settings.log_json)
-    configure_telemetry(service, settings.otlp_endpoint)
+    configure_telemetry(service, settings.otlp_endpoint, db_spans=settings.trace_db_queries)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -274,11 +277,16 @@ def create_service_app(
         ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
         ctx.consumer_factory = consumers
         app.state.ctx = ctx
+        revoked: Any = functools.partial(is_session_revoked, pool)
+        if revocation_refresh is not None:
+            revocations = RevokedSessions(pool, interval=revocation_refresh)
+            revoked = revocations.is_revoked
+            ctx.spawn(revocations.run(), name=f"{service}-revoked-sessions")
         app.state.jwt_verifier = JWTVerifier(
             jwks_provider or jwks_provider_for(settings.jwks_url),
             issuer=settings.jwt_issuer,
             audience=f"bibmon-{service}",
-            revoked=functools.partial(is_session_revoked, pool),
+            revoked=revoked,
         )
         if settings.start_background_workers:
             ctx.relay = OutboxRelay(pool, ctx.broker)

@@ -135,11 +135,20 @@ class JWTVerifier:
         issuer: str,
         audience: str,
         revoked: RevocationCheck | None = None,
+        cache_size: int = 4096,
+        cache_seconds: float = 60.0,
     ) -> None:
         self._jwks = jwks_provider
         self.issuer = issuer
         self.audience = audience
         self._revoked = revoked
+        # Tokens whose signature and claims were checked: token -> (principal, good until
+        # on the monotonic clock). An entry lives until the token expires, at most
+        # `cache_seconds` (so a key withdrawn from the JWKS stops working as before, within
+        # the JWKS cache time and this); the revocation check runs on every request.
+        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._cache_size = cache_size
+        self._cache_seconds = cache_seconds
 
     async def _key_for(self, kid: str) -> Any:
         for force in (False, True):
@@ -154,7 +163,40 @@ class JWTVerifier:
         raise Unauthorized("Unknown signing key.")
 
     async def verify(self, token: str) -> Principal:
-        """Verify a bearer token; raise Unauthorized with a generic message when it fails."""
+        """Verify a bearer token; raise Unauthorized with a generic message when it fails.
+
+        A token verified before is taken from a small cache (until it expires, at most
+        `cache_seconds`); whether its session was revoked is asked every time.
+        """
+        cached = self._verified.get(token)
+        if cached is not None and time.monotonic() < cached[1]:
+            principal = cached[0]
+        else:
+            principal = await self._verify_signed(token)
+            self._remember(token, principal)
+        # Logout, a disabled account or changed roles end the session at once (ASVS 7.4.1),
+        # not when its last access token expires.
+        assert principal.session_id is not None
+        if self._revoked is not None and await self._revoked(principal.session_id):
+            raise Unauthorized("The session has ended; log in again.", type_="session-ended")
+        return principal
+
+    def _remember(self, token: str, principal: Principal) -> None:
+        if self._cache_size <= 0:
+            return
+        # `exp` is wall-clock seconds; the cache counts on the monotonic clock.
+        left = float(principal.claims["exp"]) - time.time()
+        if left <= 0:
+            return
+        if len(self._verified) >= self._cache_size:
+            now = time.monotonic()
+            for key in [k for k, (_, until) in self._verified.items() if until <= now]:
+                del self._verified[key]
+            while len(self._verified) >= self._cache_size:  # the oldest entries go first
+                del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, time.monotonic() + min(left, self._cache_seconds))
+
+    async def _verify_signed(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -190,11 +232,6 @@ class JWTVerifier:
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise Unauthorized("Invalid token claims.") from exc
-        # Logout, a disabled account or changed roles end the session at once (ASVS 7.4.1),
-        # not when its last access token expires.
-        assert principal.session_id is not None
-        if self._revoked is not None and await self._revoked(principal.session_id):
-            raise Unauthorized("The session has ended; log in again.", type_="session-ended")
         return principal
 
 

@@ -9,12 +9,15 @@ refuses until they expire.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from bibmon_common.contracts.identity import (
@@ -26,6 +29,8 @@ from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.handlers import Route, bind, on
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+
+log = structlog.get_logger(__name__)
 
 _UPSERT = """
 INSERT INTO organisation
@@ -111,6 +116,53 @@ async def is_session_revoked(pool: asyncpg.Pool, session_id: UUID) -> bool:
             session_id,
         )
     return found is not None
+
+
+class RevokedSessions:
+    """A process's copy of `revoked_session`, reloaded every `interval` seconds.
+
+    Asking the database on every request costs a pooled connection and a round trip per
+    request; this copy costs none. Every process (worker, replica) loads its own copy from
+    the shared table, so a revocation recorded by any of them reaches all within
+    `interval`. While the copy is older than `stale_after` (the database unreachable, the
+    loop not started) every check asks the database, as `is_session_revoked` does.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, interval: float = 1.0, stale_after: float = 5.0
+    ) -> None:
+        self._pool = pool
+        self.interval = interval
+        self.stale_after = stale_after
+        self._expires: dict[UUID, datetime] = {}
+        self._loaded_at = float("-inf")
+
+    async def refresh(self) -> None:
+        """Load the sessions whose tokens may still be unexpired."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT session_id, expires_at FROM revoked_session WHERE expires_at >= now()"
+            )
+        self._expires = {r["session_id"]: r["expires_at"] for r in rows}
+        self._loaded_at = time.monotonic()
+
+    async def run(self) -> None:
+        """Reload until cancelled; a failure is logged and tried again next interval."""
+        while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("revoked_sessions.refresh_failed", error=type(exc).__name__)
+            await asyncio.sleep(self.interval)
+
+    async def is_revoked(self, session_id: UUID) -> bool:
+        """True when identity ended the session (and its tokens may still be unexpired)."""
+        if time.monotonic() - self._loaded_at > self.stale_after:
+            return await is_session_revoked(self._pool, session_id)
+        expires_at = self._expires.get(session_id)
+        return expires_at is not None and expires_at >= datetime.now(UTC)
 
 
 async def on_session_revoked(

@@ -44,6 +44,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str | None = None
+    # A trace span per SQL statement (off: it costs more than most statements do).
+    trace_db_queries: bool = False
     service_token_secret: SecretStr = SecretStr("development-only-service-token-secret")
     run_migrations_on_startup: bool = True
     start_background_workers: bool = True

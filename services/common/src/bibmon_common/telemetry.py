@@ -1,4 +1,4 @@
-"""OpenTelemetry: traces for FastAPI, asyncpg, AMQP and httpx; OTLP export only when configured."""
+"""OpenTelemetry: traces of FastAPI, AMQP, httpx (asyncpg if asked); OTLP export if configured."""
 
 from __future__ import annotations
 
@@ -15,9 +15,19 @@ _configured = False
 
 
 def configure_telemetry(
-    service: str, otlp_endpoint: str | None = None, exporter: SpanExporter | None = None
+    service: str,
+    otlp_endpoint: str | None = None,
+    exporter: SpanExporter | None = None,
+    *,
+    db_spans: bool = False,
 ) -> None:
-    """Install a tracer provider once per process; export over OTLP/HTTP only if configured."""
+    """Install a tracer provider once per process; export over OTLP/HTTP only if configured.
+
+    A span per SQL statement (`db_spans`, setting `trace_db_queries`) is off by default: on
+    a draft save it cost more CPU than the statements' own work (docs/operations.md,
+    "Speed"). Sampling follows the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
+    variables (default: every trace, or as the caller's traceparent says).
+    """
     global _configured
     if _configured:
         return
@@ -29,10 +39,11 @@ def configure_telemetry(
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
-    # asyncpg calls become child spans of the request or message that made them.
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    if db_spans:
+        # asyncpg calls become child spans of the request or message that made them.
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-    AsyncPGInstrumentor().instrument()
+        AsyncPGInstrumentor().instrument()
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     HTTPXClientInstrumentor().instrument()
@@ -43,7 +54,10 @@ def instrument_app(app: Any) -> None:
     """Trace every request of a FastAPI app (health checks excluded)."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health/live,health/ready")
+    # One span per request; no extra spans for each ASGI receive and send of its body.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="health/live,health/ready", exclude_spans=["receive", "send"]
+    )
 
 
 def inject_trace_headers(headers: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def create_app(
         migrations_dir=MIGRATIONS_DIR,
         consumers=build_consumers,
         jwks_provider=jwks_provider,
+        # Revoked sessions from a copy reloaded every second, not a query per request.
+        revocation_refresh=1.0,
     )
 
 

@@ -129,19 +129,28 @@ async def _questionnaire(conn: Conn, survey_id: UUID, version: int) -> Questionn
     return _questionnaires[key]
 
 
-async def _survey(conn: Conn, survey_id: UUID, organisation_id: UUID) -> SurveyFacts:
-    row = await repo.get_published_survey(conn, survey_id)
-    if row is None or organisation_id not in row["participants"]:
-        raise NotFound("No such survey for this organisation.")
+def _facts(row: Row, survey_id: UUID, organisation_id: UUID) -> SurveyFacts:
+    # Participation was checked in SQL (survey_participant): of the participants only the
+    # asking organisation is known here.
     return SurveyFacts(
-        id=row["id"],
+        id=survey_id,
         series_key=row["series_key"],
         opens_at=row["opens_at"],
         closes_at=row["closes_at"],
         closed_at=row["closed_at"],
-        participants=frozenset(row["participants"]),
+        participants=frozenset((organisation_id,)),
         questionnaire_version=row["questionnaire_version"],
     )
+
+
+_NO_SURVEY = "No such survey for this organisation."
+
+
+async def _survey(conn: Conn, survey_id: UUID, organisation_id: UUID) -> SurveyFacts:
+    row = await repo.get_survey_for(conn, survey_id, organisation_id)
+    if row is None:
+        raise NotFound(_NO_SURVEY)
+    return _facts(row, survey_id, organisation_id)
 
 
 async def _published_survey(conn: Conn, survey_id: UUID) -> Row:
@@ -153,6 +162,10 @@ async def _published_survey(conn: Conn, survey_id: UUID) -> Row:
 
 def _stored(rows: list[Row]) -> dict[str, StoredAnswer]:
     return {r["question"]: StoredAnswer(r["value"], r["revision"], r["changed_at"]) for r in rows}
+
+
+def _stored_from(answers: list[tuple[str, Any, int, datetime]]) -> dict[str, StoredAnswer]:
+    return {q: StoredAnswer(value, revision, at) for q, value, revision, at in answers}
 
 
 async def _plausibility(
@@ -177,7 +190,17 @@ async def _plausibility(
             own: dict[str, Any] = mine[0]["answers"] if mine else {}
             previous = {k: v for k, v in own.items() if k in keys}
             national = await repo.national_ranges(conn, previous_id, list(keys))
-    warnings = plausibility_warnings(
+    return previous, _warnings(rt, questionnaire, answers, previous, national)
+
+
+def _warnings(
+    rt: Runtime,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    previous: dict[str, Any],
+    national: dict[str, tuple[float, float]],
+) -> list[PlausibilityWarning]:
+    return plausibility_warnings(
         questionnaire,
         answers,
         previous=previous,
@@ -185,7 +208,29 @@ async def _plausibility(
         ratio=rt.settings.plausibility_ratio,
         range_factor=rt.settings.national_range_factor,
     )
-    return previous, warnings
+
+
+async def _plausibility_in(
+    conn: Conn,
+    rt: Runtime,
+    context: Row,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+) -> tuple[dict[str, Any], list[PlausibilityWarning]]:
+    """As `_plausibility`, from what `repo.read_response`/`lock_response_for_change`
+    already loaded; only a stale national range costs another statement."""
+    previous: dict[str, Any] = {}
+    national: dict[str, tuple[float, float]] = {}
+    previous_id = context["previous_survey_id"]
+    if previous_id is not None:
+        keys = questionnaire.by_key()
+        own: dict[str, Any] = context["previous_answers"] or {}
+        previous = {k: v for k, v in own.items() if k in keys}
+        if context["national_ranges"] is not None:
+            national = repo.ranges_for(context["national_ranges"], list(keys))
+        else:
+            national = await repo.compute_national_ranges(conn, previous_id, list(keys))
+    return previous, _warnings(rt, questionnaire, answers, previous, national)
 
 
 async def _view(
@@ -193,15 +238,24 @@ async def _view(
     rt: Runtime,
     survey: SurveyFacts,
     organisation_id: UUID,
-    response: Row | None,
+    response: Row | dict[str, Any] | None,
+    *,
+    stored: dict[str, StoredAnswer] | None = None,
+    context: Row | None = None,
 ) -> dict[str, Any]:
+    """The response as the API shows it. `stored` (the answers) and `context` (a row of
+    `repo.read_response`/`lock_response_for_change`) save the statements that load them."""
     version = response["questionnaire_version"] if response else survey.questionnaire_version
     questionnaire = await _questionnaire(conn, survey.id, version)
-    stored = _stored(await repo.list_answers(conn, response["id"])) if response else {}
+    if stored is None:
+        stored = _stored(await repo.list_answers(conn, response["id"])) if response else {}
     answers = present_answers(stored)
-    previous, warnings = await _plausibility(
-        conn, rt, survey, organisation_id, questionnaire, answers
-    )
+    if context is not None:
+        previous, warnings = await _plausibility_in(conn, rt, context, questionnaire, answers)
+    else:
+        previous, warnings = await _plausibility(
+            conn, rt, survey, organisation_id, questionnaire, answers
+        )
     status = response["status"] if response else "not_started"
     correction_open = bool(response and response["correction_open"])
     can_edit = (
@@ -232,11 +286,18 @@ async def _view(
 async def get_response(
     conn: Conn, rt: Runtime, survey_id: UUID, organisation_id: UUID
 ) -> dict[str, Any]:
-    """The organisation's response as its staff (or a reviewer) sees it."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        survey = await _survey(conn, survey_id, organisation_id)
-        response = await repo.get_response(conn, survey_id, organisation_id)
-        return await _view(conn, rt, survey, organisation_id, response)
+    """The organisation's response as its staff (or a reviewer) sees it.
+
+    One statement (so one snapshot) reads the survey, the response, its answers and the
+    plausibility context; a stale national range is recomputed once (and kept).
+    """
+    row = await repo.read_response(conn, survey_id, organisation_id)
+    if row is None or row["questionnaire_version"] is None:
+        raise NotFound(_NO_SURVEY)
+    survey = _facts(row, survey_id, organisation_id)
+    response = repo.response_of(row) if row["r_id"] is not None else None
+    stored = _stored_from(repo.answers_of(row))
+    return await _view(conn, rt, survey, organisation_id, response, stored=stored, context=row)
 
 
 # --- the organisation's changes ------------------------------------------------------------
@@ -257,7 +318,7 @@ async def _lock(
     )
 
 
-def _check_editable(survey: SurveyFacts, response: Row, now: datetime) -> None:
+def _check_editable(survey: SurveyFacts, response: Row | dict[str, Any], now: datetime) -> None:
     if response["status"] not in EDITABLE:
         raise Conflict(
             f"The response is {response['status']}; a researcher must return or reopen it "
@@ -269,6 +330,51 @@ def _check_editable(survey: SurveyFacts, response: Row, now: datetime) -> None:
         raise Conflict(problem, type_="survey-closed")
 
 
+def _changes(
+    stored: dict[str, StoredAnswer],
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    version: int,
+    revision: int,
+) -> dict[str, Any]:
+    """The answers a save changes, after the checks that may refuse it: valid answers,
+    a known version, no question someone else changed since `version`."""
+    errors = validate_answers(questionnaire, answers, complete=False)
+    if errors:
+        raise InvalidInput(
+            "One or more answers are invalid.",
+            errors=[e.as_field_error() for e in errors],
+        )
+    if version > revision:
+        raise Conflict(
+            f"Version {version} is newer than the response (version {revision}).",
+            type_="edit-conflict",
+            extra={"version": revision, "conflicts": []},
+        )
+    conflicts = find_conflicts(stored, answers, version)
+    if conflicts:
+        raise Conflict(
+            "Someone else changed these answers since you loaded the response.",
+            type_="edit-conflict",
+            extra={
+                "version": revision,
+                "conflicts": [
+                    {
+                        "question": key,
+                        "current_value": stored[key].value,
+                        "changed_at": _json_time(stored[key].changed_at),
+                    }
+                    for key in conflicts
+                ],
+            },
+        )
+    return {key: answers[key] for key in changed_keys(stored, answers)}
+
+
+# Optimistic saves of one response racing each other retry this often, then take the lock.
+_OPTIMISTIC_TRIES = 3
+
+
 async def save_answers(
     conn: Conn,
     rt: Runtime,
@@ -277,62 +383,144 @@ async def save_answers(
     answers: dict[str, Any],
     version: int,
 ) -> dict[str, Any]:
-    """Save some answers (null clears one); merge with saves made since `version`."""
-    now = rt.clock.now()
-    async with conn.transaction():
-        survey = await _survey(conn, survey_id, organisation_id)
-        # A refused first save rolls back the response it created.
-        response, created = await _lock(conn, rt, survey, organisation_id)
+    """Save some answers (null clears one); merge with saves made since `version`.
+
+    Optimistic, like the edit itself: one statement reads the survey, the response, its
+    answers and the plausibility context (one snapshot); one statement writes, only if the
+    response row is still the version read. When something changed in between, read
+    again; after a few such races, save under the row lock (`_save_answers_locked`).
+    Either way the outcome is that of saves made one after the other.
+    """
+    for _ in range(_OPTIMISTIC_TRIES):
+        now = rt.clock.now()
+        context = await repo.read_response(conn, survey_id, organisation_id)
+        if context is None or context["questionnaire_version"] is None:
+            raise NotFound(_NO_SURVEY)
+        survey = _facts(context, survey_id, organisation_id)
+        created = context["r_id"] is None
+        # Starting pins the response to the questionnaire as it is now.
+        response = (
+            repo.response_of(context)
+            if not created
+            else {
+                "id": uuid.uuid4(),
+                "survey_id": survey_id,
+                "organisation_id": organisation_id,
+                "status": "draft",
+                "revision": 0,
+                "questionnaire_version": survey.questionnaire_version,
+                "submission": 0,
+                "submitted_at": None,
+                "explanations": {},
+                "remark": None,
+                "correction_open": False,
+                "reopen_reason": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        stored = _stored_from(repo.answers_of(context))
         _check_editable(survey, response, now)
         questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
-        errors = validate_answers(questionnaire, answers, complete=False)
-        if errors:
-            raise InvalidInput(
-                "One or more answers are invalid.",
-                errors=[e.as_field_error() for e in errors],
+        changed = _changes(stored, questionnaire, answers, version, response["revision"])
+        if not (changed or created):
+            return await _view(
+                conn, rt, survey, organisation_id, response, stored=stored, context=context
             )
-        revision = response["revision"]
-        if version > revision:
-            raise Conflict(
-                f"Version {version} is newer than the response (version {revision}).",
-                type_="edit-conflict",
-                extra={"version": revision, "conflicts": []},
+        revision = response["revision"] + 1
+        if created:
+            saved = await repo.create_with_answers(conn, response, changed, revision=revision)
+        else:
+            saved = await repo.save_answers_if_unchanged(
+                conn,
+                response["id"],
+                context["r_row_version"],
+                changed,
+                revision=revision,
+                changed_at=now,
             )
-        stored = _stored(await repo.list_answers(conn, response["id"]))
-        conflicts = find_conflicts(stored, answers, version)
-        if conflicts:
-            raise Conflict(
-                "Someone else changed these answers since you loaded the response.",
-                type_="edit-conflict",
-                extra={
-                    "version": revision,
-                    "conflicts": [
-                        {
-                            "question": key,
-                            "current_value": stored[key].value,
-                            "changed_at": _json_time(stored[key].changed_at),
-                        }
-                        for key in conflicts
-                    ],
-                },
-            )
-        changed = {key: answers[key] for key in changed_keys(stored, answers)}
+        if saved is None:
+            continue  # changed since it was read: read again
+        response, written = saved
+        _log_saved(survey_id, organisation_id, revision, changed)
+        return await _view(
+            conn,
+            rt,
+            survey,
+            organisation_id,
+            response,
+            stored={**stored, **_stored_from(written)},
+            context=context,
+        )
+    return await _save_answers_locked(conn, rt, survey_id, organisation_id, answers, version)
+
+
+def _log_saved(
+    survey_id: UUID, organisation_id: UUID, revision: int, changed: dict[str, Any]
+) -> None:
+    log.info(
+        "response.saved",
+        survey_id=str(survey_id),
+        organisation_id=str(organisation_id),
+        revision=revision,
+        questions=len(changed),
+    )
+
+
+async def _save_answers_locked(
+    conn: Conn,
+    rt: Runtime,
+    survey_id: UUID,
+    organisation_id: UUID,
+    answers: dict[str, Any],
+    version: int,
+) -> dict[str, Any]:
+    """`save_answers` under the response's row lock, for a response many save at once."""
+    now = rt.clock.now()
+    async with conn.transaction():
+        # One statement: the survey, the plausibility context and the response, created
+        # when missing (a refused first save rolls it back) and locked, with its answers.
+        context = await repo.lock_response_for_change(
+            conn,
+            survey_id,
+            organisation_id,
+            response_id=uuid.uuid4(),
+            status="draft",
+            now=now,
+        )
+        if context is None or context["questionnaire_version"] is None:
+            raise NotFound(_NO_SURVEY)
+        survey = _facts(context, survey_id, organisation_id)
+        response: Row | dict[str, Any]
+        stored: dict[str, StoredAnswer] | None = None
+        if context["r_id"] is None:
+            # Another first save inserted the response after this statement began: lock
+            # it now (the insert waited for that one to commit).
+            found = await repo.lock_response(conn, survey_id, organisation_id)
+            assert found is not None
+            response, created = found, False
+        else:
+            response, created = repo.response_of(context), bool(context["created"])
+            if created:
+                stored = {}
+            elif context["answers_revision"] == response["revision"]:
+                stored = _stored_from(repo.answers_of(context))
+            # else another save committed while this one waited for the lock: read again
+        _check_editable(survey, response, now)
+        questionnaire = await _questionnaire(conn, survey_id, response["questionnaire_version"])
+        if stored is None:
+            stored = _stored(await repo.list_answers(conn, response["id"]))
+        changed = _changes(stored, questionnaire, answers, version, response["revision"])
         if changed or created:
-            revision += 1
-            await repo.upsert_answers(
+            revision = response["revision"] + 1
+            response, written = await repo.save_answers(
                 conn, response["id"], changed, revision=revision, changed_at=now
             )
-            response = await repo.update_response(
-                conn, response["id"], revision=revision, updated_at=now
-            )
-            log.info(
-                "response.saved",
-                survey_id=str(survey_id),
-                organisation_id=str(organisation_id),
-                revision=revision,
-                questions=len(changed),
-            )
-        return await _view(conn, rt, survey, organisation_id, response)
+            stored = {**stored, **_stored_from(written)}
+            _log_saved(survey_id, organisation_id, revision, changed)
+        return await _view(
+            conn, rt, survey, organisation_id, response, stored=stored, context=context
+        )
 
 
 async def record_submission(

@@ -14,8 +14,9 @@ from bibmon_common.errors import Forbidden, NotFound
 from bibmon_responses.services import Runtime
 
 
-def _runtime(request: Request) -> Runtime:
-    # Built per request so a test that swaps ctx.clock moves every rule's "now".
+async def _runtime(request: Request) -> Runtime:
+    # Built per request so a test that swaps ctx.clock moves every rule's "now". Async:
+    # FastAPI would run a plain function in its thread pool, a thread hop per request.
     ctx = get_ctx(request)
     return Runtime(settings=ctx.settings, clock=ctx.clock)
 
