@@ -178,9 +178,10 @@ async def latest_submitted_answers(
 
 # The national range of a survey is computed once and kept in `national_range` until a
 # submission of that survey changes (triggers bump `generation`, migration savepath_0001).
-# Computing it reads every organisation's counted submission; storing it only when the
-# generation it was computed at is still the current one keeps an outdated result out,
-# also when several replicas recompute at once.
+# Computing it reads every organisation's counted submission. It is stored with the
+# generation its snapshot saw, so it never passes for a newer one, and only while that
+# generation is still the current one, so an outdated result never overwrites a newer
+# one, also when several replicas recompute at once.
 _COMPUTE_AND_STORE_RANGES = f"""
 WITH g AS (SELECT generation FROM national_range WHERE survey_id = $1),
 counted AS ({_COUNTED_SUBMISSIONS}),
