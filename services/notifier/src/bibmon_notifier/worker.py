@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
@@ -80,18 +81,28 @@ class SenderWorker:
         while not self._stopped.is_set():
             try:
                 delivered = await self.delivery.deliver_next()
+                if not delivered and not self._stopped.is_set():
+                    await self._sleep()
             except Exception as exc:
-                # Database trouble: back off and try again; the job stays pending.
+                # Database trouble: back off and try again; the job stays pending. Nothing
+                # may end this loop: a sender that stops sends nothing until a restart.
                 log.warning("sender.error", error_type=type(exc).__name__, exc_info=exc)
-                delivered = False
                 await asyncio.sleep(self.settings.poll_interval_seconds)
-            if not delivered and not self._stopped.is_set():
-                await self._sleep()
+
+    def _listening(self) -> bool:
+        """True while the LISTEN connection is open. One the server closed (a PostgreSQL
+        restart) may already be back in the pool, and asyncpg refuses every call on it."""
+        if self._listener is None:
+            return False
+        try:
+            return not self._listener.is_closed()
+        except asyncpg.InterfaceError:
+            return False
 
     async def _sleep(self) -> None:
-        if self._listener is None or self._listener.is_closed():
+        if not self._listening():
             async with self._listen_lock:
-                if self._listener is None or self._listener.is_closed():
+                if not self._listening():
                     with contextlib.suppress(Exception):
                         await self._listen()
         with contextlib.suppress(TimeoutError):

@@ -338,3 +338,323 @@ EN: dict[str, str] = {
     "Nederland": "Netherlands",
     "Per 1.000 inwoners": "Per 1,000 inhabitants",
 }
+
+# researchers: surveys, questionnaire builder, preview, publishing, progress, review, reports
+EN.update(
+    {
+        "(altijd tonen)": "(always show)",
+        "(vast, zodat antwoorden over de jaren vergelijkbaar blijven)": "(fixed, so answers "
+        "stay comparable over the years)",
+        "Accepteren": "Accept",
+        "Alle bibliotheken": "All libraries",
+        "Alle onderzoeken van de Bibliotheekmonitor. Open een onderzoek om de vragenlijst te "
+        "bouwen, te publiceren of de voortgang te volgen.": "All surveys of the Library Monitor. "
+        "Open a survey to build its questionnaire, publish it or follow its progress.",
+        "Alle rapporten": "All reports",
+        "Alleen als ‘{label}’ is: {value}": "Only if ‘{label}’ is: {value}",
+        "Alleen bij een subsidieregeling.": "Only for a subsidy scheme.",
+        "Alleen een subsidieregeling heeft een naam.": "Only a subsidy scheme has a name.",
+        "Alleen keuzevragen hebben opties.": "Only choice questions have options.",
+        "Alleen tonen als deze vraag": "Only show if this question",
+        "Annuleren": "Cancel",
+        "Bedrag in euro": "Amount in euro",
+        "Beoordelen": "Review",
+        "Bewerken": "Edit",
+        "Bibliotheken in bepaalde provincies of grootteklassen": "Libraries in certain "
+        "provinces or size classes",
+        "Bibliotheken kiezen (bij ‘gekozen bibliotheken’)": "Choose libraries (for ‘chosen "
+        "libraries’)",
+        "Bij getallen (geheel getal, decimalen, percentage, bedrag)": "For numbers (whole "
+        "number, decimals, percentage, amount)",
+        "Bij keuzevragen": "For choice questions",
+        "Bijvoorbeeld ‘bezoeken’ of ‘uur’ (niet bij percentage en bedrag).": "For example "
+        "‘visits’ or ‘hours’ (not for percentages and amounts).",
+        "Blijft gelijk over de jaren, zodat cijfers vergelijkbaar zijn. Leeg: gemaakt uit de "
+        "vraag.": "Stays the same over the years, so figures compare. Empty: made from the "
+        "question.",
+        "Daarna liggen de deelnemers, de grondslag en de openingsdatum vast.": "After that the "
+        "participants, the legal basis and the opening date are fixed.",
+        "Datum": "Date",
+        "Datum en tijd (Nederlandse tijd), bijvoorbeeld 2027-01-05 09:00.": "Date and time "
+        "(Dutch time), for example 2027-01-05 09:00.",
+        "De antwoorden kloppen: ze tellen mee in de rapporten.": "The answers are correct: "
+        "they count in the reports.",
+        "De antwoorden zelf zijn alleen voor onderzoekers zichtbaar.": "The answers themselves "
+        "are visible to researchers only.",
+        "De deadline voor de bibliotheken.": "The libraries' deadline.",
+        "De inzending is geaccepteerd.": "The submission has been accepted.",
+        "De inzending is heropend; de bibliotheek kan haar antwoorden corrigeren.": "The "
+        "submission has been reopened; the library can correct its answers.",
+        "De inzending is teruggestuurd; de contactpersoon krijgt een e-mail.": "The submission "
+        "has been returned; the contact person receives an e-mail.",
+        "De rapporten en de open data worden gemaakt van de geaccepteerde en ingediende "
+        "antwoorden.": "The reports and the open data are made from the accepted and "
+        "submitted answers.",
+        "De vragenlijst is nog leeg. Begin met een onderdeel en de eerste vraag daarin.": "The "
+        "questionnaire is still empty. Start with a section and its first question.",
+        "De vragenlijst wordt versie 1. Latere wijzigingen worden nieuwe versies.": "The "
+        "questionnaire becomes version 1. Later changes become new versions.",
+        "De wijziging is opgeslagen.": "The change has been saved.",
+        "De {n} deelnemende bibliotheken worden vastgelegd en hun contactpersonen krijgen een "
+        "uitnodiging per e-mail.": "The {n} participating libraries are fixed and their "
+        "contact persons receive an invitation by e-mail.",
+        "Deelname is verplicht": "Taking part is mandatory",
+        "Deelnemers": "Participants",
+        "Deelnemers opslaan": "Save participants",
+        "Deze bibliotheek is onbekend.": "This library is unknown.",
+        "Deze provincie is onbekend.": "This province is unknown.",
+        "Deze sleutel hoorde eerder bij een vraag van een ander soort; geef deze vraag een "
+        "nieuwe sleutel.": "This key belonged to a question of another type before; give this "
+        "question a new key.",
+        "Deze sleutel wordt al door een ander onderdeel gebruikt.": "Another section already "
+        "uses this key.",
+        "Deze sleutel wordt al door een andere vraag gebruikt.": "Another question already "
+        "uses this key.",
+        "Dit antwoord past niet bij de vraag van de voorwaarde.": "This answer does not fit "
+        "the question of the condition.",
+        "Dit is een concept: alleen onderzoekers en KB-beheerders zien het. Bekijk het "
+        "voorbeeld en publiceer het als de vragenlijst klaar is.": "This is a draft: only "
+        "researchers and KB administrators see it. Look at the preview and publish it when the "
+        "questionnaire is ready.",
+        "Dit kan niet (meer): het onderzoek is al gepubliceerd of gesloten.": "This is not "
+        "possible (any more): the survey is already published or closed.",
+        "Dit kan niet in de huidige status van de inzending.": "This is not possible in the "
+        "submission's current status.",
+        "Dit kan niet ongedaan worden gemaakt; wel kunt u daarna een inzending heropenen voor "
+        "een correctie.": "This cannot be undone; you can still reopen a submission for a "
+        "correction afterwards.",
+        "Dit ligt vast sinds de publicatie.": "This is fixed since publication.",
+        "Dit lukte niet": "This did not work",
+        "Dit onderzoek is gepubliceerd. Elke wijziging van de vragenlijst wordt een nieuwe "
+        "versie; bibliotheken die al begonnen zijn houden hun versie.": "This survey is "
+        "published. Every change to the questionnaire becomes a new version; libraries that "
+        "have started keep their version.",
+        "Dit onderzoek is gesloten en kan niet meer veranderen.": "This survey is closed and "
+        "can no longer change.",
+        "Een kerncijfer moet een getalvraag zijn.": "A key figure must be a numeric question.",
+        "Een keuzevraag heeft minstens één optie nodig.": "A choice question needs at least "
+        "one option.",
+        "Een minimum en maximum horen alleen bij getallen.": "A minimum and maximum belong to "
+        "numbers only.",
+        "Een onderdeel heeft minstens één vraag: de eerste vult u hier in.": "A section has at "
+        "least one question: enter the first one here.",
+        "Een verplicht onderzoek heeft een grondslag nodig.": "A mandatory survey needs a "
+        "legal basis.",
+        "Een verplicht onderzoek noemt zijn grondslag; bij een vrijwillig onderzoek blijft die "
+        "leeg.": "A mandatory survey names its legal basis; a voluntary survey leaves it empty.",
+        "Een voorwaarde moet verwijzen naar een eerdere vraag.": "A condition must refer to an "
+        "earlier question.",
+        "Een vrijwillig onderzoek heeft geen grondslag.": "A voluntary survey has no legal basis.",
+        "Eenheid": "Unit",
+        "Eerste vraag": "First question",
+        "Elke optie heeft een eigen waarde nodig.": "Every option needs its own value.",
+        "Er doen (nog) geen bibliotheken mee.": "No libraries take part (yet).",
+        "Er doet nog geen bibliotheek mee; kies er minstens één.": "No library takes part yet; "
+        "choose at least one.",
+        "Er zijn nog geen gepubliceerde onderzoeken.": "There are no published surveys yet.",
+        "Er zijn nog geen onderzoeken.": "There are no surveys yet.",
+        "Eén keuze uit opties": "One choice from options",
+        "Eén optie per regel: ‘waarde | tekst’, of alleen de tekst (de waarde wordt er dan uit "
+        "gemaakt). Houd de waarde gelijk over de jaren.": "One option per line: ‘value | "
+        "text’, or only the text (the value is then made from it). Keep the value the same "
+        "over the years.",
+        "Gebruik kleine letters, cijfers en _, en begin met een letter (hoogstens 64 tekens).": (
+            "Use lower-case letters, digits and _, and start with a letter (at most 64 characters)."
+        ),
+        "Gebruik kleine letters, cijfers en streepjes.": "Use lower-case letters, digits and "
+        "hyphens.",
+        "Geen enkele bibliotheek kan daarna nog antwoorden opslaan of indienen.": "No library "
+        "can save or submit answers afterwards.",
+        "Gegevens": "Details",
+        "Gegevens opslaan": "Save details",
+        "Geheel getal": "Whole number",
+        "Gekozen bibliotheken": "Chosen libraries",
+        "Gepland": "Scheduled",
+        "Geschiedenis": "History",
+        "Gesloten": "Closed",
+        "Getal met decimalen": "Number with decimals",
+        "Grondslag": "Legal basis",
+        "Grootteklassen": "Size classes",
+        "Heropenen": "Reopen",
+        "Het minimum is groter dan het maximum.": "The minimum is greater than the maximum.",
+        "Het onderzoek is aangemaakt. Voeg nu onderdelen en vragen toe.": "The survey has been "
+        "created. Now add sections and questions.",
+        "Het onderzoek is gepubliceerd; de deelnemers krijgen een uitnodiging.": "The survey "
+        "has been published; the participants receive an invitation.",
+        "Het onderzoek is gesloten.": "The survey has been closed.",
+        "Het onderzoek is gesloten. Heropen de inzending als de bibliotheek een correctie moet "
+        "doen; daarna dient zij opnieuw in.": "The survey is closed. Reopen the submission if "
+        "the library must make a correction; it then submits again.",
+        "Het onderzoek moet sluiten nadat het opent.": "The survey must close after it opens.",
+        "Het onderzoek opent op {opens} en sluit op {closes}.": "The survey opens on {opens} "
+        "and closes on {closes}.",
+        "Hoogstens zes getalvragen voor de infographic. Niets gekozen: de eerste zes "
+        "getalvragen.": "At most six numeric questions for the infographic. None chosen: the "
+        "first six numeric questions.",
+        "Iemand anders heeft dit onderzoek intussen gewijzigd. Hieronder staat de nieuwe "
+        "stand; voer uw wijziging opnieuw in.": "Someone else has changed this survey in the "
+        "meantime. Below is the new state; enter your change again.",
+        "Intern: alleen in de vergelijkingen": "Internal: in the benchmarks only",
+        "Inzending": "Submission",
+        "Inzending {n}, ingediend op {when}": "Submission {n}, submitted on {when}",
+        "Ja, publiceren": "Yes, publish",
+        "Ja, sluiten": "Yes, close",
+        "Ja/nee": "Yes/no",
+        "Kerncijfers": "Key figures",
+        "Kerncijfers opslaan": "Save key figures",
+        "Kies een datum tussen 2000 en 2100.": "Choose a date between 2000 and 2100.",
+        "Kies een sluitingsmoment in de toekomst.": "Choose a closing time in the future.",
+        "Kies een soort vraag.": "Choose a question type.",
+        "Kies een van de mogelijkheden.": "Choose one of the possibilities.",
+        "Kies elk kerncijfer één keer.": "Choose each key figure once.",
+        "Kies hoogstens zes kerncijfers.": "Choose at most six key figures.",
+        "Kies minstens één provincie of grootteklasse, of ‘alle bibliotheken’.": "Choose at "
+        "least one province or size class, or ‘all libraries’.",
+        "Kies wie er meedoen.": "Choose who takes part.",
+        "Korte tekst": "Short text",
+        "Lange tekst": "Long text",
+        "Maximum": "Maximum",
+        "Meer keuzes uit opties": "Several choices from options",
+        "Minimum": "Minimum",
+        "Na publicatie kunnen alleen de titel, de omschrijving en de sluitingsdatum nog "
+        "veranderen.": "After publication only the title, the description and the closing "
+        "date can still change.",
+        "Naam van de subsidieregeling": "Name of the subsidy scheme",
+        "Nee, terug": "No, go back",
+        "Niet verplicht. Onderzoeken van één reeks (bijvoorbeeld wsob-jaarlijks) vergelijken "
+        "hun antwoorden met vorig jaar.": "Optional. Surveys of one series (for example "
+        "wsob-yearly) compare their answers with last year.",
+        "Niet verplicht; staat onder de vraag.": "Optional; shown below the question.",
+        "Nieuw onderdeel": "New section",
+        "Nieuw onderzoek": "New survey",
+        "Noem de subsidieregeling.": "Name the subsidy scheme.",
+        "Nog geen ingediende antwoorden.": "No submitted answers yet.",
+        "Nooit: blijft bij de antwoorden": "Never: stays with the answers",
+        "Omhoog": "Up",
+        "Omlaag": "Down",
+        "Omschrijving": "Description",
+        "Onderdeel": "Section",
+        "Onderdeel bewerken": "Edit section",
+        "Onderdeel omhoog": "Section up",
+        "Onderdeel omlaag": "Section down",
+        "Onderdeel opslaan": "Save section",
+        "Onderdeel toevoegen": "Add section",
+        "Onderdeel verwijderen": "Delete section",
+        "Onderdelen van dit onderzoek": "Parts of this survey",
+        "Onderzoek": "Survey",
+        "Onderzoek aanmaken": "Create survey",
+        "Onderzoek en vragenlijst": "Survey and questionnaire",
+        "Onderzoek publiceren": "Publish survey",
+        "Onderzoek sluiten": "Close survey",
+        "Onderzoeken": "Surveys",
+        "Ook vergelijken per 1.000 inwoners": "Also compare per 1,000 inhabitants",
+        "Open": "Open",
+        "Openbaar: in de open data": "Public: in the open data",
+        "Opent": "Opens",
+        "Opent op": "Opens on",
+        "Opmerking": "Remark",
+        "Opmerking voor de bibliotheek": "Remark for the library",
+        "Opties": "Options",
+        "Per 1.000 inwoners kan alleen bij getallen.": "Per 1,000 inhabitants applies to "
+        "numbers only.",
+        "Per gepubliceerd onderzoek de bibliotheken met een rapport. Zolang een onderzoek open "
+        "is, zijn de cijfers voorlopig.": "Per published survey the libraries with a report. "
+        "While a survey is open, the figures are provisional.",
+        "Percentage": "Percentage",
+        "Provincies": "Provinces",
+        "Provincies en grootteklassen (bij ‘bepaalde provincies of grootteklassen’)": (
+            "Provinces and size classes (for ‘certain provinces or size classes’)"
+        ),
+        "Publicatie": "Publication",
+        "Publiceren…": "Publish…",
+        "Rapporten per bibliotheek": "Reports per library",
+        "Reden": "Reason",
+        "Reeks": "Series",
+        "Sleutel": "Key",
+        "Sleutel (niet verplicht)": "Key (optional)",
+        "Sleutel van de eerste vraag": "Key of the first question",
+        "Sleutel van de eerste vraag (niet verplicht)": "Key of the first question (optional)",
+        "Sleutel van het onderdeel": "Key of the section",
+        "Sleutel van het onderdeel (niet verplicht)": "Key of the section (optional)",
+        "Sluit": "Closes",
+        "Sluit op": "Closes on",
+        "Sluiten…": "Close…",
+        "Soort vraag": "Question type",
+        "Staat boven de vragenlijst en in de uitnodiging.": "Shown above the questionnaire "
+        "and in the invitation.",
+        "Standaard (getallen, keuzes en datums openbaar; vrije tekst nooit)": "Default "
+        "(numbers, choices and dates public; free text never)",
+        "Status per bibliotheek": "Status per library",
+        "Subsidieregeling": "Subsidy scheme",
+        "Terug naar het onderzoek": "Back to the survey",
+        "Terugsturen": "Return",
+        "Titel": "Title",
+        "Titel van het onderdeel": "Title of the section",
+        "Toelichting bij het onderdeel": "Introduction to the section",
+        "Toelichting:": "Explanation:",
+        "Toon deze vraag alleen als een eerdere vraag een bepaald antwoord heeft (bij ja/nee: "
+        "‘ja’ of ‘nee’; bij keuzes: de waarde of tekst van de optie).": "Show this question "
+        "only if an earlier question has a certain answer (for yes/no: ‘ja’ or ‘nee’; for "
+        "choices: the option's value or text).",
+        "U publiceert ‘{title}’.": "You are publishing ‘{title}’.",
+        "U sluit ‘{title}’ nu, vóór de deadline van {closes}.": "You are closing ‘{title}’ "
+        "now, before its deadline of {closes}.",
+        "Uitleg bij de vraag": "Help text for the question",
+        "Vastgelegd bij de publicatie: {n} bibliotheken.": "Fixed at publication: {n} libraries.",
+        "Veld": "Field",
+        "Verplicht of vrijwillig": "Mandatory or voluntary",
+        "Verplicht om in te vullen": "Required",
+        "Vervolgvragen tonen": "Show follow-up questions",
+        "Voeg eerst een vragenlijst toe.": "Add a questionnaire first.",
+        "Voorbeeld": "Preview",
+        "Voorbeeld bekijken": "View preview",
+        "Voortgang": "Progress",
+        "Voorwaarde": "Condition",
+        "Vraag bewerken": "Edit question",
+        "Vraag opslaan": "Save question",
+        "Vraag toevoegen": "Add question",
+        "Vraag verwijderen": "Delete question",
+        "Vul een datum en tijd in, bijvoorbeeld 2027-01-31 17:00.": "Enter a date and time, "
+        "for example 2027-01-31 17:00.",
+        "Vul een datum en tijd in.": "Enter a date and time.",
+        "Vul het antwoord in waarbij deze vraag verschijnt.": "Enter the answer that makes "
+        "this question appear.",
+        "Waar de antwoorden buiten de Bibliotheekmonitor terechtkomen.": "Where the answers "
+        "go outside the Library Monitor.",
+        "Wat moet er worden gecorrigeerd? Over cijfers, niet over personen. De contactpersoon "
+        "krijgt deze opmerking per e-mail.": "What must be corrected? About figures, not "
+        "people. The contact person receives this remark by e-mail.",
+        "Wie doen er mee?": "Who takes part?",
+        "Wsob (Wet stelsel openbare bibliotheekvoorzieningen)": "Wsob (Public Library "
+        "Services System Act)",
+        "bereik": "range",
+        "dit antwoord heeft": "has this answer",
+        "geaccepteerd op {when}": "accepted on {when}",
+        "groot": "large",
+        "inzending {n}": "submission {n}",
+        "kerncijfer": "key figure",
+        "klein": "small",
+        "middelgroot": "medium",
+        "per 1.000 inwoners": "per 1,000 inhabitants",
+        "sleutel": "key",
+        "sluit op {when}": "closes on {when}",
+        "teruggestuurd op {when}": "returned on {when}",
+        "vorige keer:": "last time:",
+        "vragenlijst versie {n}": "questionnaire version {n}",
+        "zeer groot": "very large",
+        "zo ziet een bibliotheek deze vragenlijst. Wat u hier invult wordt niet opgeslagen; "
+        "met ‘Vervolgvragen tonen’ ziet u de vragen die bij uw antwoorden horen.": "this is "
+        "how a library sees this questionnaire. Nothing you enter here is saved; ‘Show "
+        "follow-up questions’ shows the questions that go with your answers.",
+        "Op deze pagina": "On this page",
+        "1 rapport": "1 report",
+        "1 optie": "1 option",
+        "Onderzoeken: bouwen, publiceren, voortgang en beoordelen": "Surveys: build, publish, "
+        "progress and review",
+        "{n} gekozen": "{n} chosen",
+        "Naar beoordelen": "To the review",
+        "{n} opties": "{n} options",
+        "{n} rapporten": "{n} reports",
+        "{n} van de {total} vragen zichtbaar.": "{n} of the {total} questions visible.",
+    }
+)

@@ -61,3 +61,25 @@
     savingState();
   });
 })();
+
+// The researchers' builder: after htmx replaced it, keyboard focus goes back to the part
+// that was just changed (or to the error summary), named by the server in data-focus.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("htmx:afterSettle", function () {
+      var holder = document.querySelector("[data-focus]");
+      if (!holder) {
+        return;
+      }
+      var target = document.getElementById(holder.getAttribute("data-focus"));
+      holder.removeAttribute("data-focus");
+      if (target) {
+        if (!target.hasAttribute("tabindex")) {
+          target.setAttribute("tabindex", "-1");
+        }
+        target.focus();
+      }
+    });
+  });
+})();
