@@ -53,8 +53,9 @@ from bibmon_notifier.deps import build_deps as build_notifier_deps
 from bibmon_notifier.main import MIGRATIONS_DIR as NOTIFIER_MIGRATIONS
 from bibmon_notifier.usecases.survey_mail import schedule_reminders
 from bibmon_responses import consumers as responses_consumers
-from bibmon_responses import services as responses
+from bibmon_responses import usecases as responses
 from bibmon_responses.config import ResponsesSettings
+from bibmon_responses.deps import build_deps
 from bibmon_responses.main import MIGRATIONS_DIR as RESPONSES_MIGRATIONS
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -226,12 +227,12 @@ async def autosave(
         settings = ResponsesSettings(
             environment="test", database_url=dsn, log_json=False, log_level="WARNING"
         )
-        rt = responses.Runtime(settings=settings, clock=SystemClock())
         # The service's own pool size: editors beyond it wait for a connection, as
         # concurrent requests do.
         pool = await create_pool(dsn)
+        deps = build_deps(settings)(pool, SystemClock())
         organisation_id = uuid.uuid4()
-        now = rt.clock.now()
+        now = deps.now()
         published = SurveyPublished(
             survey_id=uuid.uuid4(),
             series_key=None,
@@ -244,7 +245,8 @@ async def autosave(
             questionnaire_version=1,
             questionnaire=Questionnaire.model_validate(raw),
         )
-        await handle(pool, responses_consumers.HANDLERS[SurveyPublished.type], published, now)
+        handlers = bind(deps, responses_consumers.ROUTES)
+        await handle(pool, handlers[SurveyPublished.type], published, now)
         survey_id = published.survey_id
         questionnaire = published.questionnaire
         # Questions with many distinct values, dealt round-robin: each editor its own.
@@ -261,11 +263,9 @@ async def autosave(
 
         async def save(answers: dict[str, Any], version: int) -> tuple[dict[str, Any], float]:
             t0 = time.perf_counter()
-            async with pool.acquire() as conn:  # one request: a pooled connection
-                view = await responses.save_answers(
-                    conn, rt, survey_id, organisation_id, answers, version
-                )
-            return view, (time.perf_counter() - t0) * 1000
+            # One request: the use case takes a pooled connection of its own.
+            view = await responses.save_answers(deps, survey_id, organisation_id, answers, version)
+            return view.model_dump(), (time.perf_counter() - t0) * 1000
 
         # The form as colleagues find it late in the survey: every other question answered
         # (one first save), so each save reads, validates and checks ≈400 answers.
@@ -301,8 +301,7 @@ async def autosave(
         async with asyncio.timeout(90):
             await asyncio.gather(*(editor(e) for e in range(editors)))
         elapsed = time.perf_counter() - t0
-        async with pool.acquire() as conn:
-            stored = await responses.get_response(conn, rt, survey_id, organisation_id)
+        stored = (await responses.get_response(deps, survey_id, organisation_id)).model_dump()
         lost = sum(1 for key, value in last.items() if stored["answers"].get(key) != value)
         round1 = {
             "editors": editors,
@@ -362,8 +361,7 @@ async def autosave(
         async with asyncio.timeout(60):
             await asyncio.gather(hammer(0), hammer(1))
         hammer_elapsed = time.perf_counter() - t0
-        async with pool.acquire() as conn:
-            final = await responses.get_response(conn, rt, survey_id, organisation_id)
+        final = (await responses.get_response(deps, survey_id, organisation_id)).model_dump()
         successes.sort(key=lambda s: s["revision"])
         # A save overwrote silently when the answer it replaced came from a save its
         # editor had not seen (that save's revision is above the editor's base version).

@@ -163,8 +163,9 @@ async def _survey_of_the_own_organisation(service: RunningService) -> None:
         questionnaire=DEMO_QUESTIONNAIRE,
     )
     envelope = to_envelope(message, source="surveys")
-    async with service.app.state.ctx.pool.acquire() as conn, conn.transaction():
-        await on_survey_published(conn, message, envelope)
+    deps = service.app.state.ctx.deps
+    async with deps.transaction() as conn:
+        await on_survey_published(deps, conn, message, envelope)
 
 
 def _expected() -> dict[str, Any]:

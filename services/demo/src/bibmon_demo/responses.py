@@ -24,11 +24,14 @@ from datetime import datetime, timedelta
 import asyncpg
 import structlog
 
+from bibmon_common.clock import SystemClock
 from bibmon_common.questionnaire import Questionnaire, validate_answers
 from bibmon_demo.data import DEMO_CLOSED_SURVEY_ID, DEMO_CLOSED_YEAR, DEMO_NAMESPACE, demo_answers
 from bibmon_responses import repository as repo
+from bibmon_responses.config import ResponsesSettings
+from bibmon_responses.deps import ResponsesDeps, build_deps
 from bibmon_responses.repository import Conn
-from bibmon_responses.services import record_submission
+from bibmon_responses.usecases import record_submission
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +60,9 @@ async def seed(pool: asyncpg.Pool, survey_id: uuid.UUID = DEMO_CLOSED_SURVEY_ID)
     """Submit demo answers for every participant of the demo closed survey, in one
     transaction; how many responses this call created, or None while responses does not
     know the survey yet (its publication has not arrived)."""
-    async with pool.acquire() as conn, conn.transaction():
+    # The dates are the demo's own (inside the survey's window), not the clock's.
+    deps = build_deps(ResponsesSettings())(pool, SystemClock())
+    async with deps.transaction() as conn:
         survey = await repo.get_published_survey(conn, survey_id)
         if survey is None:
             return None
@@ -67,7 +72,7 @@ async def seed(pool: asyncpg.Pool, survey_id: uuid.UUID = DEMO_CLOSED_SURVEY_ID)
         created = 0
         skipped = 0
         for organisation_id in dict.fromkeys(survey["participants"]):
-            if await _submit(conn, survey, version, questionnaire, organisation_id):
+            if await _submit(conn, deps, survey, version, questionnaire, organisation_id):
                 created += 1
             else:
                 skipped += 1
@@ -97,6 +102,7 @@ async def seed_when_ready(
 
 async def _submit(
     conn: Conn,
+    deps: ResponsesDeps,
     survey: asyncpg.Record,
     version: int,
     questionnaire: Questionnaire,
@@ -132,6 +138,7 @@ async def _submit(
     await repo.upsert_answers(conn, response["id"], answers, revision=1, changed_at=started_at)
     await record_submission(
         conn,
+        deps,
         response,
         questionnaire,
         answers,

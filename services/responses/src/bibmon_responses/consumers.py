@@ -1,4 +1,5 @@
-"""Event handlers of the responses service: parse, then call services.py; no business logic."""
+"""Event handlers of the responses service: surveys' events into the survey projection,
+identity's ended sessions, and reporting's replay requests. No business logic here."""
 
 from __future__ import annotations
 
@@ -15,66 +16,68 @@ from bibmon_common.contracts.surveys import (
     SurveyPublished,
     SurveyUpdated,
 )
-from bibmon_common.events import CloudEvent, Message
-from bibmon_common.messaging.consumer import Consumer, Handler
+from bibmon_common.events import CloudEvent
+from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.handlers import Route, bind, on
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE
-from bibmon_common.projections import SESSION_HANDLERS
-from bibmon_responses import services
+from bibmon_common.projections import SESSION_ROUTES
+from bibmon_responses import usecases
+from bibmon_responses.deps import ResponsesDeps
 
 QUEUE = "responses.events"
 
 
 async def on_survey_published(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: ResponsesDeps, conn: asyncpg.Connection, message: SurveyPublished, envelope: CloudEvent
 ) -> None:
     """`surveys.survey.published.v1`: keep the survey and its first questionnaire."""
-    assert isinstance(message, SurveyPublished)
-    await services.record_survey_published(conn, message, envelope.time)
+    await usecases.record_survey_published(conn, message, envelope.time)
 
 
 async def on_survey_updated(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: ResponsesDeps, conn: asyncpg.Connection, message: SurveyUpdated, envelope: CloudEvent
 ) -> None:
     """`surveys.survey.updated.v1`: new deadline or other facts."""
-    assert isinstance(message, SurveyUpdated)
-    await services.record_survey_updated(conn, message, envelope.time)
+    await usecases.record_survey_updated(conn, message, envelope.time)
 
 
 async def on_questionnaire_published(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: ResponsesDeps,
+    conn: asyncpg.Connection,
+    message: QuestionnairePublished,
+    envelope: CloudEvent,
 ) -> None:
     """`surveys.questionnaire.published.v1`: keep the new version."""
-    assert isinstance(message, QuestionnairePublished)
-    await services.record_questionnaire_published(conn, message)
+    await usecases.record_questionnaire_published(conn, message)
 
 
 async def on_survey_closed(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: ResponsesDeps, conn: asyncpg.Connection, message: SurveyClosed, envelope: CloudEvent
 ) -> None:
     """`surveys.survey.closed.v1`: no more saves or submissions unless reopened."""
-    assert isinstance(message, SurveyClosed)
-    await services.record_survey_closed(conn, message)
+    await usecases.record_survey_closed(conn, message)
 
 
 async def on_replay_requested(
-    conn: asyncpg.Connection, message: Message, envelope: CloudEvent
+    deps: ResponsesDeps, conn: asyncpg.Connection, message: ReplayRequested, envelope: CloudEvent
 ) -> None:
     """`reporting.replay.requested.v1`: re-publish every counted submission for a rebuild."""
-    assert isinstance(message, ReplayRequested)
-    await services.replay_counted_submissions(conn, message.replay_id)
+    await usecases.replay_counted_submissions(conn, deps, message.replay_id)
 
 
-HANDLERS: dict[str, Handler] = {
-    ReplayRequested.type: on_replay_requested,
-    SurveyPublished.type: on_survey_published,
-    SurveyUpdated.type: on_survey_updated,
-    QuestionnairePublished.type: on_questionnaire_published,
-    SurveyClosed.type: on_survey_closed,
-    **SESSION_HANDLERS,
-}
+ROUTES: list[Route[Any, Any]] = [
+    on(ReplayRequested, on_replay_requested),
+    on(SurveyPublished, on_survey_published),
+    on(SurveyUpdated, on_survey_updated),
+    on(QuestionnairePublished, on_questionnaire_published),
+    on(SurveyClosed, on_survey_closed),
+    *SESSION_ROUTES,
+]
 
 
-def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) -> list[Any]:
+def build(
+    ctx: ServiceContext[ResponsesDeps], *, retry_delays: Sequence[float] = (5, 60, 600)
+) -> list[Any]:
     """The one consumer of this service: surveys' events and reporting's replay requests."""
     return [
         Consumer(
@@ -82,7 +85,7 @@ def build(ctx: ServiceContext, *, retry_delays: Sequence[float] = (5, 60, 600)) 
             ctx.pool,
             queue=QUEUE,
             exchange=EVENTS_EXCHANGE,
-            handlers=HANDLERS,
+            handlers=bind(ctx.deps, ROUTES),
             retry_delays=retry_delays,
         )
     ]

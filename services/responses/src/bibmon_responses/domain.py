@@ -1,6 +1,6 @@
 """Rules of a response: who may change it when, how stale saves merge, plausibility.
 
-No I/O here; services.py feeds these functions what it read in one transaction.
+No I/O here; the use cases (usecases/) feed these functions what it read in one transaction.
 """
 
 from __future__ import annotations

@@ -19,9 +19,7 @@ import aio_pika
 import asyncpg
 import httpx
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.clock import FrozenClock
 from bibmon_common.contracts.surveys import (
     QuestionnairePublished,
@@ -30,12 +28,15 @@ from bibmon_common.contracts.surveys import (
 )
 from bibmon_common.events import EVENTS_EXCHANGE, Message, to_envelope
 from bibmon_common.messaging.broker import Broker
+from bibmon_common.messaging.handlers import bind
 from bibmon_common.questionnaire import Questionnaire
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
+from bibmon_common.testing.service import RunningService, running_service
 from bibmon_common.testing.tokens import TEST_ISSUER, TestKeys
 from bibmon_responses import consumers
 from bibmon_responses.config import ResponsesSettings
+from bibmon_responses.deps import ResponsesDeps
 from bibmon_responses.main import MIGRATIONS_DIR, create_app
 
 API = "/api/responses"
@@ -207,16 +208,18 @@ async def publish_as_surveys(
 class Surveys:
     """Plays the surveys service: its events, handled by the real consumer handlers."""
 
-    def __init__(self, pool: asyncpg.Pool, broker: Broker, clock: FrozenClock) -> None:
-        self.pool = pool
+    def __init__(self, deps: ResponsesDeps, broker: Broker, clock: FrozenClock) -> None:
+        self.deps = deps
+        self.pool = deps.pool
         self.broker = broker
         self.clock = clock
+        self.handlers = bind(deps, consumers.ROUTES)
 
     async def handle(self, message: Message, *, at: datetime | None = None) -> None:
         """Run the consumer's handler for `message` in a transaction, as the consumer does."""
         envelope = to_envelope(message, source="bibmon-surveys-test", time=at)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await consumers.HANDLERS[message.type](conn, message, envelope)
+        async with self.deps.transaction() as conn:
+            await self.handlers[message.type](conn, message, envelope)
 
     async def publish(
         self, message: Message, *, at: datetime | None = None, message_id: uuid.UUID | None = None
@@ -278,35 +281,44 @@ async def keys() -> TestKeys:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def service(keys: TestKeys) -> AsyncIterator[tuple[Any, ServiceContext, str]]:
-    async with (
-        fresh_database("bibmon_t_responses", migrations_dir=MIGRATIONS_DIR) as dsn,
-        fresh_vhost("bibmon_t_resp") as amqp,
-    ):
+async def amqp_url() -> AsyncIterator[str]:
+    async with fresh_vhost("bibmon_t_resp") as url:
+        yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def service(keys: TestKeys, amqp_url: str) -> AsyncIterator[RunningService]:
+    async with fresh_database("bibmon_t_responses", migrations_dir=MIGRATIONS_DIR) as dsn:
         settings = ResponsesSettings(
             environment="test",
             database_url=dsn,
-            amqp_url=amqp,
+            amqp_url=amqp_url,
             jwt_issuer=TEST_ISSUER,
             run_migrations_on_startup=False,
             log_json=False,
             log_level="WARNING",
         )
-        app = create_app(settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,))
-        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
-            ctx: ServiceContext = app.state.ctx
-            deadline = time.monotonic() + 15
-            while not ctx.consumers_started:
-                assert time.monotonic() < deadline, "consumers did not start"
-                await asyncio.sleep(0.05)
-            yield app, ctx, amqp
+        # One clock for the session, moved only by the tests that need time to pass.
+        clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+        app = create_app(
+            settings, jwks_provider=keys.provider, consumer_retry_delays=(0.5,), clock=clock
+        )
+        async with running_service(
+            app, base_url="http://responses.test", startup_timeout=30
+        ) as running:
+            yield running
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def session_clock(service: Any) -> FrozenClock:
-    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-    service[1].clock = clock
-    return clock
+async def deps(service: RunningService) -> ResponsesDeps:
+    responses_deps: ResponsesDeps = service.deps
+    return responses_deps
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def session_clock(deps: ResponsesDeps) -> FrozenClock:
+    assert isinstance(deps.clock, FrozenClock)
+    return deps.clock
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -318,31 +330,29 @@ async def clock(session_clock: FrozenClock) -> AsyncIterator[FrozenClock]:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def client(service: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=service[0])
-    async with httpx.AsyncClient(transport=transport, base_url="http://responses.test") as c:
-        yield c
+async def client(service: RunningService) -> httpx.AsyncClient:
+    return service.client
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def pool(service: Any) -> asyncpg.Pool:
-    return service[1].pool
+async def pool(deps: ResponsesDeps) -> asyncpg.Pool:
+    return deps.pool
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def broker(service: Any) -> AsyncIterator[Broker]:
+async def broker(amqp_url: str) -> AsyncIterator[Broker]:
     """Another service's connection: publishes surveys' events."""
-    broker = Broker(service[2], "bibmon-responses-test-publisher")
+    broker = Broker(amqp_url, "bibmon-responses-test-publisher")
     await broker.connect()
     yield broker
     await broker.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def events(service: Any) -> AsyncIterator[Events]:
+async def events(service: RunningService, amqp_url: str) -> AsyncIterator[Events]:
     """Everything the service publishes on `bibmon.events`, as received from the broker."""
     collected = Events()
-    connection = await aio_pika.connect(service[2])
+    connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel()
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
     await queue.bind(EVENTS_EXCHANGE, routing_key="responses.#")
@@ -352,8 +362,8 @@ async def events(service: Any) -> AsyncIterator[Events]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def surveys(pool: asyncpg.Pool, broker: Broker, clock: FrozenClock) -> Surveys:
-    return Surveys(pool, broker, clock)
+async def surveys(deps: ResponsesDeps, broker: Broker, clock: FrozenClock) -> Surveys:
+    return Surveys(deps, broker, clock)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

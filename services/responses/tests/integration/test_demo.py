@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished
 from bibmon_common.events import Message
 from bibmon_common.messaging.broker import Broker
@@ -32,6 +31,7 @@ from bibmon_demo.data import (
 )
 from bibmon_demo.responses import seed
 from bibmon_responses import consumers
+from bibmon_responses.deps import ResponsesDeps
 
 from .conftest import Events, Org, Reviewer, publish_as_surveys
 
@@ -41,9 +41,9 @@ SUBMITTED = "responses.response.submitted.v1"
 
 
 class Demo:
-    def __init__(self, ctx: ServiceContext, broker: Broker, events: Events) -> None:
-        self.ctx = ctx
-        self.pool = ctx.pool
+    def __init__(self, deps: ResponsesDeps, broker: Broker, events: Events) -> None:
+        self.deps = deps
+        self.pool = deps.pool
         self.broker = broker
         self.events = events
 
@@ -68,8 +68,8 @@ class Demo:
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
-async def demo(service: Any, broker: Broker, events: Events) -> Demo:
-    return Demo(service[1], broker, events)
+async def demo(deps: ResponsesDeps, broker: Broker, events: Events) -> Demo:
+    return Demo(deps, broker, events)
 
 
 def _published(
@@ -185,7 +185,8 @@ async def test_next_years_demo_answers_submit_without_plausibility_warnings(demo
 
 async def test_the_consumer_has_no_demo_branch_and_seeding_waits_for_the_publication(demo):
     """Demo data is a development command (`bibmon-demo seed`), not a consumer branch."""
-    assert consumers.HANDLERS[SurveyPublished.type] is consumers.on_survey_published
+    routes = [r for r in consumers.ROUTES if r.message_type.type == SurveyPublished.type]
+    assert [r.handler for r in routes] == [consumers.on_survey_published]
     assert await seed(demo.pool, uuid.uuid4()) is None, "an unknown survey: nothing yet"
 
 

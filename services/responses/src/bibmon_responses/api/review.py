@@ -12,10 +12,10 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from bibmon_common.app import DbConn
-from bibmon_responses import services
-from bibmon_responses.api.deps import AnswerReader, Manager, Reopener, Rt
-from bibmon_responses.api.schemas import (
+from bibmon_responses import usecases
+from bibmon_responses.api.access import AnswerReader, Manager, Reopener
+from bibmon_responses.deps import Deps
+from bibmon_responses.models import (
     HistoryOut,
     ProgressOut,
     ReopenIn,
@@ -44,37 +44,37 @@ _WRONG_STATE: dict[int | str, dict[str, Any]] = {
     response_model=ProgressOut,
     summary="Status of every participating organisation (researcher, kb_admin)",
 )
-async def progress(survey_id: UUID, _: Manager, conn: DbConn) -> dict[str, Any]:
+async def progress(survey_id: UUID, _: Manager, deps: Deps) -> ProgressOut:
     """Counts per status and one line per organisation."""
-    return await services.progress(conn, survey_id)
+    return await usecases.progress(deps, survey_id)
 
 
 @router.get(_BASE, response_model=ResponseOut, summary="One organisation's response")
 async def get_response(
-    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, deps: Deps
+) -> ResponseOut:
     """The full response, with its explanations and warnings."""
-    return await services.get_response(conn, rt, survey_id, organisation_id)
+    return await usecases.get_response(deps, survey_id, organisation_id)
 
 
 @router.post(
     f"{_BASE}/accept", response_model=ResponseOut, summary="Accept", responses=_WRONG_STATE
 )
 async def accept(
-    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, deps: Deps
+) -> ResponseOut:
     """Accept a submitted response."""
-    return await services.accept(conn, rt, survey_id, organisation_id)
+    return await usecases.accept(deps, survey_id, organisation_id)
 
 
 @router.post(
     f"{_BASE}/return", response_model=ResponseOut, summary="Return", responses=_WRONG_STATE
 )
 async def return_response(
-    survey_id: UUID, organisation_id: UUID, body: ReturnIn, _: AnswerReader, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, body: ReturnIn, _: AnswerReader, deps: Deps
+) -> ResponseOut:
     """Send a submitted response back with a remark; the organisation can edit it again."""
-    return await services.return_response(conn, rt, survey_id, organisation_id, body.remark)
+    return await usecases.return_response(deps, survey_id, organisation_id, body.remark)
 
 
 @router.post(
@@ -84,15 +84,15 @@ async def return_response(
     responses=_WRONG_STATE,
 )
 async def reopen(
-    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Reopener, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, body: ReopenIn, _: Reopener, deps: Deps
+) -> ResponseOut:
     """After the survey closed: let the organisation correct and submit its response."""
-    return await services.reopen(conn, rt, survey_id, organisation_id, body.reason)
+    return await usecases.reopen(deps, survey_id, organisation_id, body.reason)
 
 
 @router.get(f"{_BASE}/history", response_model=HistoryOut, summary="Every submitted version")
 async def history(
-    survey_id: UUID, organisation_id: UUID, _: AnswerReader, conn: DbConn
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: UUID, _: AnswerReader, deps: Deps
+) -> HistoryOut:
     """Each submission with its answers, explanations, warnings and review."""
-    return await services.history(conn, survey_id, organisation_id)
+    return await usecases.history(deps, survey_id, organisation_id)

@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from bibmon_common.app import DbConn
-from bibmon_responses import services
-from bibmon_responses.api.deps import OwnOrganisation, Rt
-from bibmon_responses.api.schemas import ConflictProblem, ResponseOut, SaveIn, SubmitIn
+from bibmon_responses import usecases
+from bibmon_responses.api.access import OwnOrganisation
+from bibmon_responses.deps import Deps
+from bibmon_responses.models import ConflictProblem, ResponseOut, SaveIn, SubmitIn
 
 router = APIRouter(
     tags=["response"],
@@ -32,11 +32,11 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     responses=_NOT_FOUND,
 )
 async def get_response(
-    survey_id: UUID, organisation_id: OwnOrganisation, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, organisation_id: OwnOrganisation, deps: Deps
+) -> ResponseOut:
     """Answers, status, plausibility warnings and last time's answers; `not_started` before
     the first save."""
-    return await services.get_response(conn, rt, survey_id, organisation_id)
+    return await usecases.get_response(deps, survey_id, organisation_id)
 
 
 @router.put(
@@ -54,14 +54,12 @@ async def get_response(
     },
 )
 async def save_response(
-    survey_id: UUID, body: SaveIn, organisation_id: OwnOrganisation, conn: DbConn, rt: Rt
-) -> dict[str, Any]:
+    survey_id: UUID, body: SaveIn, organisation_id: OwnOrganisation, deps: Deps
+) -> ResponseOut:
     """Only the questions sent change. A save based on an older `version` still succeeds
     when none of its questions changed since; otherwise 409 names them and nothing is
     written."""
-    return await services.save_answers(
-        conn, rt, survey_id, organisation_id, body.answers, body.version
-    )
+    return await usecases.save_answers(deps, survey_id, organisation_id, body.answers, body.version)
 
 
 @router.post(
@@ -77,10 +75,9 @@ async def save_response(
 async def submit_response(
     survey_id: UUID,
     organisation_id: OwnOrganisation,
-    conn: DbConn,
-    rt: Rt,
+    deps: Deps,
     body: SubmitIn | None = None,
-) -> dict[str, Any]:
+) -> ResponseOut:
     """Checks every visible required question and asks an explanation for each warning."""
     explanations = body.explanations if body else {}
-    return await services.submit(conn, rt, survey_id, organisation_id, explanations)
+    return await usecases.submit(deps, survey_id, organisation_id, explanations)

@@ -1,4 +1,4 @@
-"""Request and response bodies of the responses API."""
+"""The responses API's bodies: what it takes, and what the use cases return and it answers."""
 
 from __future__ import annotations
 

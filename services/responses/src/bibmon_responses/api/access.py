@@ -1,4 +1,5 @@
-"""Dependencies shared by the responses routers."""
+"""Who may call the responses routes: the role checks they share (the service's
+dependencies object is `bibmon_responses.deps.Deps`)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from bibmon_common.app import get_ctx
 from bibmon_common.auth import CurrentPrincipal, Principal, require_roles
 from bibmon_common.errors import Forbidden, NotFound
-from bibmon_responses.services import Runtime
-
-
-async def _runtime(request: Request) -> Runtime:
-    # Built per request so a test that swaps ctx.clock moves every rule's "now". Async:
-    # FastAPI would run a plain function in its thread pool, a thread hop per request.
-    ctx = get_ctx(request)
-    return Runtime(settings=ctx.settings, clock=ctx.clock)
 
 
 async def _own_organisation(
@@ -28,9 +20,6 @@ async def _own_organisation(
     if principal.organisation_id is None:
         raise Forbidden("Your account is not linked to a library organisation.")
     return principal.organisation_id
-
-
-Rt = Annotated[Runtime, Depends(_runtime)]
 
 
 def _hide_from_library_staff(*roles: str) -> Callable[..., Awaitable[Principal]]:
