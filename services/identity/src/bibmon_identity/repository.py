@@ -137,6 +137,14 @@ async def get_organisation_by_name(conn: Conn, name: str) -> Row | None:
     )
 
 
+def like_pattern(text: str | None) -> str | None:
+    """A case-insensitive `contains` pattern for ILIKE (its wildcards taken literally)."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 async def list_organisations(
     conn: Conn,
     *,
@@ -144,19 +152,29 @@ async def list_organisations(
     size_class: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> tuple[list[Row], int]:
-    """A page of organisations ordered by name, and the total matching."""
-    where = "($1::text IS NULL OR province = $1) AND ($2::text IS NULL OR size_class = $2)"
+    """A page of organisations ordered by name, and the total matching.
+
+    `q` matches part of the name or of a municipality (case-insensitive).
+    """
+    where = (
+        "($1::text IS NULL OR province = $1) AND ($2::text IS NULL OR size_class = $2) "
+        "AND ($3::text IS NULL OR name ILIKE $3 "
+        "OR EXISTS (SELECT 1 FROM unnest(municipalities) m WHERE m ILIKE $3))"
+    )
+    pattern = like_pattern(q)
     rows = await conn.fetch(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE {where} "
-        "ORDER BY lower(name) LIMIT $3 OFFSET $4",
+        "ORDER BY lower(name) LIMIT $4 OFFSET $5",
         province,
         size_class,
+        pattern,
         limit,
         offset,
     )
     total = await conn.fetchval(
-        f"SELECT count(*) FROM organisations WHERE {where}", province, size_class
+        f"SELECT count(*) FROM organisations WHERE {where}", province, size_class, pattern
     )
     return list(rows), int(total)
 
@@ -266,23 +284,41 @@ async def list_users(
     role: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> tuple[list[Row], int]:
-    """A page of users ordered by username, and the total matching."""
+    """A page of users ordered by username, and the total matching.
+
+    `q` matches part of the username, name or e-mail address (case-insensitive).
+    """
     where = (
-        "($1::uuid IS NULL OR u.organisation_id = $1) AND ($2::text IS NULL OR $2 = ANY(u.roles))"
+        "($1::uuid IS NULL OR u.organisation_id = $1) AND ($2::text IS NULL OR $2 = ANY(u.roles)) "
+        "AND ($3::text IS NULL OR u.username ILIKE $3 OR u.name ILIKE $3 OR u.email ILIKE $3)"
     )
+    pattern = like_pattern(q)
     rows = await conn.fetch(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE {where} "
-        "ORDER BY lower(u.username) LIMIT $3 OFFSET $4",
+        "ORDER BY lower(u.username) LIMIT $4 OFFSET $5",
         organisation_id,
         role,
+        pattern,
         limit,
         offset,
     )
     total = await conn.fetchval(
-        f"SELECT count(*) FROM users u WHERE {where}", organisation_id, role
+        f"SELECT count(*) FROM users u WHERE {where}", organisation_id, role, pattern
     )
     return list(rows), int(total)
+
+
+async def active_staff_of(conn: Conn, organisation_id: uuid.UUID) -> list[Row]:
+    """The organisation's active library staff (id and name), by name."""
+    return list(
+        await conn.fetch(
+            "SELECT id, name FROM users WHERE organisation_id = $1 AND NOT disabled "
+            "AND 'library_staff' = ANY(roles) ORDER BY lower(name), id",
+            organisation_id,
+        )
+    )
 
 
 async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) -> None:

@@ -104,12 +104,15 @@ async def list_users(
     conn: DbConn,
     organisation_id: UUID | None = None,
     role: Role | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of username, name or e-mail")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """Users by username (kb_admin)."""
     return await users.list_users(
-        conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset
+        conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset, q=q or None
     )
 
 

@@ -50,6 +50,20 @@ async def get_contact(
     return _present(row)
 
 
+async def colleagues(
+    conn: Conn, principal: Principal, organisation_id: uuid.UUID
+) -> dict[str, Any]:
+    """Who may be named contact person: the organisation's active staff (id and name only).
+
+    Staff see their own organisation's, kb_admin any; others get 404 (as for contacts).
+    """
+    _check_access(principal, organisation_id)
+    if await repo.get_organisation(conn, organisation_id) is None:
+        raise NotFound("The organisation does not exist.")
+    rows = await repo.active_staff_of(conn, organisation_id)
+    return {"items": [{"id": r["id"], "name": r["name"]} for r in rows]}
+
+
 async def assign_contact(
     pool: asyncpg.Pool,
     principal: Principal,

@@ -64,12 +64,13 @@ async def list_organisations(
     size_class: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> dict[str, Any]:
-    """A page of organisations."""
+    """A page of organisations (`q`: part of the name or of a municipality)."""
     if province is not None:
         province = canonical_province(province) or province
     rows, total = await repo.list_organisations(
-        conn, province=province, size_class=size_class, limit=limit, offset=offset
+        conn, province=province, size_class=size_class, limit=limit, offset=offset, q=q
     )
     return {"items": [present(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 

@@ -238,10 +238,11 @@ async def list_users(
     role: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> dict[str, Any]:
-    """A page of users."""
+    """A page of users (`q`: part of username, name or e-mail address)."""
     rows, total = await repo.list_users(
-        conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset
+        conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset, q=q
     )
     return {"items": [present(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
