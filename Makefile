@@ -63,6 +63,7 @@ bench: install
 	uv run --frozen python bench/run.py
 	uv run --frozen python bench/survey.py
 	uv run --frozen python bench/rendering.py
+	uv run --frozen python bench/web.py
 
 clean:
 	rm -rf var/log var/nginx-* .pytest_cache
