@@ -189,6 +189,13 @@ def test_admin_pages_show_what_the_administrator_needs() -> None:
     assert "Register as contact person" in english["contact"]
 
 
+def test_the_notifiers_reasons_for_refusing_a_retry_read_in_dutch() -> None:
+    gone = "The recipient of this e-mail has already been removed; ask the sending service"
+    assert admin_emails.refusal("nl", gone).startswith("De ontvanger van deze e-mail")
+    assert admin_emails.refusal("en", gone).startswith("The recipient of this e-mail is no")
+    assert admin_emails.refusal("nl", "Something new.") == "Something new."
+
+
 def test_pager_counts_pages_and_offsets() -> None:
     assert admin_users.pager(1, 0) == {"page": 1, "pages": 1, "total": 0, "offset": 0}
     assert admin_users.pager(3, 51) == {"page": 3, "pages": 3, "total": 51, "offset": 50}
@@ -209,6 +216,7 @@ def test_every_dutch_text_of_these_pages_has_an_english_translation() -> None:
     texts.update(admin_users.ROLE_LABELS.values())
     texts.update(admin_emails.STATUS_LABELS.values())
     texts.update(admin_emails.TEMPLATE_LABELS.values())
+    texts.update(admin_emails.REFUSALS.values())
     assert len(texts) > 50
     missing = sorted(t for t in texts if t not in EN)
     assert missing == []

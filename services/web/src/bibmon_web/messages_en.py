@@ -527,4 +527,14 @@ EN: dict[str, str] = {
     "{n} gebruikers.": "{n} users.",
     "{n} organisaties gevonden voor ‘{query}’.": "{n} organisations found for ‘{query}’.",
     "{n} organisaties.": "{n} organisations.",
+    "De ontvanger van deze e-mail is niet meer bekend: de mailserver weigerde haar "
+    "definitief, of het account is verwijderd. Laat een nieuwe e-mail sturen (bijvoorbeeld "
+    "via ‘Wachtwoord vergeten’).": "The recipient of this e-mail is no longer known: the mail "
+    "server refused it for good, or the account was deleted. Have a new e-mail sent (for "
+    "example via ‘Forgot password’).",
+    "Deze e-mail is verlopen: de link erin werkt niet meer.": "This e-mail has expired: its "
+    "link no longer works.",
+    "Alleen mislukte e-mails, of e-mails zonder ontvanger, kunnen opnieuw worden verstuurd.": (
+        "Only failed e-mails, or e-mails without a recipient, can be sent again."
+    ),
 }

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from bibmon_web.client import Api, ApiError
-from bibmon_web.pages import form_of, redirect, render
+from bibmon_web.i18n import translate
+from bibmon_web.pages import form_of, language, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,6 +43,25 @@ TEMPLATE_LABELS = {
     "survey_invitation": "Uitnodiging vragenlijst",
     "survey_reminder": "Herinnering vragenlijst",
 }
+
+
+# The notifier's reasons for refusing a retry (English operator text) → Dutch source texts.
+REFUSALS = {
+    "already been removed": "De ontvanger van deze e-mail is niet meer bekend: de mailserver "
+    "weigerde haar definitief, of het account is verwijderd. Laat een nieuwe e-mail sturen "
+    "(bijvoorbeeld via ‘Wachtwoord vergeten’).",
+    "has expired": "Deze e-mail is verlopen: de link erin werkt niet meer.",
+    "Only failed": "Alleen mislukte e-mails, of e-mails zonder ontvanger, kunnen opnieuw "
+    "worden verstuurd.",
+}
+
+
+def refusal(lang: str, detail: str) -> str:
+    """The notifier's 409 reason in the page's language (its own text when unknown)."""
+    for phrase, text in REFUSALS.items():
+        if phrase in detail:
+            return translate(lang, text)
+    return detail
 
 
 async def _organisation_names(api: Api, emails: list[dict[str, Any]]) -> dict[str, str]:
@@ -119,6 +139,6 @@ async def retry(request: Request, email_id: UUID) -> Response:
     except ApiError as exc:
         if exc.status != 409:
             raise
-        # The notifier's reason is English operator text; the page names it in full.
-        return await _email_page(request, api, email_id, 409, refused=exc.detail)
+        reason = refusal(language(request), exc.detail)
+        return await _email_page(request, api, email_id, 409, refused=reason)
     return redirect(request, f"/beheer/e-mails/{email_id}?klaar=opnieuw")
