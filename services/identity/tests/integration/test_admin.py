@@ -316,3 +316,9 @@ async def test_staff_see_their_own_organisations_active_colleagues_for_the_conta
     assert "Dirk Elders" in {m["name"] for m in by_admin.json()["items"]}
     unknown = await svc.client.get(f"{API}/organisations/{uuid.uuid4()}/staff", headers=svc.auth())
     assert unknown.status_code == 404
+
+
+async def test_a_search_text_postgres_cannot_hold_is_refused_not_a_server_error(svc):
+    for url in (f"{API}/users", f"{API}/organisations"):
+        answer = await svc.client.get(url, params={"q": "a\x00b"}, headers=svc.auth())
+        assert answer.status_code in (200, 422), answer.text
