@@ -81,6 +81,7 @@ bench: install
 	uv run --frozen python bench/rendering.py
 	uv run --frozen python bench/pipeline.py
 	uv run --frozen python bench/save_path.py
+	uv run --frozen python bench/web.py
 
 clean:
 	rm -rf var/log var/nginx-* .pytest_cache

@@ -468,7 +468,7 @@ class Stack:
                 "BIBMON_WEB_LOG_JSON": "true",
                 **{
                     f"BIBMON_WEB_{svc.upper()}_URL": f"http://127.0.0.1:{c.ports[svc]}"
-                    for svc in ("identity", "surveys", "responses", "reporting")
+                    for svc in ("identity", "surveys", "responses", "reporting", "notifier")
                     if svc in c.ports
                 },
             }

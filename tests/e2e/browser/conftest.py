@@ -25,6 +25,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from tests.e2e.conftest import AdminSetup
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -200,8 +201,8 @@ def admin(browser: Browser, platform: Any) -> dict[str, str]:
         page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
         page.get_by_role("button", name="Bevestigen").click()
         expect(page.get_by_role("status")).to_contain_text("Tweestapsverificatie staat aan.")
-        access = next(c["value"] for c in context.cookies() if c["name"].endswith("_access"))
-        platform.admin_setup = {"secret": secret, "access_token": access}
+        cookies = {c["name"].rsplit("_", 1)[-1]: c["value"] for c in context.cookies()}
+        platform.admin_setup = AdminSetup(platform, secret, cookies["access"], cookies["refresh"])
         return platform.admin_setup
     finally:
         context.close()

@@ -246,6 +246,17 @@ class ContactIn(_In):
     user_id: UUID
 
 
+class StaffMemberOut(BaseModel):
+    id: UUID
+    name: str
+
+
+class StaffPage(BaseModel):
+    """An organisation's active library staff, by name (who may be contact person)."""
+
+    items: list[StaffMemberOut]
+
+
 class ContactOut(BaseModel):
     survey_id: UUID
     organisation_id: UUID

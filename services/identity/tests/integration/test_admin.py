@@ -245,3 +245,80 @@ async def test_a_replay_request_republishes_every_organisation_as_updated(svc):
         "inhabitants",
         "size_class",
     }
+
+
+async def test_kb_admin_finds_users_by_part_of_username_name_or_email(svc):
+    tag = uuid.uuid4().hex[:6]
+    user = await svc.new_user(name=f"Zoekbare {tag} Persoon")
+    by_name = (
+        await svc.client.get(f"{API}/users", params={"q": f"ZOEKBARE {tag}"}, headers=svc.auth())
+    ).json()
+    assert [u["id"] for u in by_name["items"]] == [user["id"]]
+    assert by_name["total"] == 1
+    by_email = (
+        await svc.client.get(f"{API}/users", params={"q": user["email"][:8]}, headers=svc.auth())
+    ).json()
+    assert [u["id"] for u in by_email["items"]] == [user["id"]]
+    by_username = (
+        await svc.client.get(f"{API}/users", params={"q": user["username"]}, headers=svc.auth())
+    ).json()
+    assert user["id"] in [u["id"] for u in by_username["items"]]
+    # LIKE's wildcards are taken literally: "%" matches no name containing no "%".
+    wildcard = (await svc.client.get(f"{API}/users", params={"q": "%"}, headers=svc.auth())).json()
+    assert wildcard["total"] == 0
+    too_long = await svc.client.get(f"{API}/users", params={"q": "x" * 101}, headers=svc.auth())
+    assert too_long.status_code == 422
+
+
+async def test_organisation_search_matches_part_of_the_name_or_a_municipality(svc):
+    everything = (await svc.client.get(f"{API}/organisations?limit=500")).json()["items"]
+    sample = next(o for o in everything if o["municipalities"])
+    word = sample["name"].split()[-1].lower()
+    by_name = (
+        await svc.client.get(f"{API}/organisations", params={"q": word, "limit": 500})
+    ).json()
+    expected = {o["id"] for o in everything if word in o["name"].lower()}
+    assert expected <= {o["id"] for o in by_name["items"]}
+    assert sample["id"] in {o["id"] for o in by_name["items"]}
+    municipality = sample["municipalities"][-1]
+    by_place = (
+        await svc.client.get(f"{API}/organisations", params={"q": municipality, "limit": 500})
+    ).json()
+    assert sample["id"] in {o["id"] for o in by_place["items"]}
+    assert by_place["total"] < len(everything)
+    nothing = (await svc.client.get(f"{API}/organisations", params={"q": "_zz%"})).json()
+    assert nothing == {"items": [], "total": 0, "limit": 100, "offset": 0}
+
+
+async def test_staff_see_their_own_organisations_active_colleagues_for_the_contact_person(svc):
+    org_a, org_b = await svc.organisation_id(12), await svc.organisation_id(13)
+    staff_a = await svc.new_user(organisation_id=org_a, name="Anna Aandacht")
+    colleague = await svc.new_user(organisation_id=org_a, name="Bert Bijdrage")
+    leaver = await svc.new_user(organisation_id=org_a, name="Cor Vertrokken")
+    await svc.new_user(organisation_id=org_b, name="Dirk Elders")
+    disabled = await svc.client.patch(
+        f"{API}/users/{leaver['id']}", headers=svc.auth(), json={"disabled": True}
+    )
+    assert disabled.status_code == 200
+    token = (await svc.login(staff_a["username"], staff_a["password"])).json()["access_token"]
+
+    own = await svc.client.get(f"{API}/organisations/{org_a}/staff", headers=svc.auth(token))
+    assert own.status_code == 200, own.text
+    listed = own.json()["items"]
+    assert {m["id"] for m in listed} >= {staff_a["id"], colleague["id"]}
+    assert leaver["id"] not in {m["id"] for m in listed}
+    # Only what the choice needs: no e-mail address, no username.
+    assert all(set(m) == {"id", "name"} for m in listed)
+    # Another organisation's staff stay hidden (404, as for its contact person).
+    other = await svc.client.get(f"{API}/organisations/{org_b}/staff", headers=svc.auth(token))
+    assert other.status_code == 404
+    by_admin = await svc.client.get(f"{API}/organisations/{org_b}/staff", headers=svc.auth())
+    assert "Dirk Elders" in {m["name"] for m in by_admin.json()["items"]}
+    unknown = await svc.client.get(f"{API}/organisations/{uuid.uuid4()}/staff", headers=svc.auth())
+    assert unknown.status_code == 404
+
+
+async def test_a_search_text_postgres_cannot_hold_is_refused_not_a_server_error(svc):
+    for url in (f"{API}/users", f"{API}/organisations"):
+        answer = await svc.client.get(url, params={"q": "a\x00b"}, headers=svc.auth())
+        assert answer.status_code in (200, 422), answer.text

@@ -29,6 +29,7 @@ class WebSettings(BaseSettings):
     surveys_url: str = "http://127.0.0.1:8102"
     responses_url: str = "http://127.0.0.1:8103"
     reporting_url: str = "http://127.0.0.1:8104"
+    notifier_url: str = "http://127.0.0.1:8105"
     public_base_url: str = "http://127.0.0.1:8080"
     support_email: str = "bibliotheekmonitor@kb.nl"
     # node_modules of the committed package-lock.json (NL Design System CSS, htmx).
@@ -52,5 +53,6 @@ class WebSettings(BaseSettings):
             "surveys": self.surveys_url,
             "responses": self.responses_url,
             "reporting": self.reporting_url,
+            "notifier": self.notifier_url,
         }[service]
         return f"{base.rstrip('/')}/api/{service}"

@@ -19,7 +19,18 @@ from bibmon_web import csrf, i18n
 from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
 from bibmon_web.config import WebSettings
 from bibmon_web.pages import CsrfFailed, make_environment, redirect, render
-from bibmon_web.routes import account, admin, assets, public, questionnaires, reports, research
+from bibmon_web.routes import (
+    account,
+    admin,
+    admin_emails,
+    admin_users,
+    assets,
+    contact_person,
+    public,
+    questionnaires,
+    reports,
+    research,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -124,5 +135,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(reports.router)
     app.include_router(research.router)
+    app.include_router(admin_users.router)
+    app.include_router(admin_emails.router)
+    app.include_router(contact_person.router)
     log.info("web.configured", languages=i18n.LANGUAGES)
     return app

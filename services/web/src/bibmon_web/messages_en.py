@@ -337,6 +337,206 @@ EN: dict[str, str] = {
     "Mediaan Nederland: {value}": "Median Netherlands: {value}",
     "Nederland": "Netherlands",
     "Per 1.000 inwoners": "Per 1,000 inhabitants",
+    # KB administrator: users, organisations, failed e-mails; contact person (colleague)
+    "(geen bibliotheek)": "(no library)",
+    "(geen)": "(none)",
+    "Aan": "On",
+    "Aangemaakt op": "Created on",
+    "Aanmelden als contactpersoon": "Register as contact person",
+    "Account": "Account",
+    "Account geblokkeerd": "Account locked",
+    "Account uitschakelen": "Disable account",
+    "Account weer inschakelen": "Enable account again",
+    "Accountaanvraag afgewezen": "Account request rejected",
+    "Accountaanvraag ontvangen": "Account request received",
+    "Actief": "Active",
+    "Alle e-mails": "All e-mails",
+    "Annuleren": "Cancel",
+    "Bibliotheekmedewerker": "Library staff",
+    "Bron": "Source",
+    "Bron (niet verplicht)": "Source (optional)",
+    "Contactpersoon aanmelden": "Register a contact person",
+    "De contactpersoon krijgt de e-mails over deze vragenlijst (herinneringen, "
+    "ontvangstbevestiging). Is er geen contactpersoon, dan gaan ze naar de vaste contactpersoon"
+    " van uw bibliotheek.": (
+        "The contact person receives the e-mails about this questionnaire (reminders, receipt). "
+        "Without a contact person, they go to your library's primary contact."
+    ),
+    "De contactpersoon krijgt de e-mails over ‘{title}’: herinneringen en de "
+    "ontvangstbevestiging. U kunt uzelf of een collega van uw bibliotheek aanmelden.": (
+        "The contact person receives the e-mails about ‘{title}’: reminders and the receipt. You "
+        "can register yourself or a colleague of your library."
+    ),
+    "De e-mail staat weer in de wachtrij en wordt zo verstuurd.": (
+        "The e-mail is queued again and will be sent shortly."
+    ),
+    "De gebruiker is aangemaakt en krijgt een e-mail om een wachtwoord in te stellen.": (
+        "The user has been created and receives an e-mail to set a password."
+    ),
+    "De gebruiker is verwijderd; de persoonsgegevens zijn gewist.": (
+        "The user has been deleted; their personal data is erased."
+    ),
+    "De nieuwe gebruiker krijgt een e-mail met een link om een wachtwoord in te stellen.": (
+        "The new user receives an e-mail with a link to set a password."
+    ),
+    "De wijzigingen zijn opgeslagen.": "The changes have been saved.",
+    "Definitief verwijderen": "Delete permanently",
+    "Deze bibliotheek heeft nog geen gebruikers.": "This library has no users yet.",
+    "Deze e-mail kan niet opnieuw worden verstuurd.": "This e-mail cannot be sent again.",
+    "Deze persoon kan geen contactpersoon worden: alleen actieve medewerkers van uw bibliotheek"
+    " kunnen dat.": (
+        "This person cannot become contact person: only active staff of your library can."
+    ),
+    "E-mail": "E-mail",
+    "E-mailadres gewijzigd": "E-mail address changed",
+    "E-mails": "E-mails",
+    "E-mails die na alle pogingen niet verstuurd konden worden, of waarvoor geen ontvanger "
+    "bekend was. Verstuur ze opnieuw nadat de oorzaak is verholpen (bijvoorbeeld een "
+    "contactpersoon aangemeld). Aan wie een e-mail gaat, toont de Bibliotheekmonitor hier niet.": (
+        "E-mails that could not be sent after every attempt, or for which no recipient was known. "
+        "Send them again once the cause is fixed (for example a contact person registered). The "
+        "Library Monitor does not show here to whom an e-mail goes."
+    ),
+    "Een collega aanmelden als contactpersoon": "Register a colleague as contact person",
+    "Een deel van de gebruikersnaam, de naam of het e-mailadres.": (
+        "Part of the username, the name or the e-mail address."
+    ),
+    "Een deel van de naam of van een gemeente in het werkgebied.": (
+        "Part of the name or of a municipality in its area."
+    ),
+    "Een nieuw adres beëindigt de sessies van de gebruiker; het oude adres krijgt daarvan "
+    "bericht.": ("A new address ends the user's sessions; the old address is notified."),
+    "Er was geen contactpersoon voor deze vragenlijst en geen vaste contactpersoon van de "
+    "bibliotheek. Stel bij de organisatie een vaste contactpersoon in en verstuur de e-mail "
+    "daarna opnieuw.": (
+        "There was no contact person for this questionnaire and no primary contact of the library. "
+        "Set a primary contact on the organisation's page, then send the e-mail again."
+    ),
+    "Er was niets gewijzigd.": "Nothing was changed.",
+    "Er zijn geen e-mails die aandacht nodig hebben.": "No e-mails need attention.",
+    "Eén gemeente per regel.": "One municipality per line.",
+    "Gebruiker aanmaken": "Create user",
+    "Gebruiker verwijderen": "Delete user",
+    "Gebruiker verwijderen (AVG)": "Delete user (GDPR)",
+    "Gebruikers": "Users",
+    "Geen e-mails gevonden.": "No e-mails found.",
+    "Geen ontvanger": "No recipient",
+    "Gegevens en rollen wijzigen": "Change details and roles",
+    "Gegevens wijzigen": "Change details",
+    "Gemeenten": "Municipalities",
+    "Herinnering vragenlijst": "Questionnaire reminder",
+    "Het account is uitgeschakeld; lopende sessies zijn beëindigd.": (
+        "The account is disabled; its sessions have ended."
+    ),
+    "Het account is weer ingeschakeld.": "The account is enabled again.",
+    "In de wachtrij": "Queued",
+    "Inwoners": "Inhabitants",
+    "Inwoners van het werkgebied; bepaalt de grootteklasse.": (
+        "Inhabitants of the area served; sets the size class."
+    ),
+    "KB-beheerder": "KB administrator",
+    "Kies wie de contactpersoon wordt.": "Choose who becomes the contact person.",
+    "Krijgt de e-mails over een vragenlijst als de bibliotheek daarvoor geen contactpersoon "
+    "heeft aangemeld.": (
+        "Receives the e-mails about a questionnaire when the library registered no contact person "
+        "for it."
+    ),
+    "Laatst gewijzigd": "Last changed",
+    "Laatst ingelogd": "Last logged in",
+    "Laatste foutmelding": "Last error",
+    "Leeg laten: de Bibliotheekmonitor kiest er een.": (
+        "Leave empty: the Library Monitor picks one."
+    ),
+    "Medewerkers": "Staff",
+    "Mislukt": "Failed",
+    "Mislukte e-mails": "Failed e-mails",
+    "Nieuwe gebruiker": "New user",
+    "Nog geen wachtwoord": "No password yet",
+    "Nu aangemeld:": "Registered now:",
+    "Onderzoeker": "Researcher",
+    "Ontvangstbevestiging": "Receipt",
+    "Opnieuw versturen": "Send again",
+    "Organisaties": "Organisations",
+    "Oudere e-mails": "Older e-mails",
+    "Pagina {page} van {pages}": "Page {page} of {pages}",
+    "Pagina’s": "Pages",
+    "Pogingen": "Attempts",
+    "Rapport klaar": "Report ready",
+    "Rollen": "Roles",
+    "Soort e-mail": "Kind of e-mail",
+    "Staat uw collega er niet bij? Alleen wie een actief account bij uw bibliotheek heeft, "
+    "staat in de lijst; een account vraagt uw collega aan via ‘Account aanvragen’.": (
+        "Is your colleague not listed? Only people with an active account at your library are; your"
+        " colleague asks for one via ‘Request an account’."
+    ),
+    "Telefoon kwijt? Wis de tweestapsverificatie; de gebruiker stelt haar bij de volgende keer "
+    "inloggen opnieuw in.": (
+        "Phone lost? Clear the two-step verification; the user sets it up again at the next login."
+    ),
+    "Terug naar de nieuwste": "Back to the newest",
+    "Tonen": "Show",
+    "Toon": "Show",
+    "Tweestapsverificatie is gewist; bij de volgende keer inloggen stelt de gebruiker haar "
+    "opnieuw in.": (
+        "Two-step verification is cleared; the user sets it up again at the next login."
+    ),
+    "Tweestapsverificatie wissen": "Clear two-step verification",
+    "U verwijdert {name} ({username}). De persoonsgegevens worden gewist, alle sessies eindigen"
+    " en de andere onderdelen van de Bibliotheekmonitor vergeten deze persoon. Dit kan niet "
+    "ongedaan worden gemaakt.": (
+        "You are deleting {name} ({username}). The personal data is erased, every session ends and "
+        "the other parts of the Library Monitor forget this person. This cannot be undone."
+    ),
+    "Uit": "Off",
+    "Uitgeschakeld": "Disabled",
+    "Uitnodiging vragenlijst": "Questionnaire invitation",
+    "Uitschakelen beëindigt alle sessies; de gebruiker kan niet meer inloggen tot u het account"
+    " weer inschakelt.": (
+        "Disabling ends every session; the user cannot log in until you enable the account again."
+    ),
+    "Vaste contactpersoon": "Primary contact",
+    "Verloopt op": "Expires on",
+    "Verlopen": "Expired",
+    "Verplicht voor bibliotheekmedewerkers; leeg voor KB-medewerkers en onderzoekers.": (
+        "Required for library staff; empty for KB staff and researchers."
+    ),
+    "Verstuurd": "Sent",
+    "Verstuurd op": "Sent on",
+    "Volgende": "Next",
+    "Volgende poging": "Next attempt",
+    "Vorige": "Previous",
+    "Vragenlijst teruggestuurd": "Questionnaire returned",
+    "Vul een geheel getal in.": "Enter a whole number.",
+    "Wachtwoord gewijzigd": "Password changed",
+    "Wachtwoord herstellen": "Password reset",
+    "Welkom: wachtwoord instellen": "Welcome: set a password",
+    "Wie wordt de contactpersoon?": "Who becomes the contact person?",
+    "Wijzigingen opslaan": "Save changes",
+    "Wilt u iemand alleen tijdelijk de toegang ontnemen? Schakel het account dan uit.": (
+        "Only want to take away access for a while? Disable the account instead."
+    ),
+    "Zoek een bibliotheek": "Search for a library",
+    "Zoek een gebruiker": "Search for a user",
+    "Zoeken": "Search",
+    "nog niemand": "nobody yet",
+    "nog nooit": "never",
+    "uitgeschakeld": "disabled",
+    "uzelf": "yourself",
+    "vaste contactpersoon": "primary contact",
+    "{n} gebruikers gevonden voor ‘{query}’.": "{n} users found for ‘{query}’.",
+    "{n} gebruikers.": "{n} users.",
+    "{n} organisaties gevonden voor ‘{query}’.": "{n} organisations found for ‘{query}’.",
+    "{n} organisaties.": "{n} organisations.",
+    "De ontvanger van deze e-mail is niet meer bekend: de mailserver weigerde haar "
+    "definitief, of het account is verwijderd. Laat een nieuwe e-mail sturen (bijvoorbeeld "
+    "via ‘Wachtwoord vergeten’).": "The recipient of this e-mail is no longer known: the mail "
+    "server refused it for good, or the account was deleted. Have a new e-mail sent (for "
+    "example via ‘Forgot password’).",
+    "Deze e-mail is verlopen: de link erin werkt niet meer.": "This e-mail has expired: its "
+    "link no longer works.",
+    "Alleen mislukte e-mails, of e-mails zonder ontvanger, kunnen opnieuw worden verstuurd.": (
+        "Only failed e-mails, or e-mails without a recipient, can be sent again."
+    ),
 }
 
 # researchers: surveys, questionnaire builder, preview, publishing, progress, review, reports

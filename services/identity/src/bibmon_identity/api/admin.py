@@ -102,12 +102,15 @@ async def list_users(
     deps: Deps,
     organisation_id: UUID | None = None,
     role: Role | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of username, name or e-mail")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> UserPage:
     """Users by username (kb_admin)."""
     return await users.list_users(
-        deps, organisation_id=organisation_id, role=role, limit=limit, offset=offset
+        deps, organisation_id=organisation_id, role=role, limit=limit, offset=offset, q=q or None
     )
 
 

@@ -20,6 +20,7 @@ from bibmon_identity.models import (
     OrganisationOut,
     OrganisationPage,
     OrganisationPatch,
+    StaffPage,
 )
 from bibmon_identity.usecases import contacts, organisations
 
@@ -36,6 +37,9 @@ async def list_organisations(
     deps: Deps,
     province: Annotated[str | None, Query(max_length=100)] = None,
     size_class: SizeClass | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Part of the name or of a municipality")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> OrganisationPage:
@@ -46,6 +50,7 @@ async def list_organisations(
         size_class=size_class.value if size_class else None,
         limit=limit,
         offset=offset,
+        q=q or None,
     )
 
 
@@ -119,6 +124,17 @@ async def update_organisation(
     return await organisations.update_organisation(
         deps, organisation_id, changes, actor=principal.user_id, origin=origin
     )
+
+
+@router.get(
+    "/organisations/{organisation_id}/staff",
+    response_model=StaffPage,
+    tags=["contact persons"],
+    summary="The organisation's active library staff (who may be contact person)",
+)
+async def list_staff(organisation_id: UUID, principal: CurrentPrincipal, deps: Deps) -> StaffPage:
+    """Id and name of each active staff member (kb_admin: any organisation; staff: their own)."""
+    return await contacts.colleagues(deps, principal, organisation_id)
 
 
 @router.get(

@@ -91,6 +91,7 @@ from bibmon_identity.repository.throttling import (
 from bibmon_identity.repository.users import (
     USER_COLUMNS,
     UserRow,
+    active_staff_of,
     any_user_id,
     delete_user,
     existing_usernames,
@@ -120,6 +121,7 @@ __all__ = [
     "SigningKeyRow",
     "UserRow",
     "account_requests_of_user",
+    "active_staff_of",
     "add_rate_event",
     "advisory_xact_lock",
     "all_organisations",

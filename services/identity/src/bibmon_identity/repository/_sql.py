@@ -41,3 +41,11 @@ def affected_rows(status: str) -> int:
 async def advisory_xact_lock(conn: Conn, key: int) -> None:
     """Wait for a transaction-scoped advisory lock (one replica at a time does the work)."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+
+def like_pattern(text: str | None) -> str | None:
+    """A case-insensitive `contains` pattern for ILIKE (its wildcards taken literally)."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

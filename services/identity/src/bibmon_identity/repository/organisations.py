@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bibmon_identity.repository._sql import Conn, assignments, each, one
+from bibmon_identity.repository._sql import Conn, assignments, each, like_pattern, one
 
 
 @dataclass(frozen=True)
@@ -133,19 +133,29 @@ async def list_organisations(
     size_class: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> tuple[list[OrganisationRow], int]:
-    """A page of organisations ordered by name, and the total matching."""
-    where = "($1::text IS NULL OR province = $1) AND ($2::text IS NULL OR size_class = $2)"
+    """A page of organisations ordered by name, and the total matching.
+
+    `q` matches part of the name or of a municipality (case-insensitive).
+    """
+    where = (
+        "($1::text IS NULL OR province = $1) AND ($2::text IS NULL OR size_class = $2) "
+        "AND ($3::text IS NULL OR name ILIKE $3 "
+        "OR EXISTS (SELECT 1 FROM unnest(municipalities) m WHERE m ILIKE $3))"
+    )
+    pattern = like_pattern(q)
     rows = await conn.fetch(
         f"SELECT {ORG_COLUMNS} FROM organisations WHERE {where} "
-        "ORDER BY lower(name) LIMIT $3 OFFSET $4",
+        "ORDER BY lower(name) LIMIT $4 OFFSET $5",
         province,
         size_class,
+        pattern,
         limit,
         offset,
     )
     total = await conn.fetchval(
-        f"SELECT count(*) FROM organisations WHERE {where}", province, size_class
+        f"SELECT count(*) FROM organisations WHERE {where}", province, size_class, pattern
     )
     return each(OrganisationRow, rows), int(total)
 

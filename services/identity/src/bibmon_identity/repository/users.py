@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bibmon_identity.repository._sql import Conn, assignments, each, one
+from bibmon_identity.repository._sql import Conn, assignments, each, like_pattern, one
 
 
 @dataclass(frozen=True)
@@ -139,23 +139,40 @@ async def list_users(
     role: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> tuple[list[UserRow], int]:
-    """A page of users ordered by username, and the total matching."""
+    """A page of users ordered by username, and the total matching.
+
+    `q` matches part of the username, name or e-mail address (case-insensitive).
+    """
     where = (
-        "($1::uuid IS NULL OR u.organisation_id = $1) AND ($2::text IS NULL OR $2 = ANY(u.roles))"
+        "($1::uuid IS NULL OR u.organisation_id = $1) AND ($2::text IS NULL OR $2 = ANY(u.roles)) "
+        "AND ($3::text IS NULL OR u.username ILIKE $3 OR u.name ILIKE $3 OR u.email ILIKE $3)"
     )
+    pattern = like_pattern(q)
     rows = await conn.fetch(
         f"SELECT {USER_COLUMNS} FROM {_USER_FROM} WHERE {where} "
-        "ORDER BY lower(u.username) LIMIT $3 OFFSET $4",
+        "ORDER BY lower(u.username) LIMIT $4 OFFSET $5",
         organisation_id,
         role,
+        pattern,
         limit,
         offset,
     )
     total = await conn.fetchval(
-        f"SELECT count(*) FROM users u WHERE {where}", organisation_id, role
+        f"SELECT count(*) FROM users u WHERE {where}", organisation_id, role, pattern
     )
     return each(UserRow, rows), int(total)
+
+
+async def active_staff_of(conn: Conn, organisation_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The organisation's active library staff (id and name), by name."""
+    rows = await conn.fetch(
+        "SELECT id, name FROM users WHERE organisation_id = $1 AND NOT disabled "
+        "AND 'library_staff' = ANY(roles) ORDER BY lower(name), id",
+        organisation_id,
+    )
+    return [(r["id"], r["name"]) for r in rows]
 
 
 async def update_user(conn: Conn, user_id: uuid.UUID, fields: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from bibmon_common.errors import InvalidInput, NotFound, field_error
 from bibmon_identity import repository as repo
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.domain.users import KB_ADMIN, LIBRARY_STAFF
-from bibmon_identity.models import ContactOut, RecipientOut
+from bibmon_identity.models import ContactOut, RecipientOut, StaffMemberOut, StaffPage
 from bibmon_identity.repository import ContactRow
 from bibmon_identity.usecases import audit
 from bibmon_identity.usecases.mail import enqueue
@@ -46,6 +46,21 @@ async def get_contact(
     if row is None:
         raise NotFound("No contact person is registered.")
     return _present(row)
+
+
+async def colleagues(
+    deps: IdentityDeps, principal: Principal, organisation_id: uuid.UUID
+) -> StaffPage:
+    """Who may be named contact person: the organisation's active staff (id and name only).
+
+    Staff see their own organisation's, kb_admin any; others get 404 (as for contacts).
+    """
+    _check_access(principal, organisation_id)
+    async with deps.connection() as conn:
+        if await repo.get_organisation(conn, organisation_id) is None:
+            raise NotFound("The organisation does not exist.")
+        staff = await repo.active_staff_of(conn, organisation_id)
+    return StaffPage(items=[StaffMemberOut(id=id_, name=name) for id_, name in staff])
 
 
 async def assign_contact(

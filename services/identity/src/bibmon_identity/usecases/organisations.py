@@ -71,13 +71,14 @@ async def list_organisations(
     size_class: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> OrganisationPage:
-    """A page of organisations."""
+    """A page of organisations (`q`: part of the name or of a municipality)."""
     if province is not None:
         province = canonical_province(province) or province
     async with deps.connection() as conn:
         rows, total = await repo.list_organisations(
-            conn, province=province, size_class=size_class, limit=limit, offset=offset
+            conn, province=province, size_class=size_class, limit=limit, offset=offset, q=q
         )
     return OrganisationPage(
         items=[present(r) for r in rows], total=total, limit=limit, offset=offset

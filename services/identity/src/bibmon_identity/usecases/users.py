@@ -242,11 +242,12 @@ async def list_users(
     role: str | None,
     limit: int,
     offset: int,
+    q: str | None = None,
 ) -> UserPage:
-    """A page of users."""
+    """A page of users (`q`: part of username, name or e-mail address)."""
     async with deps.connection() as conn:
         rows, total = await repo.list_users(
-            conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset
+            conn, organisation_id=organisation_id, role=role, limit=limit, offset=offset, q=q
         )
     return UserPage(items=[present(r) for r in rows], total=total, limit=limit, offset=offset)
 
