@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
-from bibmon_common.clock import Clock, SystemClock, clock_from_settings
+from bibmon_common.clock import Clock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
 from bibmon_common.deps import ServiceDeps, event_source
 from bibmon_common.docs_ui import install_docs
@@ -61,8 +61,10 @@ class ServiceContext(Generic[D]):
     consumer_factory: Callable[[ServiceContext[D]], Sequence[Any]] | None = None
     consumers_started: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
-    clock: Clock = field(default_factory=SystemClock)
+    # Callables run at each Prometheus scrape (bibmon_common.metrics.add_scrape_hook).
+    scrape_hooks: list[Callable[[ServiceContext[Any]], Awaitable[None]]] = field(
+        default_factory=list
+    )
     # The broker watchdog (see broker_watchdog); tests shorten it and record the exit.
     watchdog_interval: float = 10.0
     watchdog_grace: float = 60.0
@@ -272,7 +274,6 @@ def create_service_app(
             settings=settings,
             pool=pool,
             deps=build_deps(pool, service_clock),
-            clock=service_clock,
         )
         ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
         ctx.consumer_factory = consumers

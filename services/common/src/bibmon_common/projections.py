@@ -26,9 +26,7 @@ from bibmon_common.contracts.identity import (
     SessionRevoked,
 )
 from bibmon_common.events import CloudEvent
-from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
 
 log = structlog.get_logger(__name__)
 
@@ -192,18 +190,3 @@ async def on_session_revoked(
 
 # Every service but identity follows identity's session revocations.
 SESSION_ROUTES: list[Route[object, Any]] = [on(SessionRevoked, on_session_revoked)]
-
-# Transitional: the handler tables of consumers not yet built from routes.
-ORGANISATION_HANDLERS = bind(None, ORGANISATION_ROUTES)
-SESSION_HANDLERS = bind(None, SESSION_ROUTES)
-
-
-def organisation_consumer(ctx: Any, queue: str) -> Consumer:
-    """The consumer of a service whose only events are identity's organisations and sessions."""
-    return Consumer(
-        ctx.broker,
-        ctx.pool,
-        queue=queue,
-        exchange=EVENTS_EXCHANGE,
-        handlers=bind(ctx.deps, [*ORGANISATION_ROUTES, *SESSION_ROUTES]),
-    )
