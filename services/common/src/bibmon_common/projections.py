@@ -190,3 +190,23 @@ async def on_session_revoked(
 
 # Every service but identity follows identity's session revocations.
 SESSION_ROUTES: list[Route[object, Any]] = [on(SessionRevoked, on_session_revoked)]
+
+
+async def insert_questionnaire_version(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    survey_id: UUID,
+    version: int,
+    questionnaire: dict[str, Any],
+) -> None:
+    """Keep a copy of one of surveys' questionnaire versions (table `questionnaire_version`
+    in responses' and reporting's databases). A version is frozen, so a redelivery or a
+    replay changes nothing."""
+    await conn.execute(
+        """
+        INSERT INTO questionnaire_version (survey_id, version, questionnaire)
+        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+        """,
+        survey_id,
+        version,
+        questionnaire,
+    )

@@ -14,6 +14,8 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.projections import insert_questionnaire_version  # noqa: F401  (re-exported)
+
 Row = asyncpg.Record
 # A connection of its own or one borrowed from the pool; both behave the same.
 Conn = asyncpg.Connection | PoolConnectionProxy
@@ -76,21 +78,6 @@ async def mark_survey_closed(conn: Conn, survey_id: UUID, closed_at: datetime) -
         """,
         survey_id,
         closed_at,
-    )
-
-
-async def insert_questionnaire_version(
-    conn: Conn, survey_id: UUID, version: int, questionnaire: dict[str, Any]
-) -> None:
-    """Keep a questionnaire version; a version is frozen, so a repeat changes nothing."""
-    await conn.execute(
-        """
-        INSERT INTO questionnaire_version (survey_id, version, questionnaire)
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-        """,
-        survey_id,
-        version,
-        questionnaire,
     )
 
 

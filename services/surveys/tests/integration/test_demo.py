@@ -100,7 +100,7 @@ async def test_demo_surveys_wait_for_the_organisations_then_appear_with_their_ev
     await wait_until(lambda: _survey_count(ctx), within=5)
     assert await _survey_count(ctx) == 2
 
-    now = ctx.deps.clock.now()
+    now = ctx.clock.now()
     researcher = Principal(
         user_id=uuid.uuid4(),
         roles=frozenset({"researcher"}),
