@@ -510,14 +510,16 @@ async def lock_or_create_response(
     """The response row locked FOR UPDATE, created first if needed; (row, created).
 
     Two first saves at once both insert; ON CONFLICT makes the second wait for the first
-    and insert nothing, then both lock the same row, one after the other.
+    and insert nothing, then both lock the same row, one after the other. The conflict
+    is on either unique key: (survey, organisation), or the id when both inserts chose the
+    same one (the demo's ids are fixed, so two seedings at once do).
     """
     created = await conn.fetchval(
         """
         INSERT INTO response (id, survey_id, organisation_id, status, questionnaire_version,
                               created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $6)
-        ON CONFLICT (survey_id, organisation_id) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING true
         """,
         response_id,
