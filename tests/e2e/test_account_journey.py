@@ -41,7 +41,7 @@ def request_account(c: httpx.Client, org_id: str, tag: str) -> tuple[str, str]:
             "message": "Ik vul de jaarlijkse Wsob-uitvraag in.",
         },
     )
-    assert resp.status_code in (201, 202), resp.text
+    assert resp.status_code == 202, resp.text
     return resp.json()["id"], email
 
 
@@ -115,7 +115,7 @@ def test_account_journey_from_request_to_password_reset(platform, admin):
             "/api/identity/auth/password-reset",
             json={"token": activation, "new_password": first_password},
         )
-        assert resp.status_code in (200, 204), resp.text
+        assert resp.status_code == 204, resp.text
 
         resp = c.post(
             "/api/identity/auth/login", json={"username": username, "password": first_password}
@@ -137,7 +137,7 @@ def test_account_journey_from_request_to_password_reset(platform, admin):
         resp = c.post(
             "/api/identity/auth/logout", json={"refresh_token": new_tokens["refresh_token"]}
         )
-        assert resp.status_code in (200, 204)
+        assert resp.status_code == 204
         after_logout = c.post(
             "/api/identity/auth/refresh", json={"refresh_token": new_tokens["refresh_token"]}
         )
@@ -164,12 +164,12 @@ def test_account_journey_from_request_to_password_reset(platform, admin):
             "/api/identity/auth/password-reset",
             json={"token": reset_token, "new_password": second_password},
         )
-        assert resp.status_code in (200, 204), resp.text
+        assert resp.status_code == 204, resp.text
         reused = c.post(
             "/api/identity/auth/password-reset",
             json={"token": reset_token, "new_password": second_password + " nogmaals"},
         )
-        assert reused.status_code in (400, 410, 422)
+        assert reused.status_code == 422
         assert reused.headers["content-type"].startswith("application/problem+json")
 
         old = c.post(

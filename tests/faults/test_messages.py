@@ -141,6 +141,12 @@ async def test_twenty_connection_drops_in_a_minute_park_no_healthy_message(
         async def drops() -> None:
             for _ in range(20):
                 await asyncio.sleep(3)
+                # A drop is meant for live connections: give the services' reconnect
+                # back-off (a few seconds after the previous drop) time to land.
+                for _ in range(40):
+                    if platform.cutter.connections > 0:
+                        break
+                    await asyncio.sleep(0.1)
                 cuts.append(await asyncio.to_thread(platform.cutter.cut))
 
         await asyncio.gather(identity_events(), submissions(), drops())

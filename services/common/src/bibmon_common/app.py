@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
-from bibmon_common.clock import Clock, SystemClock, clock_from_settings
+from bibmon_common.clock import Clock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
 from bibmon_common.deps import ServiceDeps, event_source
 from bibmon_common.docs_ui import install_docs
@@ -61,8 +61,10 @@ class ServiceContext(Generic[D]):
     consumer_factory: Callable[[ServiceContext[D]], Sequence[Any]] | None = None
     consumers_started: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
-    clock: Clock = field(default_factory=SystemClock)
+    # Callables run at each Prometheus scrape (bibmon_common.metrics.add_scrape_hook).
+    scrape_hooks: list[Callable[[ServiceContext[Any]], Awaitable[None]]] = field(
+        default_factory=list
+    )
     # The broker watchdog (see broker_watchdog); tests shorten it and record the exit.
     watchdog_interval: float = 10.0
     watchdog_grace: float = 60.0
@@ -266,32 +268,17 @@ def create_service_app(
             await migrate(migrations_dir, settings.database_url)
         pool = await create_pool(settings.database_url)
         reserve_for_requests(pool)
-        service_clock = clock or clock_from_settings(settings)
         ctx: ServiceContext[Any] = ServiceContext(
             service=service,
             settings=settings,
             pool=pool,
-            deps=build_deps(pool, service_clock),
-            clock=service_clock,
+            deps=build_deps(pool, clock or clock_from_settings(settings)),
+            broker=Broker(settings.amqp_url, connection_name=f"bibmon-{service}"),
+            consumer_factory=consumers,
         )
-        ctx.broker = Broker(settings.amqp_url, connection_name=f"bibmon-{service}")
-        ctx.consumer_factory = consumers
         app.state.ctx = ctx
-        revoked: Any = functools.partial(is_session_revoked, pool)
-        if revocation_refresh is not None:
-            revocations = RevokedSessions(pool, interval=revocation_refresh)
-            revoked = revocations.is_revoked
-            ctx.spawn(revocations.run(), name=f"{service}-revoked-sessions")
-        app.state.jwt_verifier = JWTVerifier(
-            jwks_provider or jwks_provider_for(settings.jwks_url),
-            issuer=settings.jwt_issuer,
-            audience=f"bibmon-{service}",
-            revoked=revoked,
-        )
-        if settings.start_background_workers:
-            ctx.relay = OutboxRelay(pool, ctx.broker)
-            await ctx.relay.start()
-            ctx.spawn(_start_messaging(ctx), name=f"{service}-messaging")
+        app.state.jwt_verifier = _token_verifier(ctx, jwks_provider, revocation_refresh)
+        await _start_background(ctx)
         for hook in on_startup:
             await hook(ctx)
         log.info("service.started", version=version)
@@ -299,22 +286,7 @@ def create_service_app(
             yield
         finally:
             log.info("service.stopping")
-            for hook in on_shutdown:
-                with contextlib.suppress(Exception):
-                    await hook(ctx)
-            for consumer in ctx.consumers:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-            for task in ctx.tasks:
-                task.cancel()
-            await asyncio.gather(*ctx.tasks, return_exceptions=True)
-            if ctx.relay is not None:
-                with contextlib.suppress(Exception):
-                    await ctx.relay.stop()
-            with contextlib.suppress(Exception):
-                await ctx.broker.close()
-            forget_reservation(pool)
-            await pool.close()
+            await _stop(ctx, on_shutdown)
             log.info("service.stopped")
 
     app = FastAPI(
@@ -342,6 +314,53 @@ def create_service_app(
     instrument_app(app)
     document_problems(app)
     return app
+
+
+def _token_verifier(
+    ctx: ServiceContext[Any], jwks_provider: JwksProvider | None, revocation_refresh: float | None
+) -> JWTVerifier:
+    """The access-token check of the service: identity's keys, its audience, ended sessions."""
+    settings = ctx.settings
+    revoked: Any = functools.partial(is_session_revoked, ctx.pool)
+    if revocation_refresh is not None:
+        revocations = RevokedSessions(ctx.pool, interval=revocation_refresh)
+        revoked = revocations.is_revoked
+        ctx.spawn(revocations.run(), name=f"{ctx.service}-revoked-sessions")
+    return JWTVerifier(
+        jwks_provider or jwks_provider_for(settings.jwks_url),
+        issuer=settings.jwt_issuer,
+        audience=f"bibmon-{ctx.service}",
+        revoked=revoked,
+    )
+
+
+async def _start_background(ctx: ServiceContext[Any]) -> None:
+    """The outbox relay, then (in the background, retrying) the broker and the consumers."""
+    if not ctx.settings.start_background_workers:
+        return
+    ctx.relay = OutboxRelay(ctx.pool, ctx.broker)
+    await ctx.relay.start()
+    ctx.spawn(_start_messaging(ctx), name=f"{ctx.service}-messaging")
+
+
+async def _stop(ctx: ServiceContext[Any], on_shutdown: Sequence[Hook]) -> None:
+    """Stop in reverse: the service's hooks, consumers, background tasks, relay, broker, pool."""
+    for hook in on_shutdown:
+        with contextlib.suppress(Exception):
+            await hook(ctx)
+    for consumer in ctx.consumers:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+    for task in ctx.tasks:
+        task.cancel()
+    await asyncio.gather(*ctx.tasks, return_exceptions=True)
+    if ctx.relay is not None:
+        with contextlib.suppress(Exception):
+            await ctx.relay.stop()
+    with contextlib.suppress(Exception):
+        await ctx.broker.close()
+    forget_reservation(ctx.pool)
+    await ctx.pool.close()
 
 
 class _NoStore:

@@ -1,7 +1,8 @@
 """One injectable clock per service, so tests (and the e2e suite) can move time.
 
 Every rule that depends on "now" (a survey opens or closes, a reminder is due, a
-response may still be submitted) asks `ctx.clock.now()` instead of `datetime.now()`.
+response may still be submitted) asks `deps.now()` (the service's `ServiceDeps.clock`)
+instead of `datetime.now()`; the clock is chosen when the app is created.
 
 - `SystemClock`: the server's clock (production).
 - `FrozenClock`: a clock a unit test sets and advances by hand.

@@ -118,7 +118,6 @@ EMAILS_FAILED_STORED = Gauge(
 
 # A coroutine run at each scrape to refresh a service's own gauges.
 ScrapeHook = Callable[[Any], Awaitable[None]]
-SCRAPE_HOOKS_KEY = "metrics_scrape_hooks"
 SCRAPE_TIMEOUT = 2.0
 
 # The lag leaves out events waiting for a queue binding, as the relay's lag_seconds does:
@@ -134,7 +133,7 @@ FROM outbox WHERE published_at IS NULL
 
 def add_scrape_hook(ctx: Any, hook: ScrapeHook) -> None:
     """Run `hook(ctx)` at every scrape (a service's own gauges, e.g. the notifier's)."""
-    ctx.extras.setdefault(SCRAPE_HOOKS_KEY, []).append(hook)
+    ctx.scrape_hooks.append(hook)
 
 
 async def _outbox_gauges(ctx: Any) -> None:
@@ -155,7 +154,7 @@ async def refresh(ctx: Any) -> None:
     for consumer in getattr(ctx, "consumers", []):
         CONSUMER_UP.labels(consumer.queue_name).set(1 if consumer.is_consuming else 0)
     sources: list[tuple[str, ScrapeHook]] = [("outbox", _outbox_gauges)]
-    sources += [(getattr(h, "__name__", "hook"), h) for h in ctx.extras.get(SCRAPE_HOOKS_KEY, [])]
+    sources += [(getattr(h, "__name__", "hook"), h) for h in ctx.scrape_hooks]
     for name, source in sources:
         try:
             async with asyncio.timeout(SCRAPE_TIMEOUT):

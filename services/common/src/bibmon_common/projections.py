@@ -26,9 +26,7 @@ from bibmon_common.contracts.identity import (
     SessionRevoked,
 )
 from bibmon_common.events import CloudEvent
-from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
 
 log = structlog.get_logger(__name__)
 
@@ -193,17 +191,22 @@ async def on_session_revoked(
 # Every service but identity follows identity's session revocations.
 SESSION_ROUTES: list[Route[object, Any]] = [on(SessionRevoked, on_session_revoked)]
 
-# Transitional: the handler tables of consumers not yet built from routes.
-ORGANISATION_HANDLERS = bind(None, ORGANISATION_ROUTES)
-SESSION_HANDLERS = bind(None, SESSION_ROUTES)
 
-
-def organisation_consumer(ctx: Any, queue: str) -> Consumer:
-    """The consumer of a service whose only events are identity's organisations and sessions."""
-    return Consumer(
-        ctx.broker,
-        ctx.pool,
-        queue=queue,
-        exchange=EVENTS_EXCHANGE,
-        handlers=bind(ctx.deps, [*ORGANISATION_ROUTES, *SESSION_ROUTES]),
+async def insert_questionnaire_version(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+    survey_id: UUID,
+    version: int,
+    questionnaire: dict[str, Any],
+) -> None:
+    """Keep a copy of one of surveys' questionnaire versions (table `questionnaire_version`
+    in responses' and reporting's databases). A version is frozen, so a redelivery or a
+    replay changes nothing."""
+    await conn.execute(
+        """
+        INSERT INTO questionnaire_version (survey_id, version, questionnaire)
+        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+        """,
+        survey_id,
+        version,
+        questionnaire,
     )

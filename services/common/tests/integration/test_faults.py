@@ -16,9 +16,10 @@ from bibmon_common.contracts.identity import OrganisationRegistered, Organisatio
 from bibmon_common.events import CloudEvent, Event, Message, register, to_envelope
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
+from bibmon_common.messaging.handlers import bind
 from bibmon_common.messaging.replay import ReplayReport, replay_parked
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE, parking_queue_name
-from bibmon_common.projections import ORGANISATION_HANDLERS
+from bibmon_common.projections import ORGANISATION_ROUTES
 from bibmon_common.testing.amqp import TCPProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -110,7 +111,7 @@ async def test_a_storm_of_duplicates_out_of_order_ends_in_the_newest_state_appli
         pool,
         queue=queue_name,
         exchange=EVENTS_EXCHANGE,
-        handlers=dict(ORGANISATION_HANDLERS),
+        handlers=bind(None, ORGANISATION_ROUTES),
         retry_delays=(0.1,),
     )
     await consumer.start()

@@ -10,8 +10,7 @@ from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import on
 from bibmon_identity.deps import IdentityDeps
 from bibmon_identity.usecases import organisations
 
@@ -28,11 +27,5 @@ async def on_replay_requested(
 def build(ctx: ServiceContext[IdentityDeps]) -> Sequence[Consumer]:
     """The one consumer: reporting's replay requests."""
     return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=bind(ctx.deps, [on(ReplayRequested, on_replay_requested)]),
-        )
+        Consumer.of_service(ctx, queue=QUEUE, routes=[on(ReplayRequested, on_replay_requested)])
     ]

@@ -24,8 +24,8 @@ from bibmon_common.contracts.responses import (
 from bibmon_common.contracts.surveys import SurveyClosed, SurveyPublished, SurveyUpdated
 from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import COMMANDS_EXCHANGE, EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
+from bibmon_common.messaging.topology import COMMANDS_EXCHANGE
 from bibmon_common.projections import SESSION_ROUTES
 from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.usecases import emails, survey_mail
@@ -131,20 +131,14 @@ def build(
 ) -> list[Consumer]:
     """The notifier's two consumers: its command queue and its events queue."""
     return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
+        Consumer.of_service(
+            ctx,
             queue=COMMANDS_QUEUE,
             exchange=COMMANDS_EXCHANGE,
-            handlers=bind(ctx.deps, COMMAND_ROUTES),
+            routes=COMMAND_ROUTES,
             retry_delays=retry_delays,
         ),
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=EVENTS_QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=bind(ctx.deps, EVENT_ROUTES),
-            retry_delays=retry_delays,
+        Consumer.of_service(
+            ctx, queue=EVENTS_QUEUE, routes=EVENT_ROUTES, retry_delays=retry_delays
         ),
     ]

@@ -27,8 +27,7 @@ from bibmon_common.contracts.surveys import (
 )
 from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
 from bibmon_common.projections import SESSION_ROUTES, on_organisation_changed
 from bibmon_reporting.deps import ReportingDeps
 from bibmon_reporting.usecases import read_models
@@ -125,13 +124,4 @@ def build(
     ctx: ServiceContext[ReportingDeps], *, retry_delays: Sequence[float] = (5, 60, 600)
 ) -> list[Consumer]:
     """The one consumer of this service: identity's, surveys' and responses' events."""
-    return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=bind(ctx.deps, ROUTES),
-            retry_delays=retry_delays,
-        )
-    ]
+    return [Consumer.of_service(ctx, queue=QUEUE, routes=ROUTES, retry_delays=retry_delays)]

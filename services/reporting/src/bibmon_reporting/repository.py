@@ -21,6 +21,8 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.projections import insert_questionnaire_version  # noqa: F401  (re-exported)
+
 Row = asyncpg.Record
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -98,21 +100,6 @@ async def survey_count(conn: Conn) -> int:
     """How many surveys reporting knows."""
     count: int = await conn.fetchval("SELECT count(*) FROM survey")
     return count
-
-
-async def insert_questionnaire_version(
-    conn: Conn, survey_id: UUID, version: int, questionnaire: dict[str, Any]
-) -> None:
-    """Keep a frozen questionnaire version (a redelivery changes nothing)."""
-    await conn.execute(
-        """
-        INSERT INTO questionnaire_version (survey_id, version, questionnaire)
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-        """,
-        survey_id,
-        version,
-        questionnaire,
-    )
 
 
 async def get_questionnaire(conn: Conn, survey_id: UUID, version: int) -> dict[str, Any] | None:

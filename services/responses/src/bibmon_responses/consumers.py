@@ -18,8 +18,7 @@ from bibmon_common.contracts.surveys import (
 )
 from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
 from bibmon_common.projections import SESSION_ROUTES
 from bibmon_responses import usecases
 from bibmon_responses.deps import ResponsesDeps
@@ -79,13 +78,4 @@ def build(
     ctx: ServiceContext[ResponsesDeps], *, retry_delays: Sequence[float] = (5, 60, 600)
 ) -> list[Any]:
     """The one consumer of this service: surveys' events and reporting's replay requests."""
-    return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=bind(ctx.deps, ROUTES),
-            retry_delays=retry_delays,
-        )
-    ]
+    return [Consumer.of_service(ctx, queue=QUEUE, routes=ROUTES, retry_delays=retry_delays)]

@@ -14,6 +14,8 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from bibmon_common.projections import insert_questionnaire_version  # noqa: F401  (re-exported)
+
 Row = asyncpg.Record
 # A connection of its own or one borrowed from the pool; both behave the same.
 Conn = asyncpg.Connection | PoolConnectionProxy
@@ -76,21 +78,6 @@ async def mark_survey_closed(conn: Conn, survey_id: UUID, closed_at: datetime) -
         """,
         survey_id,
         closed_at,
-    )
-
-
-async def insert_questionnaire_version(
-    conn: Conn, survey_id: UUID, version: int, questionnaire: dict[str, Any]
-) -> None:
-    """Keep a questionnaire version; a version is frozen, so a repeat changes nothing."""
-    await conn.execute(
-        """
-        INSERT INTO questionnaire_version (survey_id, version, questionnaire)
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-        """,
-        survey_id,
-        version,
-        questionnaire,
     )
 
 
@@ -523,14 +510,16 @@ async def lock_or_create_response(
     """The response row locked FOR UPDATE, created first if needed; (row, created).
 
     Two first saves at once both insert; ON CONFLICT makes the second wait for the first
-    and insert nothing, then both lock the same row, one after the other.
+    and insert nothing, then both lock the same row, one after the other. The conflict
+    is on either unique key: (survey, organisation), or the id when both inserts chose the
+    same one (the demo's ids are fixed, so two seedings at once do).
     """
     created = await conn.fetchval(
         """
         INSERT INTO response (id, survey_id, organisation_id, status, questionnaire_version,
                               created_at, updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $6)
-        ON CONFLICT (survey_id, organisation_id) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING true
         """,
         response_id,

@@ -12,8 +12,7 @@ from bibmon_common.app import ServiceContext
 from bibmon_common.contracts.reporting import ReplayRequested
 from bibmon_common.events import CloudEvent
 from bibmon_common.messaging.consumer import Consumer
-from bibmon_common.messaging.handlers import Route, bind, on
-from bibmon_common.messaging.topology import EVENTS_EXCHANGE
+from bibmon_common.messaging.handlers import Route, on
 from bibmon_common.projections import ORGANISATION_ROUTES, SESSION_ROUTES
 from bibmon_surveys import usecases
 from bibmon_surveys.deps import SurveysDeps
@@ -35,12 +34,4 @@ def build(ctx: ServiceContext[SurveysDeps]) -> Sequence[Any]:
         *SESSION_ROUTES,
         on(ReplayRequested, on_replay_requested),
     ]
-    return [
-        Consumer(
-            ctx.broker,
-            ctx.pool,
-            queue=QUEUE,
-            exchange=EVENTS_EXCHANGE,
-            handlers=bind(ctx.deps, routes),
-        )
-    ]
+    return [Consumer.of_service(ctx, queue=QUEUE, routes=routes)]

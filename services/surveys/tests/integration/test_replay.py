@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bibmon_common.contracts.reporting import ReplayRequested
-from bibmon_common.events import to_envelope
-from bibmon_common.messaging.broker import Broker
+from bibmon_common.testing.amqp import publish_as
 
 from .conftest import API, QUESTIONNAIRE
 
@@ -38,20 +37,12 @@ async def test_replay_request_republishes_each_published_survey_with_every_versi
     still_open = await surveys.published()
     draft = await surveys.create()
 
-    broker = Broker(amqp_url, "surveys-test-reporting")
-    await broker.connect()
-    try:
-        message = ReplayRequested(replay_id=uuid.uuid4(), requested_at=datetime.now(UTC))
-        envelope = to_envelope(message, source="test/reporting")
-        await broker.publish(
-            message.exchange,
-            message.type,
-            envelope.to_bytes(),
-            message_id=str(envelope.id),
-            headers={},
-        )
-    finally:
-        await broker.close()
+    await publish_as(
+        amqp_url,
+        ReplayRequested(replay_id=uuid.uuid4(), requested_at=datetime.now(UTC)),
+        source="test/reporting",
+        connection_name="surveys-test-reporting",
+    )
 
     (replayed,) = await events.wait("surveys.survey.replayed.v1", closed["id"])
     assert [v["version"] for v in replayed["questionnaire_versions"]] == [1, 2]

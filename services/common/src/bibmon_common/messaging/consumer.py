@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -39,11 +39,13 @@ from bibmon_common.events import (
     registry,
 )
 from bibmon_common.messaging.broker import Broker, PublishFailed
+from bibmon_common.messaging.handlers import Route, bind
 from bibmon_common.messaging.outbox import expires_at_from_headers
 from bibmon_common.messaging.permissions import sender_allowed
 from bibmon_common.messaging.topology import (
     DEFAULT_EXCHANGE,
     DLX,
+    EVENTS_EXCHANGE,
     consumer_queue_specs,
     declare_consumer_queues,
     declare_topology,
@@ -154,6 +156,29 @@ class Consumer:
         self._idle.set()
         # Queues that exist with other arguments than ours (see start()).
         self.argument_drift: list[str] = []
+
+    @classmethod
+    def of_service(
+        cls,
+        ctx: Any,
+        *,
+        queue: str,
+        routes: Iterable[Route[Any, Any]],
+        exchange: str = EVENTS_EXCHANGE,
+        retry_delays: Sequence[float] = (5, 60, 600),
+        prefetch: int = 16,
+    ) -> Consumer:
+        """A running service's consumer of `queue`: its broker and pool, `routes` bound to
+        its dependencies object (`ctx` is the `ServiceContext`)."""
+        return cls(
+            ctx.broker,
+            ctx.pool,
+            queue=queue,
+            exchange=exchange,
+            handlers=bind(ctx.deps, routes),
+            retry_delays=retry_delays,
+            prefetch=prefetch,
+        )
 
     @property
     def is_consuming(self) -> bool:

@@ -4,10 +4,11 @@
         deps: SurveysDeps, conn: asyncpg.Connection, message: ReplayRequested, envelope: CloudEvent
     ) -> None: ...
 
-    Consumer(..., handlers=bind(deps, [on(ReplayRequested, on_replay_requested), *SESSION_ROUTES]))
+    Consumer.of_service(ctx, queue=QUEUE, routes=[on(ReplayRequested, on_replay_requested)])
 
 `on` ties a contract class to its handler (mypy checks that the handler takes that class);
-`bind` checks the parsed message's class once, here, so no handler asserts it.
+`bind` (which `Consumer.of_service` calls with the service's deps) checks the parsed
+message's class once, here, so no handler asserts it.
 Handlers run inside the consumer's transaction, together with the inbox row.
 """
 

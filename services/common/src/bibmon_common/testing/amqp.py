@@ -18,12 +18,15 @@ from types import TracebackType
 import structlog
 from yarl import URL
 
+from bibmon_common.events import CloudEvent, Message, to_envelope
+from bibmon_common.messaging.broker import Broker
+
 log = structlog.get_logger(__name__)
 
 BASE_AMQP_URL = os.environ.get("BIBMON_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 RABBITMQCTL = os.environ.get("BIBMON_TEST_RABBITMQCTL", "rabbitmqctl")
 
-__all__ = ["BASE_AMQP_URL", "TCPProxy", "fresh_vhost", "with_address"]
+__all__ = ["BASE_AMQP_URL", "TCPProxy", "fresh_vhost", "publish_as", "with_address"]
 
 
 async def _rabbitmqctl(*args: str) -> None:
@@ -195,3 +198,24 @@ class TCPProxy:
                     return
                 writer.write(data)
                 await writer.drain()
+
+
+async def publish_as(
+    amqp_url: str, message: Message, *, source: str, connection_name: str = "bibmon-test"
+) -> CloudEvent:
+    """Publish one contract message as another service would (its envelope, on its
+    exchange, confirmed by the broker); returns the envelope."""
+    broker = Broker(amqp_url, connection_name)
+    await broker.connect()
+    try:
+        envelope = to_envelope(message, source=source)
+        await broker.publish(
+            message.exchange,
+            message.type,
+            envelope.to_bytes(),
+            message_id=str(envelope.id),
+            headers={},
+        )
+    finally:
+        await broker.close()
+    return envelope
