@@ -291,6 +291,20 @@ async def _send(
     return redirect(request, f"{BASE}/{survey['id']}?klaar=opgeslagen{anchor}")
 
 
+async def _editing(
+    request: Request, survey_id: UUID
+) -> tuple[FormData, Api, dict[str, Any] | None]:
+    """A builder post's form, API client (a manager's only) and the survey now; the survey
+    is None when it changed since the form was rendered (answer with `_stale`)."""
+    form = await form_of(request)
+    api = Api(request)
+    await _manager(api)
+    try:
+        return form, api, await _current(api, survey_id, form)
+    except Stale:
+        return form, api, None
+
+
 async def _stale(request: Request, api: Api, survey_id: UUID) -> Response:
     survey = await _survey(api, survey_id)
     return await _builder_page(
@@ -304,12 +318,8 @@ async def _stale(request: Request, api: Api, survey_id: UUID) -> Response:
 
 @router.post(f"{BASE}/{{survey_id}}/gegevens")
 async def save_facts(request: Request, survey_id: UUID) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     parsed = builder.parse_survey_form(form, published=survey["status"] != "draft")
     if parsed.errors:
@@ -334,12 +344,8 @@ async def save_facts(request: Request, survey_id: UUID) -> Response:
 
 @router.post(f"{BASE}/{{survey_id}}/deelnemers")
 async def save_participants(request: Request, survey_id: UUID) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     parsed = builder.parse_participants_form(form)
     if parsed.errors:
@@ -355,12 +361,8 @@ async def save_participants(request: Request, survey_id: UUID) -> Response:
 
 @router.post(f"{BASE}/{{survey_id}}/onderdelen")
 async def add_section(request: Request, survey_id: UUID) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     title = text(form, "section_title")
     key = text(form, "section_key") or builder.slug(title)
@@ -415,12 +417,8 @@ async def add_section(request: Request, survey_id: UUID) -> Response:
 
 @router.post(f"{BASE}/{{survey_id}}/onderdelen/{{section_key}}")
 async def change_section(request: Request, survey_id: UUID, section_key: str) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     action = text(form, "actie")
     questionnaire = _questionnaire(survey)
@@ -485,12 +483,8 @@ async def change_section(request: Request, survey_id: UUID, section_key: str) ->
 
 @router.post(f"{BASE}/{{survey_id}}/kerncijfers")
 async def save_key_figures(request: Request, survey_id: UUID) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     keys = [str(k) for k in form.getlist("key_figures")]
     if len(keys) > 6:
@@ -587,12 +581,8 @@ async def question_page(request: Request, survey_id: UUID, key: str) -> Response
 
 @router.post(f"{BASE}/{{survey_id}}/vragen/{{key}}")
 async def change_question(request: Request, survey_id: UUID, key: str) -> Response:
-    form = await form_of(request)
-    api = Api(request)
-    await _manager(api)
-    try:
-        survey = await _current(api, survey_id, form)
-    except Stale:
+    form, api, survey = await _editing(request, survey_id)
+    if survey is None:
         return await _stale(request, api, survey_id)
     questionnaire = _questionnaire(survey)
     action = text(form, "actie")
