@@ -15,10 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import asyncpg
 import structlog
-from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 from fastapi import APIRouter, Depends, FastAPI, Request
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common import health, metrics
 from bibmon_common.auth import AUDIENCES, JwksProvider, JWTVerifier, jwks_provider_for
@@ -26,13 +23,14 @@ from bibmon_common.clock import Clock, clock_from_settings
 from bibmon_common.db import create_pool, forget_reservation, migrate, reserve_for_requests
 from bibmon_common.deps import ServiceDeps, event_source
 from bibmon_common.docs_ui import install_docs
-from bibmon_common.errors import document_problems, install_error_handlers, problem
+from bibmon_common.errors import document_problems, install_error_handlers
 from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.outbox import OutboxRelay
+from bibmon_common.middleware import ServiceHTTP
 from bibmon_common.projections import RevokedSessions, is_session_revoked
 from bibmon_common.settings import ServiceSettings
-from bibmon_common.telemetry import configure_telemetry, instrument_app
+from bibmon_common.telemetry import FASTAPI_TELEMETRY, configure_telemetry
 
 log = structlog.get_logger(__name__)
 
@@ -78,57 +76,6 @@ class ServiceContext(Generic[D]):
 
 
 Hook = Callable[[ServiceContext[Any]], Awaitable[None]]
-
-
-class BodySizeLimit:
-    """Refuse bodies above a limit with 413 problem+json, counting streamed bytes too."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, receive, send)
-            return
-        received = 0
-        too_large = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, too_large
-            if too_large:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Frameworks swallow exceptions raised while reading the body, so end the
-                    # body here and replace whatever the app answers with a 413.
-                    too_large = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not too_large:
-                await send(message)
-
-        await self.app(scope, limited_receive, guarded_send)
-        if too_large:
-            await self._reject(scope, receive, send)
-
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413,
-            "Request body too large",
-            detail=f"The request body may be at most {self.max_bytes} bytes.",
-            type_="body-too-large",
-        )
-        await response(scope, receive, send)
 
 
 async def _start_messaging(ctx: ServiceContext[Any]) -> None:
@@ -298,6 +245,7 @@ def create_service_app(
         docs_url=None,  # self-hosted Swagger UI instead (bibmon_common.docs_ui)
         redoc_url=None,
         openapi_tags=openapi_tags,
+        telemetry=FASTAPI_TELEMETRY,
     )
     install_docs(app, prefix, title)
     install_error_handlers(app)
@@ -305,13 +253,7 @@ def create_service_app(
     app.include_router(metrics.router)
     for router in routers:
         app.include_router(router, prefix=prefix)
-    # Starlette runs the last-added middleware first: request id, then log context, then size.
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(_NoStore)
-    app.add_middleware(_BindRequestContext, service=service)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    app.add_middleware(metrics.HTTPMetrics)
-    instrument_app(app)
+    app.add_middleware(ServiceHTTP, service=service, max_bytes=max_body_bytes)
     document_problems(app)
     return app
 
@@ -363,46 +305,9 @@ async def _stop(ctx: ServiceContext[Any], on_shutdown: Sequence[Hook]) -> None:
     await ctx.pool.close()
 
 
-class _NoStore:
-    """`Cache-Control: no-store` on answers to requests with credentials (ASVS 14.3.2).
-
-    Also the default of anonymous answers; a public route that may be cached says so.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers") or [])
-        credentials = b"authorization" in headers or b"bibmon_access" in headers.get(b"cookie", b"")
-
-        async def send_no_store(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer = MutableHeaders(scope=message)
-                if credentials or "cache-control" not in answer:
-                    answer["Cache-Control"] = "no-store"
-            await send(message)
-
-        await self.app(scope, receive, send_no_store if scope["type"] == "http" else send)
-
-
-class _BindRequestContext:
-    """Bind request id and path to every log line of the request."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(
-                service=self.service, request_id=correlation_id.get(), path=scope.get("path")
-            )
-        await self.app(scope, receive, send)
-
-
-def get_ctx(request: Request) -> ServiceContext[Any]:
+# FastAPI runs a dependency written as a plain `def` in a worker thread: every one here is
+# `async def`, although none awaits, to stay on the event loop.
+async def get_ctx(request: Request) -> ServiceContext[Any]:
     """The running service's context."""
     ctx: ServiceContext[Any] = request.app.state.ctx
     return ctx
@@ -410,7 +315,8 @@ def get_ctx(request: Request) -> ServiceContext[Any]:
 
 async def db_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection for one request; the use case opens its own transaction."""
-    async with get_ctx(request).pool.acquire() as conn:
+    pool: asyncpg.Pool = request.app.state.ctx.pool
+    async with pool.acquire() as conn:
         yield conn  # type: ignore[misc]  # a pool proxy behaves as a Connection
 
 

@@ -236,15 +236,10 @@ class JWTVerifier:
 
 
 _bearer = HTTPBearer(auto_error=False)
-
-
-async def _token_from_request(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str | None:
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        return credentials.credentials
-    return request.cookies.get("__Host-bibmon_access") or request.cookies.get("bibmon_access")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# The caller, once worked out, for the rest of the request (several dependencies of one
+# route may ask).
+_PRINCIPAL_KEY = "bibmon.principal"
 
 
 def _verifier(request: Request) -> JWTVerifier:
@@ -254,30 +249,29 @@ def _verifier(request: Request) -> JWTVerifier:
     return verifier
 
 
-async def optional_principal(
-    request: Request, token: Annotated[str | None, Depends(_token_from_request)]
+async def _caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal | None:
-    """The caller when a valid token is present, else None (an invalid token still fails)."""
-    if not token:
-        return None
-    principal = await _verifier(request).verify(token)
-    structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
+    """The caller of the request when a valid token is present (bearer or the web client's
+    cookie), else None; an invalid token fails."""
+    if _PRINCIPAL_KEY in request.scope:
+        cached: Principal | None = request.scope[_PRINCIPAL_KEY]
+        return cached
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        token: str | None = credentials.credentials
+    else:
+        token = request.cookies.get("__Host-bibmon_access") or request.cookies.get("bibmon_access")
+    principal = None
+    if token:
+        principal = await _verifier(request).verify(token)
+        structlog.contextvars.bind_contextvars(user_id=str(principal.user_id))
+    request.scope[_PRINCIPAL_KEY] = principal
     return principal
 
 
-async def any_scope_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
-    """The caller, whatever the token's scope (for MFA enrolment routes)."""
+def _with_full_scope(principal: Principal | None) -> Principal:
     if principal is None:
         raise Unauthorized("Log in first.")
-    return principal
-
-
-async def current_principal(
-    principal: Annotated[Principal, Depends(any_scope_principal)],
-) -> Principal:
-    """The caller with a full-scope token."""
     if principal.scope == SCOPE_ACCOUNT_SETUP:
         raise Forbidden(
             "Set an e-mail address and a new password first.", type_="account-setup-required"
@@ -289,17 +283,41 @@ async def current_principal(
     return principal
 
 
-def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
-    """Dependency factory: the caller must hold one of `roles`."""
+# Each dependency below reads the token itself rather than depending on another: FastAPI
+# resolves a chain of dependencies anew on every request, and on a draft save a chain of
+# seven cost more than the JWT check.
+async def optional_principal(request: Request, credentials: Bearer) -> Principal | None:
+    """The caller when a valid token is present, else None (an invalid token still fails)."""
+    return await _caller(request, credentials)
 
-    async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
-    ) -> Principal:
-        if not principal.has_role(*roles):
-            raise Forbidden("Your role does not allow this.")
-        return principal
+
+async def any_scope_principal(request: Request, credentials: Bearer) -> Principal:
+    """The caller, whatever the token's scope (for MFA enrolment routes)."""
+    principal = await _caller(request, credentials)
+    if principal is None:
+        raise Unauthorized("Log in first.")
+    return principal
+
+
+async def current_principal(request: Request, credentials: Bearer) -> Principal:
+    """The caller with a full-scope token."""
+    return _with_full_scope(await _caller(request, credentials))
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    """Dependency factory: the caller, with a full-scope token, must hold one of `roles`."""
+
+    async def dependency(request: Request, credentials: Bearer) -> Principal:
+        return check_roles(_with_full_scope(await _caller(request, credentials)), *roles)
 
     return dependency
+
+
+def check_roles(principal: Principal, *roles: str) -> Principal:
+    """`principal` when it holds one of `roles`; Forbidden otherwise."""
+    if not principal.has_role(*roles):
+        raise Forbidden("Your role does not allow this.")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

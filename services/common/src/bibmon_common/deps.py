@@ -59,6 +59,9 @@ class ServiceDeps:
             yield conn  # type: ignore[misc]
 
 
-def deps_of(request: Request) -> Any:
-    """FastAPI dependency: the running service's dependencies object (typed by the alias)."""
+async def deps_of(request: Request) -> Any:
+    """FastAPI dependency: the running service's dependencies object (typed by the alias).
+
+    `async def` although it awaits nothing: FastAPI runs a plain `def` dependency in a
+    worker thread, a thread hand-off on every request."""
     return request.app.state.ctx.deps

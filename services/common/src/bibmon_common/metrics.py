@@ -14,7 +14,6 @@ are templates (`/api/responses/surveys/{survey_id}/response`), never paths.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 log = structlog.get_logger(__name__)
 
@@ -179,39 +178,6 @@ async def metrics(request: Request) -> Response:
     if ctx is not None:
         await refresh(ctx)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-# Probes and scrapes would drown the API's figures: not counted.
-_UNCOUNTED_PREFIXES = ("/metrics", "/health/")
-
-
-class HTTPMetrics:
-    """Count and time every request by method, route template and status (pure ASGI)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or path.startswith(_UNCOUNTED_PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets when the app raises before answering
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            template = route_template(scope)
-            method = scope.get("method", "GET")
-            HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_DURATION.labels(method, template).observe(time.perf_counter() - started)
 
 
 def route_template(scope: Scope) -> str:

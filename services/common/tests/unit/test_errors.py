@@ -3,7 +3,6 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from bibmon_common.app import BodySizeLimit
 from bibmon_common.errors import (
     InvalidInput,
     NotFound,
@@ -11,6 +10,7 @@ from bibmon_common.errors import (
     field_error,
     install_error_handlers,
 )
+from bibmon_common.middleware import ServiceHTTP
 
 JSON = {"content-type": "application/json"}
 
@@ -42,7 +42,7 @@ def make_app() -> FastAPI:
     async def boom() -> dict:
         raise RuntimeError("internal detail that must not leak")
 
-    app.add_middleware(BodySizeLimit, max_bytes=100)
+    app.add_middleware(ServiceHTTP, service="test", max_bytes=100)
     return app
 
 
