@@ -237,8 +237,11 @@ async def run_phase(
                 else:
                     errors += 1
 
+    profilers = _profile(groups, seconds) if os.environ.get("BENCH_WEB_PROFILE") else []
     await asyncio.gather(start_counting(), *(loop(u) for u in users))
     after = cpu_seconds(set(groups.values()))
+    for profiler in profilers:
+        await asyncio.to_thread(profiler.wait)
     summary = _summary(latencies, seconds, errors)
     done = max(1, len(latencies) + errors)
     spent = {name: after[g] - before.get(g, after[g]) for name, g in groups.items()}
@@ -247,6 +250,37 @@ async def run_phase(
         name: round(v / done * 1000, 1) for name, v in spent.items() if v > 0
     }
     return summary
+
+
+def _profile(groups: dict[str, int], seconds: float) -> list[subprocess.Popen[bytes]]:
+    """With BENCH_WEB_PROFILE=<dir>: py-spy samples each server process during the phase
+    (collapsed stacks in <dir>/<phase>-<process>.txt; `pip install py-spy` first)."""
+    out = Path(os.environ["BENCH_WEB_PROFILE"])
+    out.mkdir(parents=True, exist_ok=True)
+    phase = os.environ.get("BENCH_WEB_PHASE", "phase")
+    return [
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-r",
+                "200",
+                "-d",
+                str(int(seconds) + 1),
+                "-o",
+                str(out / f"{phase}-{name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in groups.items()
+        if name not in ("gateway", "baseline", "reporting", "notifier")
+    ]
 
 
 class User:
@@ -423,12 +457,15 @@ async def measure(stack: Any, raw_dsn: str, users_n: int, seconds: float) -> dic
 
         platform_groups = {name: proc.pid for name, proc in stack.processes.items()}
         raw_groups = {"baseline": raw.pid, "gateway": platform_groups["gateway"]}
-        results: dict[str, Any] = {
-            "page_baseline": await run_phase(users, seconds, raw_page, raw_groups),
-            "page": await run_phase(users, seconds, web_page, platform_groups),
-            "autosave_baseline": await run_phase(users, seconds, raw_save, raw_groups),
-            "autosave": await run_phase(users, seconds, web_save, platform_groups),
-        }
+        results: dict[str, Any] = {}
+        for phase, one, groups in (
+            ("page_baseline", raw_page, raw_groups),
+            ("page", web_page, platform_groups),
+            ("autosave_baseline", raw_save, raw_groups),
+            ("autosave", web_save, platform_groups),
+        ):
+            os.environ["BENCH_WEB_PHASE"] = phase
+            results[phase] = await run_phase(users, seconds, one, groups)
     finally:
         raw.terminate()
         await raw.wait()

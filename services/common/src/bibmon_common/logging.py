@@ -195,7 +195,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
-    # aio-pika and aiormq are chatty at INFO about every reconnect attempt.
-    logging.getLogger("aiormq").setLevel(logging.WARNING)
-    logging.getLogger("aio_pika").setLevel(logging.WARNING)
+    # aio-pika and aiormq are chatty at INFO about every reconnect attempt; httpx writes a
+    # line for every call between services (the web client makes several per page), which
+    # the called service's own log and the trace already show.
+    for name in ("aiormq", "aio_pika", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)

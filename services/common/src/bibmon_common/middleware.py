@@ -53,10 +53,13 @@ def new_request_id() -> str:
 class ServiceHTTP:
     """Request id, log context, no-store, body limit and metrics in one ASGI layer."""
 
-    def __init__(self, app: ASGIApp, service: str, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, service: str, max_bytes: int, no_store: bool = True) -> None:
+        """`no_store=False`: leave Cache-Control to the app (the web client decides per
+        answer: pages are never stored, its assets are cached)."""
         self.app = app
         self.service = service
         self.max_bytes = max_bytes
+        self.no_store = no_store
         # A proxy until configure_telemetry installs the provider, then that provider's.
         self.tracer = trace.get_tracer(__name__)
 
@@ -94,7 +97,7 @@ class ServiceHTTP:
                 status = int(message["status"])
                 headers = MutableHeaders(scope=message)
                 headers.append(REQUEST_ID_HEADER, request_id)
-                if credentials or "cache-control" not in headers:
+                if self.no_store and (credentials or "cache-control" not in headers):
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import httpx
 import structlog
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bibmon_common.logging import configure_logging
+from bibmon_common.middleware import ServiceHTTP
 from bibmon_web import csrf, i18n
 from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
 from bibmon_web.config import WebSettings
@@ -33,6 +35,57 @@ from bibmon_web.routes import (
 )
 
 log = structlog.get_logger(__name__)
+
+# As the gateway's client_max_body_size: the largest form is a questionnaire's.
+MAX_BODY_BYTES = 1_048_576
+
+
+class SessionCookies:
+    """Identity's renewed session cookies and our CSRF cookie go out with any answer; pages
+    are never stored by a shared cache.
+
+    Pure ASGI (not `@app.middleware("http")`, whose BaseHTTPMiddleware runs the rest of
+    the request in a task of its own and streams the answer through a memory channel).
+    """
+
+    def __init__(self, app: ASGIApp, settings: WebSettings) -> None:
+        self.app = app
+        self.secure = settings.secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        request.state.set_cookies = []
+        new_csrf = csrf.ensure_token(request, self.secure)
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for header in request.state.set_cookies:
+                    headers.append("set-cookie", header)
+                if new_csrf:
+                    headers.append(
+                        "set-cookie", _csrf_cookie(request.state.csrf_token, self.secure)
+                    )
+                if headers.get("content-type", "").startswith("text/html"):
+                    # Pages hold personal data and a CSRF token: never from a shared cache.
+                    headers["Cache-Control"] = "no-store"
+                    if "vary" not in headers:
+                        headers["Vary"] = "Cookie"
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+def _csrf_cookie(token: str, secure: bool) -> str:
+    """The Set-Cookie header of the CSRF cookie (HttpOnly, SameSite=Strict, whole site)."""
+    carrier = Response()
+    carrier.set_cookie(
+        csrf.cookie_name(secure), token, path="/", secure=secure, httponly=True, samesite="strict"
+    )
+    return carrier.headers["set-cookie"]
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -59,32 +112,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = make_environment()
 
-    @app.middleware("http")
-    async def session_cookies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Identity's renewed session cookies and our CSRF cookie go out with any answer.
-        request.state.set_cookies = []
-        new_csrf = csrf.ensure_token(request, settings.secure_cookies)
-        response = await call_next(request)
-        for header in request.state.set_cookies:
-            response.headers.append("set-cookie", header)
-        if new_csrf:
-            response.set_cookie(
-                csrf.cookie_name(settings.secure_cookies),
-                request.state.csrf_token,
-                path="/",
-                secure=settings.secure_cookies,
-                httponly=True,
-                samesite="strict",
-            )
-        if response.headers.get("content-type", "").startswith("text/html"):
-            # Pages hold personal data and a CSRF token: never from a shared cache.
-            response.headers["Cache-Control"] = "no-store"
-            response.headers.setdefault("Vary", "Cookie")
-        return response
-
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(SessionCookies, settings=settings)
+    app.add_middleware(ServiceHTTP, service="web", max_bytes=MAX_BODY_BYTES, no_store=False)
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
