@@ -21,9 +21,21 @@ people behind one address would be refused. Each simulated user therefore connec
 its own loopback address (127.0.0.10, 127.0.0.11, …), which nginx's $binary_remote_addr
 keys apart, as people at different libraries are.
 
-Goal (issue 9): p95 under 200 ms for both. Writes bench/results/<UTC date>-web.json and
-prints a summary. Usage: `uv run python bench/web.py [--users 50] [--seconds 12]`
-(PostgreSQL from BIBMON_TEST_ADMIN_DSN, RabbitMQ from BIBMON_AMQP_URL as the tests).
+Two loads:
+- **paced** (the goal's load): U people filling in at once, each opening the page, then
+  changing one figure every `--think` seconds (default 1 s, ±50 %; faster than anyone
+  types a figure and tabs on), each change an autosave, the page opened again after five
+  changes; `--paced-seconds` long (default 30).
+- **back to back** (saturation): every user repeats one request without pause, for
+  `--seconds` per phase; the latency there is users ÷ throughput, so it shows capacity
+  (requests/s, server CPU per request) rather than what a person waits. The baselines
+  above run this way too, for the ratios.
+
+Goal (issue 9): p95 under 200 ms for both page and autosave at the paced load. Writes
+bench/results/<UTC date>-web.json and prints a summary. Usage: `uv run python
+bench/web.py [--users 50] [--seconds 12] [--paced-seconds 30] [--think 1]` (PostgreSQL
+from BIBMON_TEST_ADMIN_DSN, RabbitMQ from BIBMON_AMQP_URL as the tests). With
+BENCH_WEB_PROFILE=<dir> (and py-spy installed) each back-to-back phase is also profiled.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ import importlib.util
 import json
 import os
 import platform
+import random
 import re
 import secrets
 import shutil
@@ -252,6 +265,67 @@ async def run_phase(
     return summary
 
 
+async def run_paced(
+    users: list[User],
+    seconds: float,
+    think: float,
+    page: Callable[[User], Awaitable[bool]],
+    save: Callable[[User], Awaitable[bool]],
+    groups: dict[str, int],
+) -> dict[str, Any]:
+    """50 people filling in at once, at a brisk human pace (after a 2 s warm-up).
+
+    Each user opens the questionnaire page, then changes one figure every `think` seconds
+    (±50 %, so they do not move in step), each change an autosave; after five changes the
+    page is opened again. A person who types a figure and tabs on takes a few seconds per
+    field; `think` = 1 s is faster than that. Latency is measured per request, as each
+    person would see it; the server CPU per request as in `run_phase`.
+    """
+    latencies: dict[str, list[float]] = {"page": [], "autosave": []}
+    errors = {"page": 0, "autosave": 0}
+    warm_until = time.perf_counter() + 2.0
+    stop_at = warm_until + seconds
+    before: dict[int, float] = {}
+    rng = random.Random(11)
+
+    async def start_counting() -> None:
+        await asyncio.sleep(2.0)
+        before.update(cpu_seconds(set(groups.values())))
+
+    async def timed(kind: str, one: Callable[[User], Awaitable[bool]], user: User) -> None:
+        started = time.perf_counter()
+        ok = await one(user)
+        if started >= warm_until:
+            if ok:
+                latencies[kind].append(time.perf_counter() - started)
+            else:
+                errors[kind] += 1
+
+    async def person(user: User) -> None:
+        await asyncio.sleep(rng.uniform(0, think))  # people do not start in step
+        while time.perf_counter() < stop_at:
+            await timed("page", page, user)
+            for _ in range(5):
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+                if time.perf_counter() >= stop_at:
+                    return
+                await timed("autosave", save, user)
+
+    await asyncio.gather(start_counting(), *(person(u) for u in users))
+    after = cpu_seconds(set(groups.values()))
+    done = max(1, sum(len(v) for v in latencies.values()) + sum(errors.values()))
+    spent = {name: after[g] - before.get(g, after[g]) for name, g in groups.items()}
+    return {
+        "think_seconds": think,
+        "page": _summary(latencies["page"], seconds, errors["page"]),
+        "autosave": _summary(latencies["autosave"], seconds, errors["autosave"]),
+        "server_cpu_ms_per_request": round(sum(spent.values()) / done * 1000, 1),
+        "server_cpu_share_of_machine": round(
+            sum(spent.values()) / seconds / (os.cpu_count() or 1), 2
+        ),
+    }
+
+
 def _profile(groups: dict[str, int], seconds: float) -> list[subprocess.Popen[bytes]]:
     """With BENCH_WEB_PROFILE=<dir>: py-spy samples each server process during the phase
     (collapsed stacks in <dir>/<phase>-<process>.txt; `pip install py-spy` first)."""
@@ -393,7 +467,9 @@ async def wait_for(url: str, within_s: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {within_s} s")
 
 
-async def measure(stack: Any, raw_dsn: str, users_n: int, seconds: float) -> dict[str, Any]:
+async def measure(
+    stack: Any, raw_dsn: str, users_n: int, seconds: float, paced_seconds: float, think: float
+) -> dict[str, Any]:
     from bibmon_demo.data import DEMO_OPEN_SURVEY_ID
     from bibmon_identity.usecases.bootstrap import demo_username
 
@@ -466,6 +542,9 @@ async def measure(stack: Any, raw_dsn: str, users_n: int, seconds: float) -> dic
         ):
             os.environ["BENCH_WEB_PHASE"] = phase
             results[phase] = await run_phase(users, seconds, one, groups)
+        results["paced"] = await run_paced(
+            users, paced_seconds, think, web_page, web_save, platform_groups
+        )
     finally:
         raw.terminate()
         await raw.wait()
@@ -508,6 +587,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=12.0)
+    parser.add_argument("--paced-seconds", type=float, default=30.0)
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between changes")
     args = parser.parse_args()
 
     from bibmon_common.testing.amqp import fresh_vhost
@@ -548,7 +629,9 @@ def main() -> int:
     try:
         stack.start()
         startup_s = round(time.perf_counter() - started, 1)
-        results = loop.run_until_complete(measure(stack, raw_dsn, args.users, args.seconds))
+        results = loop.run_until_complete(
+            measure(stack, raw_dsn, args.users, args.seconds, args.paced_seconds, args.think)
+        )
     finally:
         stack.stop()
         stack.drop_databases()
@@ -573,6 +656,8 @@ def main() -> int:
         "setup": {
             "users": args.users,
             "seconds_per_phase": args.seconds,
+            "paced_seconds": args.paced_seconds,
+            "think_seconds": args.think,
             "warm_up_seconds": 2,
             "through": "nginx gateway (deploy/nginx template), one loopback address per user",
             "platform_startup_s": startup_s,
@@ -587,10 +672,16 @@ def main() -> int:
             "page_server_cpu_vs_baseline": ratio("page", "server_cpu_ms_per_request"),
             "autosave_server_cpu_vs_baseline": ratio("autosave", "server_cpu_ms_per_request"),
         },
+        # Issue 9's goal: p95 under 200 ms for 50 people at once, at the paced load (each
+        # changes a figure every `think` s). Back to back (`page`, `autosave`) is the
+        # saturation test: there the latency is users / throughput, whatever the goal.
         "goal": {
             "p95_ms_under": GOAL_P95_MS,
-            "page_met": results["page"]["p95_ms"] < GOAL_P95_MS,
-            "autosave_met": results["autosave"]["p95_ms"] < GOAL_P95_MS,
+            "measured_on": f"paced: {args.users} users, a change every {args.think} s",
+            "page_met": results["paced"]["page"]["p95_ms"] < GOAL_P95_MS,
+            "autosave_met": results["paced"]["autosave"]["p95_ms"] < GOAL_P95_MS,
+            "back_to_back_page_met": results["page"]["p95_ms"] < GOAL_P95_MS,
+            "back_to_back_autosave_met": results["autosave"]["p95_ms"] < GOAL_P95_MS,
         },
     }
     RESULTS.mkdir(exist_ok=True)
@@ -603,6 +694,18 @@ def main() -> int:
             f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
             f"errors {r['errors']}  server CPU {r['server_cpu_ms_per_request']} ms/req"
         )
+    paced = results["paced"]
+    for name in ("page", "autosave"):
+        r = paced[name]
+        print(
+            f"paced {name:12} {r['requests']:6} req  {r['throughput_per_s']:7.1f}/s  "
+            f"p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
+            f"errors {r['errors']}"
+        )
+    print(
+        f"paced: server CPU {paced['server_cpu_ms_per_request']} ms/req, "
+        f"{paced['server_cpu_share_of_machine']:.0%} of the machine"
+    )
     print(f"ratios: {out['ratios']}  goal: {out['goal']}  → {target}")
     return 0
 

@@ -94,6 +94,8 @@ def create_app(
         on_startup=[loops.start],
         on_shutdown=[loops.stop],
         jwks_provider=jwks_provider,
+        # Revoked sessions from a copy reloaded every second, not a query per request.
+        revocation_refresh=1.0,
     )
 
 

@@ -64,6 +64,8 @@ def create_app(
             documents_api.start_warm_up,
         ],
         jwks_provider=jwks_provider,
+        # Revoked sessions from a copy reloaded every second, not a query per request.
+        revocation_refresh=1.0,
     )
 
 

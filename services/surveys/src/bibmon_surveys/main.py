@@ -47,6 +47,8 @@ def create_app(
         consumers=consumers.build,
         on_startup=[start_closer],
         jwks_provider=jwks_provider,
+        # Revoked sessions from a copy reloaded every second, not a query per request.
+        revocation_refresh=1.0,
         max_body_bytes=MAX_BODY_BYTES,
     )
 

@@ -5,16 +5,23 @@ passed through by us); every call carries the access token from that cookie and 
 person's own address in X-Forwarded-For, so identity throttles and audits the person,
 not the web service. An expired access token is renewed once with the refresh cookie,
 and the new cookies go back to the browser.
+
+The calls go over one aiohttp session per process (`open_session`): httpx spent more CPU
+on its connection pool (a readability poll of every pooled connection per request) than
+the page's own rendering (docs/adr/0027-aiohttp-for-the-web-clients-calls.md).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import structlog
 from fastapi import Request
+from multidict import CIMultiDictProxy
 
 from bibmon_web.config import WebSettings
 
@@ -53,6 +60,53 @@ class ApiError(Exception):
         return str(self.body.get("type") or "")
 
 
+@dataclass(frozen=True)
+class ServiceResponse:
+    """A service's whole answer (read before the connection goes back to the pool)."""
+
+    status_code: int
+    headers: CIMultiDictProxy[str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+    def set_cookies(self) -> list[str]:
+        return self.headers.getall("set-cookie", [])
+
+
+def open_session(settings: WebSettings) -> aiohttp.ClientSession:
+    """The process's session for calls to the services (close it at shutdown)."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=settings.api_timeout_seconds),
+        connector=aiohttp.TCPConnector(limit=100, limit_per_host=50, ttl_dns_cache=300),
+        # The browser's cookies never go into a shared jar: each call carries its own token.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        raise_for_status=False,
+    )
+
+
+def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """Query parameters: None left out, booleans as true/false, a list as the parameter
+    repeated."""
+    if not params:
+        return None
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if item is None:
+                continue
+            pairs.append(
+                (key, ("true" if item else "false") if isinstance(item, bool) else str(item))
+            )
+    return pairs
+
+
 def cookie(request: Request, names: tuple[str, ...]) -> str | None:
     """The first of the named cookies the browser sent."""
     for name in names:
@@ -67,7 +121,7 @@ class Api:
 
     def __init__(self, request: Request) -> None:
         self.request = request
-        self.http: httpx.AsyncClient = request.app.state.http
+        self.http: aiohttp.ClientSession = request.app.state.http
         self.settings: WebSettings = request.app.state.settings
         self.access = cookie(request, ACCESS_COOKIES)
         self.refresh_token = cookie(request, REFRESH_COOKIES)
@@ -89,19 +143,32 @@ class Api:
             headers["Authorization"] = f"Bearer {self.access}"
         return headers
 
-    def pass_cookies(self, response: httpx.Response) -> None:
+    def pass_cookies(self, response: ServiceResponse) -> None:
         """Hand identity's Set-Cookie headers on to the browser."""
         pending: list[str] = self.request.state.set_cookies
-        pending.extend(response.headers.get_list("set-cookie"))
+        pending.extend(response.set_cookies())
 
     async def _send(
-        self, method: str, url: str, authenticated: bool, **kwargs: Any
-    ) -> httpx.Response:
+        self,
+        method: str,
+        url: str,
+        authenticated: bool,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> ServiceResponse:
         try:
-            return await self.http.request(
-                method, url, headers=self._headers(authenticated), **kwargs
-            )
-        except httpx.HTTPError as exc:
+            async with self.http.request(
+                method,
+                url,
+                headers=self._headers(authenticated),
+                json=json,
+                params=_query(params),
+                allow_redirects=False,
+            ) as answer:
+                content = await answer.read()
+                return ServiceResponse(answer.status, answer.headers, content)
+        except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("api.unreachable", url=url, error=type(exc).__name__)
             raise ServiceUnavailable(url) from exc
 
@@ -131,7 +198,7 @@ class Api:
         *,
         authenticated: bool = True,
         **kwargs: Any,
-    ) -> httpx.Response:
+    ) -> ServiceResponse:
         """The service's answer as is (after renewing an expired session once)."""
         url = f"{self.settings.service_url(service)}{path}"
         if authenticated and not self.access and not await self.refresh():

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
-import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bibmon_common.logging import configure_logging
 from bibmon_common.middleware import ServiceHTTP
 from bibmon_web import csrf, i18n
-from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable
+from bibmon_web.client import ApiError, NotLoggedIn, ServiceUnavailable, open_session
 from bibmon_web.config import WebSettings
 from bibmon_web.pages import CsrfFailed, make_environment, redirect, render
 from bibmon_web.routes import (
@@ -95,10 +94,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(
-            timeout=settings.api_timeout_seconds,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-        ) as http:
+        async with open_session(settings) as http:
             app.state.http = http
             yield
 
