@@ -37,13 +37,16 @@ from uuid import UUID
 import aio_pika
 import asyncpg
 import structlog
+import uvloop
 
 from bibmon_common.db import create_pool, reserve_for_requests
 from bibmon_common.events import CloudEvent, Event, Message, register
+from bibmon_common.logging import configure_logging
 from bibmon_common.messaging.broker import Broker
 from bibmon_common.messaging.consumer import Consumer
 from bibmon_common.messaging.outbox import OUTBOX_INBOX_DDL, OutboxRelay, enqueue
 from bibmon_common.messaging.topology import EVENTS_EXCHANGE, declare_consumer_queues
+from bibmon_common.telemetry import configure_telemetry
 from bibmon_common.testing.amqp import fresh_vhost
 from bibmon_common.testing.db import fresh_database
 
@@ -77,8 +80,12 @@ async def _lines() -> asyncio.StreamReader:
     return reader
 
 
+# A child's conversation with the parent (its stdout when it started).
+_CONTROL = sys.stdout
+
+
 def _say(*words: object) -> None:
-    print(*words, flush=True)
+    print(*words, file=_CONTROL, flush=True)
 
 
 async def child_relay(dsn: str, amqp: str) -> None:
@@ -203,7 +210,16 @@ class Child:
 
     @classmethod
     async def start(cls, *args: str) -> Child:
+        # BENCH_PIPELINE_PROFILE=<dir>: py-spy samples the relay and consumer processes
+        # (collapsed stacks in <dir>/<role>-<pid of py-spy>.txt; `pip install py-spy`).
+        profile = os.environ.get("BENCH_PIPELINE_PROFILE")
+        spy: list[str] = []
+        if profile and args[0] in ("relay", "consumer"):
+            os.makedirs(profile, exist_ok=True)
+            out = Path(profile) / f"{args[0]}-{time.monotonic_ns()}.txt"
+            spy = ["py-spy", "record", "--format", "raw", "-r", "250", "-o", str(out), "--"]
         process = await asyncio.create_subprocess_exec(
+            *spy,
             sys.executable,
             __file__,
             "--child",
@@ -286,8 +302,9 @@ async def run_kernel(
     seconds = time.perf_counter() - t0
     relay_seconds = (relayed_at or time.perf_counter()) - t0
     await asyncio.sleep(0.5)  # late duplicates, if any, would arrive now
-    finals = [await child.finish() for child in relay_children + consumer_children]
-    cpu = sum(f["cpu_seconds"] for f in finals)
+    relay_cpu = sum([(await child.finish())["cpu_seconds"] for child in relay_children])
+    consumer_cpu = sum([(await child.finish())["cpu_seconds"] for child in consumer_children])
+    cpu = relay_cpu + consumer_cpu
     stored, distinct = await admin.fetchrow("SELECT count(*), count(DISTINCT n) FROM tick")
     unpublished = await admin.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     attempts = await admin.fetchval("SELECT max(attempts) FROM outbox")
@@ -303,6 +320,8 @@ async def run_kernel(
         "relay_done_after_seconds": round(relay_seconds, 3),
         # Of the relay and consumer processes only (not PostgreSQL's or RabbitMQ's).
         "client_cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        "relay_cpu_ms_per_event": round(relay_cpu * 1000 / events, 3),
+        "consumer_cpu_ms_per_event": round(consumer_cpu * 1000 / events, 3),
         "stored": stored,
         "duplicates": stored - distinct,
         "left_in_outbox": unpublished,
@@ -438,17 +457,31 @@ def quiet_logs() -> None:
     )
 
 
+def as_a_service(role: str) -> None:
+    """Log and trace as a service does (bibmon_common.app): JSON lines at INFO (to
+    /dev/null here: the log lines are made and written, not kept), a tracer provider
+    (spans made, no exporter configured, as in development)."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the process's log stream)
+    configure_logging(f"bench-{role}", "INFO", json=True)
+    configure_telemetry(f"bench-{role}")
+
+
 def child_main(argv: list[str]) -> None:
+    """Run one role on uvloop, the event loop the services run on (uvicorn picks it when
+    installed, as it is); the raw baseline's processes run on it too. The relay and the
+    consumer log and trace as a service does; the raw processes are bare aio-pika."""
     role, *rest = argv
+    if role in ("relay", "consumer"):
+        as_a_service(role)
     if role == "relay":
-        asyncio.run(child_relay(*rest))
+        uvloop.run(child_relay(*rest))
     elif role == "consumer":
-        asyncio.run(child_consumer(*rest))
+        uvloop.run(child_consumer(*rest))
     elif role == "raw-publisher":
         amqp, bodies_file, part, parts = rest
-        asyncio.run(child_raw_publisher(amqp, bodies_file, int(part), int(parts)))
+        uvloop.run(child_raw_publisher(amqp, bodies_file, int(part), int(parts)))
     elif role == "raw-consumer":
-        asyncio.run(child_raw_consumer(*rest))
+        uvloop.run(child_raw_consumer(*rest))
     else:
         raise SystemExit(f"unknown role {role!r}")
 
