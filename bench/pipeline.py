@@ -305,7 +305,9 @@ async def run_kernel(
     relay_cpu = sum([(await child.finish())["cpu_seconds"] for child in relay_children])
     consumer_cpu = sum([(await child.finish())["cpu_seconds"] for child in consumer_children])
     cpu = relay_cpu + consumer_cpu
-    stored, distinct = await admin.fetchrow("SELECT count(*), count(DISTINCT n) FROM tick")
+    counts = await admin.fetchrow("SELECT count(*), count(DISTINCT n) FROM tick")
+    assert counts is not None
+    stored, distinct = counts
     unpublished = await admin.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     attempts = await admin.fetchval("SELECT max(attempts) FROM outbox")
     await admin.close()
