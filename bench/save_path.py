@@ -545,9 +545,9 @@ async def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "load_average_at_end": os.getloadavg(),
-            "note": "2 cores shared with other engineers' tests and services while measuring: "
-            "absolute figures vary a lot between runs; raw and platform alternate within a "
-            "run so the ratio is the figure to compare",
+            "note": "the load generator, PostgreSQL and the servers share these cores; "
+            "absolute figures follow how busy the machine is (load average above); raw and "
+            "platform alternate within a run, so the ratio is the figure to compare",
         },
         "editors": args.editors,
         "seconds_per_run": args.seconds,
