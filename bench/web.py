@@ -218,6 +218,27 @@ def _summary(latencies: list[float], seconds: float, errors: int) -> dict[str, A
     }
 
 
+class CpuMeter:
+    """CPU seconds the server processes (`groups`: name → process group) spend between the
+    end of the 2 s warm-up (`start`, a task) and `stop()`."""
+
+    def __init__(self, groups: dict[str, int]) -> None:
+        self.groups = groups
+        self.before: dict[int, float] = {}
+        self.spent: dict[str, float] = {}
+
+    async def start(self) -> None:
+        await asyncio.sleep(2.0)
+        self.before = cpu_seconds(set(self.groups.values()))
+
+    def stop(self) -> dict[str, float]:
+        after = cpu_seconds(set(self.groups.values()))
+        self.spent = {
+            name: after[g] - self.before.get(g, after[g]) for name, g in self.groups.items()
+        }
+        return self.spent
+
+
 async def run_phase(
     users: list[User],
     seconds: float,
@@ -233,11 +254,7 @@ async def run_phase(
     errors = 0
     warm_until = time.perf_counter() + 2.0
     stop_at = warm_until + seconds
-    before: dict[int, float] = {}
-
-    async def start_counting() -> None:
-        await asyncio.sleep(2.0)
-        before.update(cpu_seconds(set(groups.values())))
+    meter = CpuMeter(groups)
 
     async def loop(user: User) -> None:
         nonlocal errors
@@ -251,13 +268,12 @@ async def run_phase(
                     errors += 1
 
     profilers = _profile(groups, seconds) if os.environ.get("BENCH_WEB_PROFILE") else []
-    await asyncio.gather(start_counting(), *(loop(u) for u in users))
-    after = cpu_seconds(set(groups.values()))
+    await asyncio.gather(meter.start(), *(loop(u) for u in users))
+    spent = meter.stop()
     for profiler in profilers:
         await asyncio.to_thread(profiler.wait)
     summary = _summary(latencies, seconds, errors)
     done = max(1, len(latencies) + errors)
-    spent = {name: after[g] - before.get(g, after[g]) for name, g in groups.items()}
     summary["server_cpu_ms_per_request"] = round(sum(spent.values()) / done * 1000, 1)
     summary["cpu_ms_per_request_by_process"] = {
         name: round(v / done * 1000, 1) for name, v in spent.items() if v > 0
@@ -285,12 +301,8 @@ async def run_paced(
     errors = {"page": 0, "autosave": 0}
     warm_until = time.perf_counter() + 2.0
     stop_at = warm_until + seconds
-    before: dict[int, float] = {}
+    meter = CpuMeter(groups)
     rng = random.Random(11)
-
-    async def start_counting() -> None:
-        await asyncio.sleep(2.0)
-        before.update(cpu_seconds(set(groups.values())))
 
     async def timed(kind: str, one: Callable[[User], Awaitable[bool]], user: User) -> None:
         started = time.perf_counter()
@@ -311,10 +323,9 @@ async def run_paced(
                     return
                 await timed("autosave", save, user)
 
-    await asyncio.gather(start_counting(), *(person(u) for u in users))
-    after = cpu_seconds(set(groups.values()))
+    await asyncio.gather(meter.start(), *(person(u) for u in users))
+    spent = meter.stop()
     done = max(1, sum(len(v) for v in latencies.values()) + sum(errors.values()))
-    spent = {name: after[g] - before.get(g, after[g]) for name, g in groups.items()}
     return {
         "think_seconds": think,
         "page": _summary(latencies["page"], seconds, errors["page"]),

@@ -269,9 +269,14 @@ async def _caller(
     return principal
 
 
-def _with_full_scope(principal: Principal | None) -> Principal:
+def _logged_in(principal: Principal | None) -> Principal:
     if principal is None:
         raise Unauthorized("Log in first.")
+    return principal
+
+
+def _with_full_scope(principal: Principal | None) -> Principal:
+    principal = _logged_in(principal)
     if principal.scope == SCOPE_ACCOUNT_SETUP:
         raise Forbidden(
             "Set an e-mail address and a new password first.", type_="account-setup-required"
@@ -293,10 +298,7 @@ async def optional_principal(request: Request, credentials: Bearer) -> Principal
 
 async def any_scope_principal(request: Request, credentials: Bearer) -> Principal:
     """The caller, whatever the token's scope (for MFA enrolment routes)."""
-    principal = await _caller(request, credentials)
-    if principal is None:
-        raise Unauthorized("Log in first.")
-    return principal
+    return _logged_in(await _caller(request, credentials))
 
 
 async def current_principal(request: Request, credentials: Bearer) -> Principal:

@@ -81,7 +81,6 @@ def add_trace_ids(
     return event_dict
 
 
-_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 _threshold = logging.INFO
 
 
@@ -153,7 +152,7 @@ def _logger_factory(*args: Any) -> _StdoutLogger:
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     """Route structlog and stdlib logging (uvicorn, aio-pika) through one JSON renderer."""
     global _threshold
-    _threshold = _LEVELS.get(level.lower(), logging.INFO)
+    _threshold = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -51,7 +51,8 @@ def new_request_id() -> str:
 
 
 class ServiceHTTP:
-    """Request id, log context, no-store, body limit and metrics in one ASGI layer."""
+    """Request id, log context, no-store, body limit, metrics and the request span in one
+    ASGI layer."""
 
     def __init__(self, app: ASGIApp, service: str, max_bytes: int, no_store: bool = True) -> None:
         """`no_store=False`: leave Cache-Control to the app (the web client decides per

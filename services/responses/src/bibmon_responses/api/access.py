@@ -9,17 +9,21 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
-from bibmon_common.auth import Bearer, CurrentPrincipal, Principal, check_roles, require_roles
+from bibmon_common.auth import (
+    Bearer,
+    CurrentPrincipal,
+    Principal,
+    check_roles,
+    current_principal,
+    require_roles,
+)
 from bibmon_common.errors import Forbidden, NotFound
-
-_library_staff = require_roles("library_staff")
 
 
 async def _own_organisation(request: Request, credentials: Bearer) -> UUID:
     # Library staff act on their own organisation only, taken from the token (ASVS 8.2.2).
-    # The role check is called, not depended on: one dependency less to resolve on every
-    # draft save.
-    principal = await _library_staff(request, credentials)
+    # One dependency, not a chain: resolved on every draft save.
+    principal = check_roles(await current_principal(request, credentials), "library_staff")
     if principal.organisation_id is None:
         raise Forbidden("Your account is not linked to a library organisation.")
     return principal.organisation_id
