@@ -45,6 +45,30 @@ class SizeClass(StrEnum):
         }[self.value]
 
 
+# The size classes' labels as the names of comparison groups, per locale: what reports,
+# infographics and the web client's report page call "libraries of similar size".
+SIZE_CLASS_GROUP_NAMES = {
+    "nl": {
+        "klein": "Kleine bibliotheken",
+        "middelgroot": "Middelgrote bibliotheken",
+        "groot": "Grote bibliotheken",
+        "zeer groot": "Zeer grote bibliotheken",
+    },
+    "en": {
+        "klein": "Small libraries",
+        "middelgroot": "Medium-sized libraries",
+        "groot": "Large libraries",
+        "zeer groot": "Very large libraries",
+    },
+}
+
+
+def size_class_group_name(label: str, locale: str) -> str | None:
+    """The group name of a size class's Dutch label ("middelgroot" → "Middelgrote
+    bibliotheken"), None for a label it does not know."""
+    return SIZE_CLASS_GROUP_NAMES.get(locale, {}).get(label.strip().lower())
+
+
 def canonical_province(value: str) -> str | None:
     """The official spelling of a province, or None when it is not a Dutch province."""
     stripped = value.strip()

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
 
+from bibmon_common.organisations import size_class_group_name
 from bibmon_web import csrf, i18n
 from bibmon_web.client import ACCESS_COOKIES, REFRESH_COOKIES, cookie
 from bibmon_web.config import WebSettings
@@ -55,6 +56,14 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def group_name(lang: str, group: dict[str, Any]) -> str:
+    """A comparison group's name as reports and infographics give it: the size class
+    "middelgroot" is "Middelgrote bibliotheken"; Nederland and provinces as they are."""
+    if group.get("kind") == "size_class":
+        return size_class_group_name(str(group["label"]), lang) or str(group["label"])
+    return str(group["label"])
+
+
 def context(request: Request, **values: Any) -> dict[str, Any]:
     lang = language(request)
     settings = settings_of(request)
@@ -69,6 +78,7 @@ def context(request: Request, **values: Any) -> dict[str, Any]:
         "fmt_datetime": partial(i18n.format_datetime, lang),
         "fmt_time": partial(i18n.format_time, lang),
         "fmt_number": partial(i18n.format_number, lang),
+        "group_name": partial(group_name, lang),
         "csrf_field": csrf.CSRF_FIELD,
         "csrf_token": csrf.token_for(request),
         "support_email": settings.support_email,

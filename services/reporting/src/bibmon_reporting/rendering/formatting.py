@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal, format_percent
 
+from bibmon_common.organisations import size_class_group_name
 from bibmon_reporting.report_model import GroupKind, NumericGroup
 
 Locale = Literal["nl", "en"]
@@ -339,29 +340,12 @@ def texts(locale: Locale) -> Texts:
     return TEXTS[locale]
 
 
-# The size classes' Dutch labels (bibmon_common.organisations.SizeClass) as group names.
-_SIZE_CLASS_GROUPS = {
-    "nl": {
-        "klein": "Kleine bibliotheken",
-        "middelgroot": "Middelgrote bibliotheken",
-        "groot": "Grote bibliotheken",
-        "zeer groot": "Zeer grote bibliotheken",
-    },
-    "en": {
-        "klein": "Small libraries",
-        "middelgroot": "Medium-sized libraries",
-        "groot": "Large libraries",
-        "zeer groot": "Very large libraries",
-    },
-}
-
-
 def group_label(kind: GroupKind, label: str, locale: Locale) -> str:
     """The group's name to show: "Nederland", the province, "Middelgrote bibliotheken"."""
     if kind == "national":
         return TEXTS[locale].national_label
     if kind == "size_class":
-        known = _SIZE_CLASS_GROUPS[locale].get(label.strip().lower())
+        known = size_class_group_name(label, locale)
         return known or f"{TEXTS[locale].size_class} {label}"
     return label
 
@@ -369,7 +353,7 @@ def group_label(kind: GroupKind, label: str, locale: Locale) -> str:
 def group_label_in_sentence(kind: GroupKind, label: str, locale: Locale) -> str:
     """The group's name inside a sentence ("mediaan middelgrote bibliotheken")."""
     shown = group_label(kind, label, locale)
-    if kind == "size_class" and label.strip().lower() in _SIZE_CLASS_GROUPS[locale]:
+    if kind == "size_class" and size_class_group_name(label, locale):
         return shown[:1].lower() + shown[1:]
     return shown
 
@@ -377,7 +361,7 @@ def group_label_in_sentence(kind: GroupKind, label: str, locale: Locale) -> str:
 def size_class_name(label: str, locale: Locale) -> str:
     """A size class's label in the locale ("middelgroot", "medium-sized")."""
     if locale == "en":
-        known = _SIZE_CLASS_GROUPS["en"].get(label.strip().lower())
+        known = size_class_group_name(label, "en")
         if known:
             return known.removesuffix(" libraries").lower()
     return label
