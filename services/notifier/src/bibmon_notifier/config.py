@@ -43,6 +43,9 @@ class NotifierSettings(ServiceSettings):
     # last one the e-mail is `failed`.
     retry_delays_seconds: tuple[float, ...] = (30, 120, 600, 3600, 6 * 3600)
     poll_interval_seconds: float = 1.0
+    # While the relay takes an e-mail it is leased, not locked: due again only after this
+    # long, which only matters when the sender died before it could record the outcome.
+    send_lease_seconds: float = Field(default=600.0, ge=60)
     sender_concurrency: int = Field(default=4, ge=1, le=64)
     # Failed e-mails keep their recipient this long so a kb_admin can retry them after
     # fixing the relay; then the address is purged like any other (AVG art. 5(1)(e)).

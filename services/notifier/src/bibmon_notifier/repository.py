@@ -104,6 +104,37 @@ async def claim_due_email(conn: Conn) -> DueEmail | None:
     return None if row is None else DueEmail.from_row(row)
 
 
+async def lease(conn: Conn, email_id: UUID, seconds: float) -> datetime:
+    """Hold the claimed e-mail while the relay takes it: due again only after `seconds`.
+
+    Returns the lease: the new `next_attempt_at`, which only this attempt knows.
+    """
+    leased: datetime = await conn.fetchval(
+        """
+        UPDATE email_job SET next_attempt_at = clock_timestamp() + make_interval(secs => $2)
+        WHERE id = $1
+        RETURNING next_attempt_at
+        """,
+        email_id,
+        float(seconds),
+    )
+    return leased
+
+
+async def hold_lease(conn: Conn, email_id: UUID, leased: datetime) -> bool:
+    """Lock the e-mail if it is still pending under this lease (nobody took it over)."""
+    held = await conn.fetchval(
+        """
+        SELECT 1 FROM email_job
+        WHERE id = $1 AND status = 'pending' AND next_attempt_at = $2
+        FOR UPDATE
+        """,
+        email_id,
+        leased,
+    )
+    return held is not None
+
+
 async def mark_sent(conn: Conn, email_id: UUID) -> None:
     """Delivered: record it and forget the recipient (AVG art. 5(1)(c))."""
     await conn.execute(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bibmon_common.testing.smtp import SMTPCatcher
@@ -36,3 +37,40 @@ async def test_sender_keeps_sending_after_the_server_closed_its_listening_connec
     command = make_command()
     await publish(command)
     await fresh_smtp.wait_for(to(command.recipient_email), timeout=10)
+
+
+async def test_an_email_the_relay_took_is_sent_once_when_the_database_drops_meanwhile(
+    fresh_smtp: SMTPCatcher,
+    publish: Any,
+    make_command: Any,
+    jobs: Any,
+    database_dsn: str,
+) -> None:
+    """PostgreSQL restarting while the relay takes a message must not send it twice.
+
+    Found by the fault suite (a receipt e-mail arrived twice after a restart): the
+    outcome was written in the transaction that had claimed the e-mail, the restart broke
+    that transaction, and the e-mail was due again.
+    """
+
+    async def restart_like() -> None:
+        conn = await asyncpg.connect(database_dsn)
+        try:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+
+    fresh_smtp.while_receiving(restart_like)
+    command = make_command()
+    await publish(command)
+    job = await jobs.wait_status(command.idempotency_key, "sent", within=20)
+    assert job["attempts"] == 1
+    await asyncio.sleep(1.5)  # a second copy would be on its way by now (poll 0.1 s)
+    assert len(fresh_smtp.messages_to(command.recipient_email)) == 1
+    sent = [
+        e for e in await jobs.events("notifier.email.sent.v1") if e["email_id"] == str(job["id"])
+    ]
+    assert len(sent) == 1

@@ -5,6 +5,7 @@
         ...
         msg = await smtp.wait_for(lambda m: m["To"].addresses[0].addr_spec == "a@b.nl")
         smtp.fail_next(2)                         # the next two deliveries get a 451
+        smtp.while_receiving(hook)                # the next DATA first awaits hook()
 
 The server is aiosmtpd's threaded Controller on 127.0.0.1 with a free port, so it works
 from sync and async tests alike and does not depend on the test's event loop.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -56,6 +57,9 @@ class _Handler:
         self.catcher = catcher
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        hook = self.catcher._take_hook()
+        if hook is not None:
+            await hook()  # the sender waits for the reply meanwhile
         return self.catcher._receive(envelope)
 
 
@@ -71,6 +75,7 @@ class SMTPCatcher:
         self._fail_reply = DEFAULT_FAIL_REPLY
         self.attempts = 0
         self.rejected = 0
+        self._hook: Callable[[], Awaitable[None]] | None = None
         self._controller: _FreePortController | None = None
 
     # -- lifecycle -------------------------------------------------------------------
@@ -138,6 +143,7 @@ class SMTPCatcher:
             self._fail_reply = DEFAULT_FAIL_REPLY
             self.attempts = 0
             self.rejected = 0
+            self._hook = None
 
     def messages_to(self, address: str) -> list[EmailMessage]:
         """Messages whose envelope names this recipient (case-insensitive)."""
@@ -188,6 +194,20 @@ class SMTPCatcher:
     def stop_failing(self) -> None:
         """Accept deliveries again."""
         self.fail_next(0)
+
+    def while_receiving(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Await `hook()` during the next delivery, before the reply (once).
+
+        It runs on the server's own event loop while the sender waits for the reply to
+        its DATA: the moment to break something on the sender's side.
+        """
+        with self._lock:
+            self._hook = hook
+
+    def _take_hook(self) -> Callable[[], Awaitable[None]] | None:
+        with self._lock:
+            hook, self._hook = self._hook, None
+        return hook
 
     def _receive(self, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content or b""

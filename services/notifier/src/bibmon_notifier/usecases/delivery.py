@@ -1,28 +1,38 @@
 """The sender's work: one attempt at a due e-mail, in named steps; and retention.
 
     deliver_next
-      └ claim the due e-mail (locked)  →  _expire_if_late
-                                       →  _address        (survey e-mails: ask identity)
-                                       →  _compose        (render, build the MIME message)
-                                       →  _send           (hand it to the relay)
-                                       →  _after_failure  (retry later, or give up)
+      ├ transaction 1: claim the due e-mail (locked)  →  _expire_if_late
+      │                                               →  _address  (survey e-mails: identity)
+      │                                               →  _compose  (render, build the MIME)
+      │                                               →  lease it, commit
+      ├ _send: hand it to the relay (no transaction open)
+      └ transaction 2: _record the outcome under the lease  →  sent, or _after_failure
+                       (retried while the database is away)
 
-Every outcome is written in the claim's transaction, with its event in the outbox.
+Every outcome is written with its event in the outbox. The relay is never talked to
+inside a transaction: a database restart while the relay takes the message would roll
+back the "sent" and send the e-mail again. The lease (`send_lease_seconds`) keeps the
+e-mail from other senders meanwhile and makes it due again only if this sender died
+before it could record the outcome; that one resend keeps its Message-ID.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.errors
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import structlog
 
 from bibmon_common import metrics
 from bibmon_common.background import advisory_xact_lock
+from bibmon_common.errors import DATABASE_UNAVAILABLE
 from bibmon_notifier import repository
 from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.mail import DeliveryError, build_message
@@ -34,6 +44,12 @@ from bibmon_notifier.usecases.outcome import emit_failed, emit_sent, short_error
 from bibmon_notifier.usecases.survey_mail import still_wanted
 
 log = structlog.get_logger(__name__)
+
+# What the outcome's transaction meets while PostgreSQL restarts: retried, not given up.
+_DATABASE_AWAY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncpg.InterfaceError)
+# The outcome is retried until this long before the lease ends (then another sender may
+# take the e-mail over).
+_LEASE_MARGIN_SECONDS = 30.0
 
 
 @dataclass
@@ -50,6 +66,7 @@ class _Attempt:
     recipient_email: str | None
     recipient_name: str | None
     locale: str
+    leased: datetime | None = None  # the lease this attempt holds while the relay talks
 
     @classmethod
     def of(cls, email: DueEmail) -> _Attempt:
@@ -72,26 +89,32 @@ class _Attempt:
 async def deliver_next(deps: NotifierDeps) -> bool:
     """Deliver one due e-mail; False when none was due.
 
-    The row stays locked (FOR UPDATE SKIP LOCKED) while the relay is talking, so
-    replicas never send the same e-mail twice; a crash before commit means one more
-    attempt, which the stable Message-ID lets the relay recognise.
+    The claim (FOR UPDATE SKIP LOCKED, then a lease) hands each e-mail to one sender,
+    across replicas; the outcome is recorded once the relay has answered.
     """
     async with deps.transaction() as conn:
         due = await repository.claim_due_email(conn)
         if due is None:
             return False
-        await _deliver(deps, conn, _Attempt.of(due))
-        return True
+        attempt = _Attempt.of(due)
+        message = await _prepare(deps, conn, attempt)
+        if message is None:
+            return True  # settled in this transaction
+        attempt.leased = await repository.lease(
+            conn, due.email_id, deps.settings.send_lease_seconds
+        )
+    failure = await _send(deps, attempt, message)
+    await _record(deps, attempt, failure)
+    return True
 
 
-async def _deliver(deps: NotifierDeps, conn: Conn, attempt: _Attempt) -> None:
+async def _prepare(deps: NotifierDeps, conn: Conn, attempt: _Attempt) -> EmailMessage | None:
+    """The message to send; None when the e-mail was settled (expired, failed, retry)."""
     if await _expire_if_late(deps, conn, attempt):
-        return
+        return None
     if not await _address(deps, conn, attempt):
-        return
-    message = await _compose(deps, conn, attempt)
-    if message is not None:
-        await _send(deps, conn, attempt, message)
+        return None
+    return await _compose(deps, conn, attempt)
 
 
 async def _expire_if_late(deps: NotifierDeps, conn: Conn, attempt: _Attempt) -> bool:
@@ -190,18 +213,52 @@ async def _compose(deps: NotifierDeps, conn: Conn, attempt: _Attempt) -> EmailMe
         return None
 
 
-async def _send(deps: NotifierDeps, conn: Conn, attempt: _Attempt, message: EmailMessage) -> None:
-    """Hand the message to the relay; sent, or what to do after its failure."""
-    email_ = attempt.email
+async def _send(
+    deps: NotifierDeps, attempt: _Attempt, message: EmailMessage
+) -> DeliveryError | None:
+    """Hand the message to the relay; None when it took it, else why not."""
     try:
         await deps.sender.send(message)
     except DeliveryError as exc:
-        await _after_failure(deps, conn, attempt, exc)
+        return exc
+    return None
+
+
+async def _record(deps: NotifierDeps, attempt: _Attempt, failure: DeliveryError | None) -> None:
+    """Write the relay's answer under the lease; while the database is away, try again.
+
+    Giving up here (the process stops, or the lease nearly ran out) leaves the e-mail
+    leased: it is due again when the lease ends, and sent once more with its Message-ID.
+    """
+    email_ = attempt.email
+    assert attempt.leased is not None  # deliver_next leased it before sending
+    deadline = time.monotonic() + deps.settings.send_lease_seconds - _LEASE_MARGIN_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            async with deps.transaction() as conn:
+                if not await repository.hold_lease(conn, email_.email_id, attempt.leased):
+                    attempt.log.warning("email.lease_lost", relay_took_it=failure is None)
+                    return
+                if failure is None:
+                    await repository.mark_sent(conn, email_.email_id)
+                    await emit_sent(deps, conn, email_.email_id, email_.template, attempt.user_id)
+                else:
+                    await _after_failure(deps, conn, attempt, failure)
+        except _DATABASE_AWAY as exc:
+            if time.monotonic() + delay >= deadline:
+                attempt.log.error("email.outcome_unrecorded", error=type(exc).__name__)
+                raise
+            attempt.log.warning(
+                "email.outcome_retry", error=type(exc).__name__, retry_in=round(delay, 1)
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            continue
+        if failure is None:
+            metrics.EMAILS_SENT.labels(email_.template).inc()
+            attempt.log.info("email.sent")
         return
-    await repository.mark_sent(conn, email_.email_id)
-    await emit_sent(deps, conn, email_.email_id, email_.template, attempt.user_id)
-    metrics.EMAILS_SENT.labels(email_.template).inc()
-    attempt.log.info("email.sent")
 
 
 async def _after_failure(
