@@ -200,6 +200,36 @@ async def child_raw_consumer(amqp: str) -> None:
 
 # ---------------------------------------------------------------- the parent
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu() -> dict[str, float]:
+    """CPU seconds used so far by PostgreSQL's and RabbitMQ's processes on this machine
+    (both run here, as on CI); a backend that exits takes its share with it, so this is
+    read while the run's connections are still open."""
+    used = {"postgres": 0.0, "rabbitmq": 0.0}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        role = "postgres" if name == "postgres" else "rabbitmq" if name.startswith("beam") else ""
+        if role:
+            used[role] += (int(fields[11]) + int(fields[12])) / _TICKS
+    return used
+
+
+def server_cpu_since(before: dict[str, float], events: int) -> dict[str, float]:
+    after = server_cpu()
+    return {
+        f"{role}_cpu_ms_per_event": round((after[role] - before[role]) * 1000 / events, 3)
+        for role in before
+    }
+
 
 class Child:
     """One child process of this script, driven over its stdin and stdout."""
@@ -289,6 +319,7 @@ async def run_kernel(
     relay_children = [await Child.start("relay", dsn, amqp) for _ in range(relays)]
     for child in consumer_children + relay_children:
         await child.ready()
+    servers = server_cpu()
     t0 = time.perf_counter()
     for child in consumer_children + relay_children:
         child.send("go")
@@ -300,6 +331,7 @@ async def run_kernel(
                 relayed_at = time.perf_counter()
             await asyncio.sleep(0.02)
     seconds = time.perf_counter() - t0
+    servers_used = server_cpu_since(servers, events)
     relay_seconds = (relayed_at or time.perf_counter()) - t0
     await asyncio.sleep(0.5)  # late duplicates, if any, would arrive now
     relay_cpu = sum([(await child.finish())["cpu_seconds"] for child in relay_children])
@@ -324,6 +356,7 @@ async def run_kernel(
         "client_cpu_ms_per_event": round(cpu * 1000 / events, 3),
         "relay_cpu_ms_per_event": round(relay_cpu * 1000 / events, 3),
         "consumer_cpu_ms_per_event": round(consumer_cpu * 1000 / events, 3),
+        **servers_used,
         "stored": stored,
         "duplicates": stored - distinct,
         "left_in_outbox": unpublished,
@@ -342,6 +375,7 @@ async def run_raw(
     ]
     for child in consumer_children + publisher_children:
         await child.ready()
+    servers = server_cpu()
     t0 = time.perf_counter()
     for child in consumer_children + publisher_children:
         child.send("go")
@@ -350,6 +384,7 @@ async def run_raw(
         while sum(child.count for child in consumer_children) < events:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
     seconds = time.perf_counter() - t0
+    servers_used = server_cpu_since(servers, events)
     await asyncio.sleep(0.5)
     cpu = sum([(await child.finish())["cpu_seconds"] for child in publisher_children])
     ids: list[str] = []
@@ -368,6 +403,7 @@ async def run_raw(
         "seconds": round(seconds, 3),
         "events_per_second": round(events / seconds, 1),
         "client_cpu_ms_per_event": round(cpu * 1000 / events, 3),
+        **servers_used,
         "received": len(ids),
         "duplicates": len(ids) - len(set(ids)),
         "confirm_window": RAW_WINDOW,

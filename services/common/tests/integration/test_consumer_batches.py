@@ -159,3 +159,76 @@ async def test_a_failure_in_a_shared_transaction_applies_each_message_alone(
     async with pool.acquire() as conn:
         inbox = await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", queue_name)
     assert inbox == 6
+
+
+async def given_back(drain_queue: Any, channel: Any, queue: str) -> list[str]:
+    """Ids of the messages ready in `queue` (taken). Counted by basic.get: RabbitMQ 3.10
+    leaves a quorum queue's returned messages out of its message count."""
+    return [m.message_id for m in await drain_queue(channel, queue)]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_batch_is_acknowledged_with_one_ack_and_nothing_is_given_back(
+    broker, pool, queue_name, channel, drain_queue
+):
+    handler = Packer(queue_name)
+    consumer = await consume(broker, pool, queue_name, handler)
+    first, *waiting = [packed() for _ in range(8)]
+    try:
+        await send(broker, first)
+        await asyncio.wait_for(handler.first_started.wait(), 10)
+        for envelope in waiting:
+            await send(broker, envelope)
+        await asyncio.sleep(0.5)
+        handler.release.set()
+
+        async def all_applied() -> bool:
+            return len(await effects_by_message(pool, queue_name)) == 8
+
+        await eventually(all_applied, within=10)
+    finally:
+        await consumer.stop(grace_period=5)
+    # Tags 2-8 went as one `basic.ack multiple` after tag 1's own ack; had any ack been
+    # refused (an unknown tag closes the channel) or not written before the channel
+    # closed, its message would be ready again now.
+    await asyncio.sleep(0.3)
+    assert await given_back(drain_queue, channel, queue_name) == []
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_acks_never_cover_a_message_still_being_handled(
+    broker, pool, queue_name, channel, drain_queue
+):
+    """Tag 1 is still in its handler when tags 2-8 are done: their acks must not take it."""
+    handler = Packer(queue_name)
+    consumer = Consumer(
+        broker,
+        pool,
+        queue=queue_name,
+        exchange=EVENTS_EXCHANGE,
+        handlers={BoxPacked.type: handler},
+        retry_delays=(0.1,),
+        prefetch=16,
+        max_transactions=2,  # the others run beside the held one
+    )
+    await consumer.start()
+    first, *others = [packed() for _ in range(8)]
+    try:
+        await send(broker, first)
+        await asyncio.wait_for(handler.first_started.wait(), 10)
+        for envelope in others:
+            await send(broker, envelope)
+
+        async def others_applied() -> bool:
+            return len(await effects_by_message(pool, queue_name)) == 7
+
+        await eventually(others_applied, within=10)
+        await asyncio.sleep(0.3)  # their acks are written at the end of the turn
+        # The consumer goes away while tag 1 is held: its channel closes.
+        await consumer.stop(grace_period=0.5)
+        # Only the held message is given back; the seven others were acknowledged.
+        await asyncio.sleep(0.3)
+        assert await given_back(drain_queue, channel, queue_name) == [str(first.id)]
+    finally:
+        handler.release.set()
+        await consumer.stop(grace_period=5)

@@ -242,10 +242,11 @@ class Broker:
         )
         try:
             # A robust channel that is down makes publish() wait for the reconnect
-            # instead of failing (aio-pika #636): bound it.
+            # instead of failing (aio-pika #636): bound it. This one deadline also bounds
+            # the confirm (no second timer per message inside aiormq).
             async with asyncio.timeout(timeout):
                 exchange_ = await self._exchange(exchange)
-                await exchange_.publish(message, routing_key, mandatory=True, timeout=timeout)
+                await exchange_.publish(message, routing_key, mandatory=True, timeout=None)
         except aiormq.exceptions.PublishError as exc:
             raise Unroutable(f"unroutable: {exchange!r} {routing_key!r}") from exc
         except aiormq.exceptions.DeliveryError as exc:

@@ -39,6 +39,7 @@ from bibmon_common.events import (
     parse_message,
     registry,
 )
+from bibmon_common.messaging.acks import AckCollector
 from bibmon_common.messaging.broker import Broker, PublishFailed
 from bibmon_common.messaging.handlers import Route, bind
 from bibmon_common.messaging.outbox import expires_at_from_headers
@@ -164,6 +165,7 @@ class Consumer:
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._acks = AckCollector()
         # Queues that exist with other arguments than ours (see start()).
         self.argument_drift: list[str] = []
 
@@ -258,6 +260,7 @@ class Consumer:
             log.warning(
                 "consumer.stop_timeout", queue=self.queue_name, in_flight=len(self._in_flight)
             )
+        await self._acks.drain()
         channel, self._channel = self._channel, None
         self._queue = None
         if channel is not None:
@@ -282,6 +285,7 @@ class Consumer:
                 # Dead-letters to parking through the queue's DLX: never a loop.
                 with contextlib.suppress(Exception):
                     await message.reject(requeue=False)
+                    self._acks.settled(message)
         finally:
             self._in_flight.discard(task)
             if not self._in_flight:
@@ -574,12 +578,8 @@ class Consumer:
         await self._ack(message)
 
     async def _ack(self, message: AbstractIncomingMessage) -> None:
-        try:
-            await message.ack()
-        except Exception as exc:
-            # After a reconnect the delivery tag belongs to a dead channel (aio-pika #688);
-            # the broker redelivers and the inbox skips the duplicate.
-            log.warning("message.ack_failed", error_type=type(exc).__name__)
+        # Sent at the end of this turn, with the others of the turn (messaging/acks.py).
+        self._acks.ack(message)
 
 
 def _delivery_channel_closed(message: AbstractIncomingMessage) -> bool:
