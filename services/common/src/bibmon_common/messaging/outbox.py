@@ -40,6 +40,8 @@ log = structlog.get_logger(__name__)
 __all__ = [
     "EXPIRES_AT_HEADER",
     "NOTIFY_CHANNEL",
+    "OUTBOX_DUE_INDEX_DDL",
+    "OUTBOX_DUE_INDEX_DOWNGRADE",
     "OUTBOX_INBOX_DDL",
     "OutboxRelay",
     "enqueue",
@@ -66,8 +68,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts integer NOT NULL DEFAULT 0,
     last_error text NULL
 );
-CREATE INDEX IF NOT EXISTS outbox_unpublished_idx
-    ON outbox (available_at, created_at) WHERE published_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_due_idx ON outbox (created_at) WHERE published_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_published_at_idx
     ON outbox (published_at) WHERE published_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS inbox (
@@ -77,6 +78,21 @@ CREATE TABLE IF NOT EXISTS inbox (
     PRIMARY KEY (consumer, message_id)
 );
 CREATE INDEX IF NOT EXISTS inbox_processed_at_idx ON inbox (processed_at);
+"""
+
+# The relay's window in the order of the claim (created_at), so a claim reads its 100
+# rows and no more however long the backlog. It replaced an index on (available_at,
+# created_at) with which PostgreSQL read and sorted every unpublished row for each
+# window: 4.8 ms against 0.1 ms per claim with 10,000 rows waiting (bench/pipeline.py).
+# Every service's migration 0060 makes the same change to an existing database.
+OUTBOX_DUE_INDEX_DDL = """
+CREATE INDEX IF NOT EXISTS outbox_due_idx ON outbox (created_at) WHERE published_at IS NULL;
+DROP INDEX IF EXISTS outbox_unpublished_idx;
+"""
+OUTBOX_DUE_INDEX_DOWNGRADE = """
+CREATE INDEX IF NOT EXISTS outbox_unpublished_idx
+    ON outbox (available_at, created_at) WHERE published_at IS NULL;
+DROP INDEX IF EXISTS outbox_due_idx;
 """
 
 # Parameters are passed as text and cast in SQL so the statements work whether or not
