@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -32,12 +33,35 @@ RABBITMQ_BIN = Path(os.environ.get("BIBMON_TEST_RABBITMQ_BIN", "/usr/lib/rabbitm
 RABBITMQ_HOME = "/var/lib/rabbitmq"  # the Debian package's user keeps the Erlang cookie here
 
 
+def _listen_range() -> tuple[int, int]:
+    """Ports below the kernel's ephemeral range (where outgoing connections get theirs)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return max(10000, low - 12000), low
+
+
 def _free_port() -> int:
+    """A port for a server of our own, free now and outside the ephemeral range.
+
+    A port the kernel hands out for `bind(0)` is an ephemeral one: between picking it and
+    the server binding it, any outgoing connection of the suite may take it (seen in CI:
+    the private node's distribution port, `dist_port_already_used`). Outgoing connections
+    never get a port below the ephemeral range.
+    """
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    low, high = _listen_range()
+    for _ in range(500):
+        port = random.randrange(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))  # also refused when 127.0.0.1:port is taken
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 def pg_bindir() -> Path:
@@ -123,6 +147,19 @@ class PrivateRabbit:
         return result.stdout
 
     def start(self) -> None:
+        # A port taken between picking and binding (by a server of another test run on
+        # the machine) ends the node at once: pick new ports and start again.
+        for attempt in range(3):
+            try:
+                self._start()
+                return
+            except RuntimeError as exc:
+                if attempt == 2 or ("already_used" not in str(exc) and "eaddrinuse" not in str(exc)):
+                    raise
+            self.port, self.dist_port = _free_port(), _free_port()
+            self.node = f"bibmon-faults-{self.port}@localhost"
+
+    def _start(self) -> None:
         (self.dir / "enabled_plugins").write_text("[].\n")
         # Our own listener: the machine's /etc/rabbitmq/rabbitmq.conf names the shared port.
         (self.dir / "rabbitmq.conf").write_text(
