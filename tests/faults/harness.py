@@ -154,7 +154,8 @@ class PrivateRabbit:
                 self._start()
                 return
             except RuntimeError as exc:
-                if attempt == 2 or ("already_used" not in str(exc) and "eaddrinuse" not in str(exc)):
+                port_taken = "already_used" in str(exc) or "eaddrinuse" in str(exc)
+                if attempt == 2 or not port_taken:
                     raise
             self.port, self.dist_port = _free_port(), _free_port()
             self.node = f"bibmon-faults-{self.port}@localhost"
