@@ -342,6 +342,8 @@ async def run_kernel(
     stored, distinct = counts
     unpublished = await admin.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
     attempts = await admin.fetchval("SELECT max(attempts) FROM outbox")
+    # The consumers' transactions: inbox rows of one transaction share its now().
+    transactions = await admin.fetchval("SELECT count(DISTINCT processed_at) FROM inbox")
     await admin.close()
     if stored != events or distinct != events or unpublished:
         raise SystemExit(f"pipeline lost or doubled events: {stored=} {distinct=} {unpublished=}")
@@ -357,6 +359,8 @@ async def run_kernel(
         "relay_cpu_ms_per_event": round(relay_cpu * 1000 / events, 3),
         "consumer_cpu_ms_per_event": round(consumer_cpu * 1000 / events, 3),
         **servers_used,
+        "consumer_transactions": transactions,
+        "events_per_consumer_transaction": round(events / transactions, 1),
         "stored": stored,
         "duplicates": stored - distinct,
         "left_in_outbox": unpublished,

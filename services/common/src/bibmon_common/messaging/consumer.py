@@ -70,6 +70,13 @@ ERROR_HEADER = "x-bibmon-error"
 # waits goes into one batch instead of being spread over the free transactions.
 QUICK_MESSAGE_SECONDS = 0.005
 QUICK_TRANSACTIONS = 2
+# Unacknowledged messages RabbitMQ may hand this consumer. Quick handlers take what waits
+# in batches, so the window sets the batch size: at 16 a batch held about 4 messages
+# under load, at 64 about 13, with a fifth of the transactions, and the pipeline bench
+# went from 0.41x to 0.5x raw AMQP (docs/operations.md, "Speed"). Slow handlers take no
+# more at once for it (the free transactions bound them); the rest waits here instead of
+# in the queue, and a dropped connection gives it back to the queue.
+DEFAULT_PREFETCH = 64
 
 _INBOX_INSERT = """
 INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
@@ -130,7 +137,7 @@ class Consumer:
         exchange: str,
         handlers: Mapping[str, Handler],
         retry_delays: Sequence[float] = (5, 60, 600),
-        prefetch: int = 16,
+        prefetch: int = DEFAULT_PREFETCH,
         max_transactions: int | None = None,
     ) -> None:
         for type_ in handlers:
@@ -178,7 +185,7 @@ class Consumer:
         routes: Iterable[Route[Any, Any]],
         exchange: str = EVENTS_EXCHANGE,
         retry_delays: Sequence[float] = (5, 60, 600),
-        prefetch: int = 16,
+        prefetch: int = DEFAULT_PREFETCH,
     ) -> Consumer:
         """A running service's consumer of `queue`: its broker and pool, `routes` bound to
         its dependencies object (`ctx` is the `ServiceContext`)."""
