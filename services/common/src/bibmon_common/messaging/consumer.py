@@ -72,8 +72,8 @@ QUICK_MESSAGE_SECONDS = 0.005
 QUICK_TRANSACTIONS = 2
 # Unacknowledged messages RabbitMQ may hand this consumer. Quick handlers take what waits
 # in batches, so the window sets the batch size: at 16 a batch held about 4 messages
-# under load, at 64 about 13, with a fifth of the transactions, and the pipeline bench
-# went from 0.41x to 0.5x raw AMQP (docs/operations.md, "Speed"). Slow handlers take no
+# under load, at 64 about 12, and PostgreSQL's CPU per event fell by a quarter
+# (bench/pipeline.py; docs/operations.md, "Speed"). Slow handlers take no
 # more at once for it (the free transactions bound them); the rest waits here instead of
 # in the queue, and a dropped connection gives it back to the queue.
 DEFAULT_PREFETCH = 64
