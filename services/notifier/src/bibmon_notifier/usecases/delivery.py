@@ -67,6 +67,9 @@ class _Attempt:
     recipient_name: str | None
     locale: str
     leased: datetime | None = None  # the lease this attempt holds while the relay talks
+    # Until when (time.monotonic) the outcome may still be written: shortly before the
+    # lease ends, after which another sender may take the e-mail over.
+    record_until: float = 0.0
 
     @classmethod
     def of(cls, email: DueEmail) -> _Attempt:
@@ -103,6 +106,9 @@ async def deliver_next(deps: NotifierDeps) -> bool:
         attempt.leased = await repository.lease(
             conn, due.email_id, deps.settings.send_lease_seconds
         )
+    attempt.record_until = (
+        time.monotonic() + deps.settings.send_lease_seconds - _LEASE_MARGIN_SECONDS
+    )
     failure = await _send(deps, attempt, message)
     await _record(deps, attempt, failure)
     return True
@@ -232,7 +238,6 @@ async def _record(deps: NotifierDeps, attempt: _Attempt, failure: DeliveryError 
     """
     email_ = attempt.email
     assert attempt.leased is not None  # deliver_next leased it before sending
-    deadline = time.monotonic() + deps.settings.send_lease_seconds - _LEASE_MARGIN_SECONDS
     delay = 0.2
     while True:
         try:
@@ -246,7 +251,7 @@ async def _record(deps: NotifierDeps, attempt: _Attempt, failure: DeliveryError 
                 else:
                     await _after_failure(deps, conn, attempt, failure)
         except _DATABASE_AWAY as exc:
-            if time.monotonic() + delay >= deadline:
+            if time.monotonic() + delay >= attempt.record_until:
                 attempt.log.error("email.outcome_unrecorded", error=type(exc).__name__)
                 raise
             attempt.log.warning(
