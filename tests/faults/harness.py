@@ -53,6 +53,10 @@ def _free_port() -> int:
     import socket
 
     low, high = _listen_range()
+    if high - low < 1000:  # an ephemeral range that starts low leaves no room below it
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
     for _ in range(500):
         port = random.randrange(low, high)
         with socket.socket() as s:

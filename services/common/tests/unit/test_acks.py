@@ -57,3 +57,12 @@ def test_a_gap_splits_the_turn() -> None:
     assert state.settled_above == {4, 5}
     assert frames(state, 3) == [(3, False)]
     assert state.floor == 5
+
+
+def test_a_tag_acked_again_is_not_sent_twice() -> None:
+    state = _ChannelAcks()
+    assert frames(state, 1, 2) == [(2, True)]
+    assert frames(state, 4) == [(4, False)]
+    # 2 (below the floor) and 4 (settled above the gap) again: nothing is sent for them.
+    assert frames(state, 2, 4, 3) == [(3, False)]
+    assert state.floor == 4

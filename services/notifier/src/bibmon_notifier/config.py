@@ -85,6 +85,16 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("choose either smtp_starttls or smtp_implicit_tls, not both")
         return self
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> NotifierSettings:
+        # The SMTP timeout counts per step (connect, EHLO, TLS, AUTH, MAIL, RCPT, DATA).
+        if self.send_lease_seconds < 4 * self.smtp_timeout_seconds + 30:
+            raise ValueError(
+                "send_lease_seconds must be at least 4 × smtp_timeout_seconds + 30 s,"
+                " so a slow relay's conversation ends well within the lease"
+            )
+        return self
+
     @property
     def max_attempts(self) -> int:
         """Attempts before an e-mail is `failed`: the first plus one per retry delay."""

@@ -74,3 +74,61 @@ async def test_an_email_the_relay_took_is_sent_once_when_the_database_drops_mean
         e for e in await jobs.events("notifier.email.sent.v1") if e["email_id"] == str(job["id"])
     ]
     assert len(sent) == 1
+
+
+async def test_an_outcome_interrupted_by_a_server_shutdown_is_written_again_not_resent(
+    fresh_smtp: SMTPCatcher,
+    publish: Any,
+    make_command: Any,
+    jobs: Any,
+    database_dsn: str,
+) -> None:
+    """A backend ended while the outcome's statement runs (a fast shutdown) is retried.
+
+    The server answers the waiting statement with AdminShutdownError (57P01) and closes
+    the connection; leaving the transaction then raises asyncpg's InterfaceError. Both are
+    retried: an outcome given up would leave the e-mail leased, to be sent again when the
+    lease ended.
+    """
+    command = make_command()
+    done: list[str] = []
+
+    async def lock_then_end_the_waiter() -> None:
+        # Runs on the SMTP server's loop: hold the row so the outcome's statement waits on
+        # it, end that backend as a shutdown would, then let go.
+        locker = await asyncpg.connect(database_dsn)
+        try:
+            transaction = locker.transaction()
+            await transaction.start()
+            await locker.execute(
+                "SELECT 1 FROM email_job WHERE idempotency_key = $1 FOR UPDATE",
+                command.idempotency_key,
+            )
+
+            async def end_waiter() -> None:
+                try:
+                    for _ in range(200):
+                        ended = await locker.fetchval(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                        )
+                        if ended:
+                            done.append("ended")
+                            break
+                        await asyncio.sleep(0.05)
+                finally:
+                    await transaction.rollback()
+                    await locker.close()
+
+            asyncio.get_running_loop().create_task(end_waiter())
+        except BaseException:
+            await locker.close()
+            raise
+
+    fresh_smtp.while_receiving(lock_then_end_the_waiter)
+    await publish(command)
+    job = await jobs.wait_status(command.idempotency_key, "sent", within=20)
+    assert done == ["ended"]  # the outcome's statement really was cut off
+    assert job["attempts"] == 1
+    await asyncio.sleep(1.0)
+    assert len(fresh_smtp.messages_to(command.recipient_email)) == 1

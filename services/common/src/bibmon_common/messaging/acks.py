@@ -42,6 +42,12 @@ class _ChannelAcks:
     def frames(self) -> list[tuple[int, bool]]:
         """The (tag, multiple) acks for what is due, and the new floor."""
         due, self.due = self.due, set()
+        # A tag settled before (a second settle of one message) is never acked again:
+        # RabbitMQ would close the channel for the unknown tag.
+        again = {tag for tag in due if tag <= self.floor or tag in self.settled_above}
+        if again:
+            log.error("message.acked_twice", delivery_tags=sorted(again))
+            due -= again
         frames: list[tuple[int, bool]] = []
         run_top, run_count = 0, 0
         while self.floor + 1 in due or self.floor + 1 in self.settled_above:

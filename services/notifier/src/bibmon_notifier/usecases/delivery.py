@@ -46,7 +46,13 @@ from bibmon_notifier.usecases.survey_mail import still_wanted
 log = structlog.get_logger(__name__)
 
 # What the outcome's transaction meets while PostgreSQL restarts: retried, not given up.
-_DATABASE_AWAY: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncpg.InterfaceError)
+# A fast shutdown or a terminated backend while a statement runs raises
+# OperatorInterventionError (57P01 AdminShutdownError, 57P02 CrashShutdownError).
+_DATABASE_AWAY: tuple[type[Exception], ...] = (
+    *DATABASE_UNAVAILABLE,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 # The outcome is retried until this long before the lease ends (then another sender may
 # take the e-mail over).
 _LEASE_MARGIN_SECONDS = 30.0
@@ -222,11 +228,18 @@ async def _compose(deps: NotifierDeps, conn: Conn, attempt: _Attempt) -> EmailMe
 async def _send(
     deps: NotifierDeps, attempt: _Attempt, message: EmailMessage
 ) -> DeliveryError | None:
-    """Hand the message to the relay; None when it took it, else why not."""
+    """Hand the message to the relay; None when it took it, else why not.
+
+    The relay's timeout counts per SMTP step; the whole conversation must also end before
+    the lease does, or another sender would take the e-mail over while this one talks.
+    """
     try:
-        await deps.sender.send(message)
+        async with asyncio.timeout(attempt.record_until - time.monotonic()):
+            await deps.sender.send(message)
     except DeliveryError as exc:
         return exc
+    except TimeoutError:
+        return DeliveryError("the relay took longer than the send lease", permanent=False)
     return None
 
 
