@@ -41,7 +41,7 @@ async def create_pool(
 
 # Background work (consumers, the outbox relay) may hold at most the pool's size minus
 # this many connections at once, so HTTP requests and readiness always find one: a burst
-# of consumers (up to 64 prefetched messages each) would otherwise take them all.
+# of consumers (up to 16 prefetched messages each) would otherwise take them all.
 REQUEST_RESERVE = 5
 # Keyed by id(): asyncpg pools take no attributes and no weak references.
 _background_limits: dict[int, tuple[asyncpg.Pool, asyncio.Semaphore, int]] = {}

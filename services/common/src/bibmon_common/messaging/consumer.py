@@ -71,12 +71,12 @@ ERROR_HEADER = "x-bibmon-error"
 QUICK_MESSAGE_SECONDS = 0.005
 QUICK_TRANSACTIONS = 2
 # Unacknowledged messages RabbitMQ may hand this consumer. Quick handlers take what waits
-# in batches, so the window sets the batch size: at 16 a batch held about 4 messages
-# under load, at 64 about 12, and PostgreSQL's CPU per event fell by a quarter
-# (bench/pipeline.py; docs/operations.md, "Speed"). Slow handlers take no
-# more at once for it (the free transactions bound them); the rest waits here instead of
-# in the queue, and a dropped connection gives it back to the queue.
-DEFAULT_PREFETCH = 64
+# in batches, so the window sets the batch size: at 64 a batch held about 12 messages
+# instead of 4 and the pipeline bench gained a sixth (docs/operations.md, "Speed"), but
+# slow handlers recovered from a burst of connection drops in 58 s instead of 33 s
+# (test_faults.py::test_twenty_connection_drops…, which then timed out in CI): every
+# drop hands the whole window out again, and the copies wait on each other's inbox rows.
+DEFAULT_PREFETCH = 16
 
 _INBOX_INSERT = """
 INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
