@@ -43,6 +43,7 @@ import aio_pika
 import asyncpg
 import structlog
 import uvloop
+from proc_cpu import processes
 
 from bibmon_common.db import create_pool, reserve_for_requests
 from bibmon_common.events import CloudEvent, Event, Message, register
@@ -205,26 +206,17 @@ async def child_raw_consumer(amqp: str) -> None:
 
 # ---------------------------------------------------------------- the parent
 
-_TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def server_cpu() -> dict[str, float]:
     """CPU seconds used so far by PostgreSQL's and RabbitMQ's processes on this machine
     (both run here, as on CI); a backend that exits takes its share with it, so this is
     read while the run's connections are still open."""
     used = {"postgres": 0.0, "rabbitmq": 0.0}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        role = "postgres" if name == "postgres" else "rabbitmq" if name.startswith("beam") else ""
-        if role:
-            used[role] += (int(fields[11]) + int(fields[12])) / _TICKS
+    for name, _group, seconds in processes():
+        if name == "postgres":
+            used["postgres"] += seconds
+        elif name.startswith("beam"):
+            used["rabbitmq"] += seconds
     return used
 
 

@@ -69,6 +69,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment
+from proc_cpu import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -173,28 +174,16 @@ class FormFields(HTMLParser):
 
 
 # -- load --------------------------------------------------------------------------------
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
 def cpu_seconds(groups: set[int]) -> dict[int, float]:
     """CPU time (user + system) so far of every process in these process groups, by group.
 
-    /proc/<pid>/stat: field 5 is the process group, 14 and 15 user and system ticks.
     The platform's processes each lead a group of their own (devstack starts them in a
     new session); PostgreSQL's backends are not counted (the shared server's).
     """
     totals = dict.fromkeys(groups, 0.0)
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        group = int(fields[2])
+    for _name, group, seconds in processes():
         if group in totals:
-            totals[group] += (int(fields[11]) + int(fields[12])) / TICKS
+            totals[group] += seconds
     return totals
 
 
