@@ -67,16 +67,26 @@ PARKING_REASON_HEADER = "x-bibmon-parking-reason"
 ERROR_HEADER = "x-bibmon-error"
 
 # A message whose transaction takes less than this on average counts as quick: what
-# waits goes into one batch instead of being spread over the free transactions.
-QUICK_MESSAGE_SECONDS = 0.005
+# waits goes into one batch instead of being spread over the free transactions. The time
+# is wall-clock, so it includes waiting for a busy CPU: at 5 ms a consumer of plain
+# INSERTs sharing two cores with PostgreSQL, RabbitMQ and a second consumer timed itself
+# slow, spread its messages over small transactions (2 a commit) and so slowed down
+# further. Handlers that wait on something outside (a web call, a lock) take far longer.
+QUICK_MESSAGE_SECONDS = 0.025
 QUICK_TRANSACTIONS = 2
-# Unacknowledged messages RabbitMQ may hand this consumer. Quick handlers take what waits
-# in batches, so the window sets the batch size: at 64 a batch held about 12 messages
-# instead of 4 and the pipeline bench gained a sixth (docs/operations.md, "Speed"), but
-# slow handlers recovered from a burst of connection drops in 58 s instead of 33 s
-# (test_faults.py::test_twenty_connection_drops…, which then timed out in CI): every
-# drop hands the whole window out again, and the copies wait on each other's inbox rows.
+# Unacknowledged messages RabbitMQ may hand this consumer (its window), in two sizes.
+# Quick handlers take what waits in batches, so the window sets the batch size: at 64 a
+# batch held about 12 messages instead of 4 and the pipeline bench gained a sixth
+# (docs/operations.md, "The event pipeline"). Slow handlers keep 16: at 64 they recovered
+# from a burst of connection drops in 58 s instead of 33 s
+# (test_faults.py::test_twenty_connection_drops…): every drop hands the whole window out
+# again, and the copies wait on each other's inbox rows. A consumer starts with the small
+# window and widens it once its messages are timed as quick (narrowing it again when they
+# turn slow; see `_adjust_window`).
 DEFAULT_PREFETCH = 16
+QUICK_PREFETCH = 64
+# Narrow again only well above the quick limit, so a window does not flap at the border.
+SLOW_MESSAGE_SECONDS = 2 * QUICK_MESSAGE_SECONDS
 
 _INBOX_INSERT = """
 INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
@@ -137,7 +147,8 @@ class Consumer:
         exchange: str,
         handlers: Mapping[str, Handler],
         retry_delays: Sequence[float] = (5, 60, 600),
-        prefetch: int = DEFAULT_PREFETCH,
+        prefetch: int | None = None,
+        quick_prefetch: int | None = None,
         max_transactions: int | None = None,
     ) -> None:
         for type_ in handlers:
@@ -154,7 +165,15 @@ class Consumer:
         self.exchange = exchange
         self.handlers = dict(handlers)
         self.retry_delays = tuple(retry_delays)
-        self.prefetch = prefetch
+        # The window to start with and for slow messages, and the one once messages are
+        # timed as quick. A window given by hand stays fixed unless `quick_prefetch` is
+        # given too.
+        if quick_prefetch is None:
+            quick_prefetch = QUICK_PREFETCH if prefetch is None else prefetch
+        self.prefetch = DEFAULT_PREFETCH if prefetch is None else prefetch
+        self.quick_prefetch = max(self.prefetch, quick_prefetch)
+        self._window = self.prefetch  # the window of the consumer registered now
+        self._resizing: asyncio.Task[None] | None = None
         # Transactions open at once (default: as many connections as background work may
         # hold). A message that finds the consumer idle runs alone at once; messages that
         # arrive while a transaction is in progress are collected until the end of the
@@ -185,7 +204,8 @@ class Consumer:
         routes: Iterable[Route[Any, Any]],
         exchange: str = EVENTS_EXCHANGE,
         retry_delays: Sequence[float] = (5, 60, 600),
-        prefetch: int = DEFAULT_PREFETCH,
+        prefetch: int | None = None,
+        quick_prefetch: int | None = None,
     ) -> Consumer:
         """A running service's consumer of `queue`: its broker and pool, `routes` bound to
         its dependencies object (`ctx` is the `ServiceContext`)."""
@@ -197,7 +217,19 @@ class Consumer:
             handlers=bind(ctx.deps, routes),
             retry_delays=retry_delays,
             prefetch=prefetch,
+            quick_prefetch=quick_prefetch,
         )
+
+    @property
+    def window(self) -> int:
+        """The prefetch window of the consumer registered now (`prefetch` or
+        `quick_prefetch`)."""
+        return self._window
+
+    @property
+    def in_flight(self) -> int:
+        """Messages received and not yet settled (at most the window, per channel)."""
+        return len(self._in_flight)
 
     @property
     def is_consuming(self) -> bool:
@@ -214,6 +246,7 @@ class Consumer:
         self.argument_drift = sorted(drift)
         channel = await self.broker.channel(prefetch=self.prefetch)
         self._channel = channel
+        self._window = self.prefetch
         own_exchanges = self.broker.declares_exchanges
         await declare_topology(channel, passive=not own_exchanges)
         queue = await declare_consumer_queues(
@@ -255,6 +288,11 @@ class Consumer:
 
     async def stop(self, grace_period: float = 30.0) -> None:
         """Stop taking messages, wait for those in flight, close the channel."""
+        resizing, self._resizing = self._resizing, None
+        if resizing is not None:
+            resizing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await resizing
         queue, tag = self._queue, self._consumer_tag
         self._consumer_tag = None
         if queue is not None and tag is not None:
@@ -409,6 +447,55 @@ class Consumer:
         per_message = seconds / messages
         average = self._per_message
         self._per_message = per_message if average is None else 0.8 * average + 0.2 * per_message
+        self._adjust_window(self._per_message)
+
+    def _adjust_window(self, per_message: float) -> None:
+        """Widen the window for quick messages, narrow it for slow ones (in the background)."""
+        if per_message < QUICK_MESSAGE_SECONDS:
+            wanted = self.quick_prefetch
+        elif per_message > SLOW_MESSAGE_SECONDS:
+            wanted = self.prefetch
+        else:
+            return
+        if wanted == self._window or self._resizing is not None or self._consumer_tag is None:
+            return
+        self._resizing = asyncio.create_task(
+            self._resize_window(wanted), name=f"{self.queue_name} window"
+        )
+        self._resizing.add_done_callback(self._resized)
+
+    def _resized(self, task: asyncio.Task[None]) -> None:
+        if self._resizing is task:
+            self._resizing = None
+
+    async def _resize_window(self, size: int) -> None:
+        """Register a consumer with the new window, then cancel the old one.
+
+        RabbitMQ's prefetch (`basic.qos`, per consumer) applies to consumers registered
+        after it, so the window changes by registering anew: first the new consumer, then
+        the old one cancelled, so the queue is never without one. Messages the old one
+        received stay on the channel, are handled as any other and acked by their tag;
+        RabbitMQ sends none for a tag after its `basic.cancel-ok`. aio-pika restores the
+        last window and the new consumer after a reconnect, and never the cancelled one.
+        A failure leaves the window as it is (logged); the next timing tries again.
+        """
+        queue, channel, old = self._queue, self._channel, self._consumer_tag
+        if queue is None or channel is None or old is None or channel.is_closed:
+            return
+        try:
+            await channel.set_qos(prefetch_count=size)
+            new = await queue.consume(self._on_message)
+        except Exception as exc:
+            log.warning("consumer.window_unchanged", queue=self.queue_name, error=repr(exc))
+            return
+        self._consumer_tag = new
+        self._window = size
+        try:
+            await queue.cancel(old)
+        except Exception as exc:
+            # Not restored after a reconnect either way (aio-pika forgets it first).
+            log.warning("consumer.cancel_failed", queue=self.queue_name, error=repr(exc))
+        log.info("consumer.window", queue=self.queue_name, prefetch=size)
 
     def _schedule_batches(self) -> None:
         """Start batches at the end of this turn of the event loop, once for all the
@@ -429,7 +516,7 @@ class Consumer:
             # transactions, so handlers that wait on something (an HTTP call, a lock)
             # still run side by side.
             share = len(self._pending) if quick else -(-len(self._pending) // free)
-            size = min(self.prefetch, share)
+            size = min(self._window, share)
             batch = self._pending[:size]
             del self._pending[:size]
             free -= 1
