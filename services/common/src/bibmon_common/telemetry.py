@@ -70,8 +70,14 @@ def inject_trace_headers(headers: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def extract_trace_context(headers: Mapping[str, Any] | None) -> Context:
-    """Read the W3C trace context from message headers (bytes values are decoded)."""
-    carrier = {
-        str(k): (v.decode() if isinstance(v, bytes) else str(v)) for k, v in (headers or {}).items()
-    }
+    """Read the W3C trace context from message headers (bytes values are decoded).
+
+    Only the headers the propagators read are decoded, not every header of the message.
+    """
+    carrier: dict[str, str] = {}
+    if headers:
+        for name in propagate.get_global_textmap().fields:
+            value = headers.get(name)
+            if value is not None:
+                carrier[name] = value.decode() if isinstance(value, bytes) else str(value)
     return propagate.extract(carrier)

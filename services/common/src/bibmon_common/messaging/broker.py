@@ -216,17 +216,22 @@ class Broker:
         message_id: str,
         headers: Mapping[str, Any] | None = None,
         expiration: timedelta | float | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - per publish, as named in docs/kernel.md
+        timeout: float | None = 5.0,  # noqa: ASYNC109 - per publish, as named in docs/kernel.md
         message_type: str | None = None,
         content_type: str = CLOUDEVENTS_CONTENT_TYPE,
+        current_trace: bool = True,
     ) -> None:
-        """Publish persistent and mandatory; return once confirmed, else raise PublishFailed."""
+        """Publish persistent and mandatory; return once confirmed, else raise PublishFailed.
+
+        `timeout=None` leaves the deadline to the caller (the relay sets one per window).
+        `current_trace=False` sends `headers` as they are: the outbox row carries the trace
+        of the transaction that wrote it, and the relay's own context is no one's.
+        """
         if not self.is_connected or self._publisher is None:
             raise BrokerUnavailable("broker not connected")
         merged: dict[str, Any] = dict(headers or {})
-        if "traceparent" not in merged:
-            # The outbox stores the trace of the writing transaction; only direct
-            # publishes (consumer retries, parking) take the current one.
+        if current_trace and "traceparent" not in merged:
+            # Direct publishes (consumer retries, parking) take the current trace.
             merged = inject_trace_headers(merged)
         message = aio_pika.Message(
             body,

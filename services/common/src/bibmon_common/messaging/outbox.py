@@ -284,8 +284,7 @@ class OutboxRelay:
             rows = await conn.fetch(_CLAIM, self.batch_size)
             if not rows:
                 return 0
-            # Every row of the window in flight at once; each waits for its own confirm.
-            outcomes = await asyncio.gather(*(self._publish_row(row) for row in rows))
+            outcomes = await self._publish_window(rows)
             published = await self._mark(conn, rows, outcomes)
         metrics.OUTBOX_PUBLISHED.inc(published)
         if published:
@@ -317,6 +316,27 @@ class OutboxRelay:
             log.warning("outbox.window_unconfirmed", count=len(unavailable), published=len(done))
         return len(done)
 
+    async def _publish_window(self, rows: list[asyncpg.Record]) -> list[_Outcome]:
+        """Every row of the window in flight at once, each waiting for its own confirm,
+        within one deadline for the window (one timer, not one per message): a row not
+        confirmed by then stays due."""
+        tasks = [asyncio.create_task(self._publish_row(row)) for row in rows]
+        try:
+            _, late = await asyncio.wait(tasks, timeout=self.publish_timeout)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            raise
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+            metrics.OUTBOX_PUBLISH_FAILURES.labels("broker_unavailable").inc(len(late))
+            log.debug("outbox.confirm_timeout", count=len(late))
+        # An unexpected error (a bug) ends the round as gather() would: rolled back,
+        # the rows stay due, the loop logs it and backs off.
+        return [_UNAVAILABLE if task.cancelled() else task.result() for task in tasks]
+
     async def _publish_row(self, row: asyncpg.Record) -> _Outcome:
         headers: dict[str, Any] = json.loads(row["headers"]) if row["headers"] else {}
         expiration: timedelta | None = None
@@ -334,8 +354,9 @@ class OutboxRelay:
                 message_id=str(row["id"]),
                 headers=headers,
                 expiration=expiration,
-                timeout=self.publish_timeout,
+                timeout=None,  # the window's deadline (_publish_window)
                 message_type=row["type"],
+                current_trace=False,
             )
         except BrokerUnavailable as exc:
             metrics.OUTBOX_PUBLISH_FAILURES.labels("broker_unavailable").inc()
