@@ -16,12 +16,12 @@ raw run checks it received every message. Each result also gives the CPU time th
 client processes used per event (relay + consumer, or publisher + consumer; not the
 servers'): on a machine shared with other work the wall-clock rate follows the load, the
 CPU cost hardly. Not asserted in tests; written to bench/results/<UTC date>-pipeline.json.
-Each layout runs `--rounds` times (default 3), raw and kernel alternating: raw's own rate
+Each layout runs `--rounds` times (default 5), raw and kernel alternating: raw's own rate
 varies by a fifth between runs on this machine, so the round with the median ratio
 stands for the layout and every round is kept in the file. Each kernel run also gives
 PostgreSQL's and RabbitMQ's CPU per event (both run on this machine) and how many events
 a consumer transaction held.
-Usage: `uv run python bench/pipeline.py [--events 10000] [--rounds 3]` (part of `make bench`).
+Usage: `uv run python bench/pipeline.py [--events 10000] [--rounds 5]` (part of `make bench`).
 """
 
 from __future__ import annotations
@@ -446,7 +446,7 @@ async def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=5,
         help="raw and kernel runs per layout, alternating; the figures are their medians",
     )
     args = parser.parse_args()

@@ -115,6 +115,12 @@ async def test_the_window_widens_for_quick_handlers_and_narrows_for_slow_ones(
         await held_at(consumer, 64)
         handler.open.set()
         await eventually(all_applied, within=20)
+        # The hold counted as the held messages' time, so they may have narrowed it:
+        # quick ones, one at a time, widen it again before the slow ones start.
+        for _ in range(20):
+            sent += await send(broker, 1)
+            await eventually(all_applied, within=10)
+        await eventually(widened, within=10)
 
         # Slow messages, one at a time: the window narrows again.
         handler.delay = 0.08

@@ -77,7 +77,7 @@ QUICK_MESSAGE_SECONDS = 0.025
 QUICK_TRANSACTIONS = 2
 # Unacknowledged messages RabbitMQ may hand this consumer (its window), in two sizes.
 # Quick handlers take what waits in batches, so the window sets the batch size: at 64 a
-# batch held about 12 messages instead of 4 and the pipeline bench gained a sixth
+# batch held about 14 messages instead of 4 and the pipeline bench gained a third
 # (docs/operations.md, "The event pipeline"). Slow handlers keep 16: at 64 they recovered
 # from a burst of connection drops in 58 s instead of 33 s
 # (test_faults.py::test_twenty_connection_drops…): every drop hands the whole window out
@@ -88,6 +88,8 @@ DEFAULT_PREFETCH = 16
 QUICK_PREFETCH = 64
 # Narrow again only well above the quick limit, so a window does not flap at the border.
 SLOW_MESSAGE_SECONDS = 2 * QUICK_MESSAGE_SECONDS
+# How long stop() lets a window change in progress finish before cancelling it.
+RESIZE_GRACE_SECONDS = 5.0
 
 _INBOX_INSERT = """
 INSERT INTO inbox (consumer, message_id, processed_at) VALUES ($1, $2, now())
@@ -176,6 +178,7 @@ class Consumer:
         self.quick_prefetch = max(self.prefetch, quick_prefetch)
         self._window = self.prefetch  # the window of the consumer registered now
         self._resizing: asyncio.Task[None] | None = None
+        self._stopping = False
         # Transactions open at once (default: as many connections as background work may
         # hold). A message that finds the consumer idle runs alone at once; messages that
         # arrive while a transaction is in progress are collected until the end of the
@@ -249,6 +252,7 @@ class Consumer:
         channel = await self.broker.channel(prefetch=self.prefetch)
         self._channel = channel
         self._window = self.prefetch
+        self._stopping = False
         own_exchanges = self.broker.declares_exchanges
         await declare_topology(channel, passive=not own_exchanges)
         queue = await declare_consumer_queues(
@@ -290,11 +294,18 @@ class Consumer:
 
     async def stop(self, grace_period: float = 30.0) -> None:
         """Stop taking messages, wait for those in flight, close the channel."""
-        resizing, self._resizing = self._resizing, None
+        self._stopping = True  # no window change starts now
+        resizing = self._resizing
         if resizing is not None:
-            resizing.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await resizing
+            # Let a change in progress finish: aiormq closes a channel whose RPC is
+            # cancelled, and with it go the acks not yet written (their messages would be
+            # delivered again). Its two RPCs are short; a broker that does not answer
+            # within the bound gets the cancel after all.
+            _, pending = await asyncio.wait({resizing}, timeout=RESIZE_GRACE_SECONDS)
+            if pending:
+                resizing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await resizing
         queue, tag = self._queue, self._consumer_tag
         self._consumer_tag = None
         if queue is not None and tag is not None:
@@ -467,7 +478,12 @@ class Consumer:
             wanted = self.prefetch
         else:
             return
-        if wanted == self._window or self._resizing is not None or self._consumer_tag is None:
+        if (
+            wanted == self._window
+            or self._resizing is not None
+            or self._consumer_tag is None
+            or self._stopping
+        ):
             return
         self._resizing = asyncio.create_task(
             self._resize_window(wanted), name=f"{self.queue_name} window"
