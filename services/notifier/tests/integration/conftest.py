@@ -332,7 +332,17 @@ class Jobs:
 
     async def wait_status(self, key: str, *statuses: str, within: float = 5.0) -> asyncpg.Record:
         async def probe() -> asyncpg.Record | None:
-            job = await self.by_key(key)
+            try:
+                job = await self.by_key(key)
+            except (
+                asyncpg.PostgresConnectionError,
+                asyncpg.InterfaceError,
+                asyncpg.exceptions.InternalClientError,  # handed out before its close was seen
+                OSError,
+            ):
+                # A test that ends every backend of the database (a restart) ends this
+                # observer's too: look again with a new connection.
+                return None
             return job if job is not None and job["status"] in statuses else None
 
         return await wait_until(probe, within)  # type: ignore[no-any-return]

@@ -47,11 +47,17 @@ log = structlog.get_logger(__name__)
 
 # What the outcome's transaction meets while PostgreSQL restarts: retried, not given up.
 # A fast shutdown or a terminated backend while a statement runs raises
-# OperatorInterventionError (57P01 AdminShutdownError, 57P02 CrashShutdownError).
+# OperatorInterventionError (57P01 AdminShutdownError, 57P02 CrashShutdownError). A pooled
+# connection whose backend was just ended may be handed out before asyncpg has seen the
+# socket close: it has read the server's FATAL message and waits for a ReadyForQuery that
+# never comes, so the next statement fails with InternalClientError ("cannot switch to
+# state 15; another operation (2) is in progress"). Seen in CI: given up, the outcome
+# left the e-mail leased, to be sent a second time when the lease ended.
 _DATABASE_AWAY: tuple[type[Exception], ...] = (
     *DATABASE_UNAVAILABLE,
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
 )
 # The outcome is retried until this long before the lease ends (then another sender may
 # take the e-mail over).
