@@ -321,3 +321,62 @@ async def test_two_relay_loops_side_by_side_publish_every_row_once(
     copies = [m.message_id for m in await drain_queue(channel, tap)]
     assert sorted(copies) == sorted(str(i) for i in ids)
     assert all(r["attempts"] == 1 for r in (await rows(pool)).values())
+
+
+class HoldingBroker(Broker):
+    """The real broker, except that publishing `held` waits until `release` is set."""
+
+    def __init__(self, *args: Any, held: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.held = held
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+
+    async def publish(self, exchange: str, routing_key: str, body: bytes, **kwargs: Any) -> None:
+        if kwargs.get("message_id") == self.held:
+            self.holding.set()
+            await self.release.wait()
+        await super().publish(exchange, routing_key, body, **kwargs)
+
+
+@pytest.mark.parametrize("windows", [1, 2])
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_held_window_stops_only_its_own_loop(
+    amqp_url, pool, clean_outbox, channel, tap, drain_queue, windows
+):
+    """With two windows in flight, rows keep going out while one window waits for a
+    confirm; with one, the relay waits with it. Every row goes out once either way."""
+    async with pool.acquire() as conn, conn.transaction():
+        ids = [await enqueue(conn, loaded(), source="test") for _ in range(50)]
+    broker = HoldingBroker(amqp_url, "held-window", held=str(ids[0]))
+    await broker.connect()
+    relay = OutboxRelay(
+        pool, broker, poll_interval=0.05, batch_size=10, publish_timeout=30, windows=windows
+    )
+
+    async def published() -> int:
+        return sum(r["published_at"] is not None for r in (await rows(pool)).values())
+
+    await relay.start()
+    try:
+        await asyncio.wait_for(broker.holding.wait(), 10)
+        if windows == 2:
+
+            async def all_but_the_held_window() -> bool:
+                return await published() == 40
+
+            await eventually(all_but_the_held_window, within=15)
+        await asyncio.sleep(0.5)  # more would have gone out by now
+        assert await published() == (40 if windows == 2 else 0)
+        broker.release.set()
+
+        async def all_published() -> bool:
+            return await published() == 50
+
+        await eventually(all_published, within=15)
+    finally:
+        broker.release.set()
+        await relay.stop()
+        await broker.close()
+    delivered = await drain_queue(channel, tap)
+    assert sorted(m.message_id for m in delivered) == sorted(str(i) for i in ids)

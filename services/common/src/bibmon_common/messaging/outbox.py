@@ -219,12 +219,14 @@ _UNAVAILABLE = _Outcome("unavailable")
 class OutboxRelay:
     """Background task publishing outbox rows with confirms; safe to run in several replicas.
 
-    Each round claims up to `batch_size` due rows (`FOR UPDATE SKIP LOCKED`, so replicas
-    never wait for each other's rows), publishes them all at once — the window: up to
-    `batch_size` messages in flight on the confirming channel —, gathers their confirms,
-    and marks the outcome in one statement per kind in the claiming transaction. A row is
-    marked published only after its own confirm; a crash before the commit re-publishes
-    the whole window (duplicates, absorbed by the inbox).
+    It runs `windows` loops side by side (default 2), each a window at a time, as
+    replicas would. Each round claims up to `batch_size` due rows (`FOR UPDATE SKIP
+    LOCKED`, so loops and replicas never wait for each other's rows), publishes them all
+    at once — the window: up to `batch_size` messages in flight on the confirming
+    channel —, gathers their confirms, and marks the outcome in one statement per kind in
+    the claiming transaction. A row is marked published only after its own confirm; a
+    crash before the commit re-publishes the whole window (duplicates, absorbed by the
+    inbox).
     """
 
     def __init__(
@@ -239,9 +241,12 @@ class OutboxRelay:
         published_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),
         unroutable_retention: timedelta = UNROUTABLE_EVENT_RETENTION,
+        windows: int = 2,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if windows < 1:
+            raise ValueError("windows must be at least 1")
         self.pool = pool
         self.broker = broker
         self.poll_interval = poll_interval
@@ -253,21 +258,28 @@ class OutboxRelay:
         self.unroutable_retention = unroutable_retention
         self._wakeup = Wakeup(pool, NOTIFY_CHANNEL)
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        # Windows in flight at once: each loop claims, publishes and marks its own window
+        # (SKIP LOCKED keeps them apart, as between replicas), so one window's database
+        # round trips overlap another's confirms instead of stalling the relay.
+        self.windows = windows
+        self._tasks: list[asyncio.Task[None]] = []
         self._last_purge = float("-inf")
 
     async def start(self) -> None:
         """Start the relay loop in the background."""
-        if self._task is None:
+        if not self._tasks:
             self._stopping.clear()
-            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+            self._tasks = [
+                asyncio.create_task(self._run(purges=loop == 0), name=f"outbox-relay-{loop}")
+                for loop in range(self.windows)
+            ]
 
     async def stop(self) -> None:
         """Finish the current window and stop."""
         self._stopping.set()
         self._wakeup.set()
-        task, self._task = self._task, None
-        if task is not None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._wakeup.close()
@@ -431,10 +443,11 @@ class OutboxRelay:
             self._last_purge = time.monotonic()
         return published
 
-    async def _run(self) -> None:
+    async def _run(self, *, purges: bool) -> None:
         # A database outage or a bug never ends the loop: rows stay due, it backs off.
+        # One loop of the relay purges; the others only publish.
         await run_periodically(
-            self._round,
+            self._round if purges else self.run_once,
             interval=self.poll_interval,
             failure_event="outbox.relay_failed",
             stopped=self._stopping,
