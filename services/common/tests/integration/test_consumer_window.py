@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -70,6 +71,32 @@ async def effects(pool: asyncpg.Pool, consumer: str) -> Counter[UUID]:
     return Counter(r["message_id"] for r in rows)
 
 
+async def lit_by(
+    broker: Broker, pool: asyncpg.Pool, queue: str, handler: Lamplighter, **window: int
+) -> Consumer:
+    """A started consumer of `queue` running `handler` (`window`: prefetch arguments)."""
+    consumer = Consumer(
+        broker,
+        pool,
+        queue=queue,
+        exchange=EVENTS_EXCHANGE,
+        handlers={LampLit.type: handler},
+        retry_delays=(0.1,),
+        **window,
+    )
+    await consumer.start()
+    return consumer
+
+
+def applied(pool: asyncpg.Pool, queue: str, sent: list[UUID]) -> Callable[[], Awaitable[bool]]:
+    """A probe: every message sent so far (the list may grow) has left an effect."""
+
+    async def probe() -> bool:
+        return len(await effects(pool, queue)) == len(sent)
+
+    return probe
+
+
 async def held_at(consumer: Consumer, window: int) -> None:
     """The consumer holds exactly `window` messages, and no more arrive."""
 
@@ -86,19 +113,9 @@ async def test_the_window_widens_for_quick_handlers_and_narrows_for_slow_ones(
     broker, pool, queue_name, channel, drain_queue
 ):
     handler = Lamplighter(queue_name)
-    consumer = Consumer(
-        broker,
-        pool,
-        queue=queue_name,
-        exchange=EVENTS_EXCHANGE,
-        handlers={LampLit.type: handler},
-        retry_delays=(0.1,),
-    )
-    await consumer.start()
+    consumer = await lit_by(broker, pool, queue_name, handler)
     sent: list[UUID] = []
-
-    async def all_applied() -> bool:
-        return len(await effects(pool, queue_name)) == len(sent)
+    all_applied = applied(pool, queue_name, sent)
 
     try:
         assert consumer.window == 16
@@ -155,22 +172,10 @@ async def test_the_window_widens_for_quick_handlers_and_narrows_for_slow_ones(
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_window_set_by_hand_stays(broker, pool, queue_name):
     handler = Lamplighter(queue_name)
-    consumer = Consumer(
-        broker,
-        pool,
-        queue=queue_name,
-        exchange=EVENTS_EXCHANGE,
-        handlers={LampLit.type: handler},
-        prefetch=4,
-    )
-    await consumer.start()
+    consumer = await lit_by(broker, pool, queue_name, handler, prefetch=4)
     try:
         sent = await send(broker, 40)
-
-        async def all_applied() -> bool:
-            return len(await effects(pool, queue_name)) == len(sent)
-
-        await eventually(all_applied, within=20)
+        await eventually(applied(pool, queue_name, sent), within=20)
         handler.open.clear()
         await send(broker, 20)
         await held_at(consumer, 4)
