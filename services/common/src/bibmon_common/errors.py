@@ -181,6 +181,9 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
 )
+# What background work meets when the database goes away under a connection it holds:
+# the above, and asyncpg's InterfaceError for a connection closed while in use.
+DATABASE_LOST: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, asyncpg.InterfaceError)
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 

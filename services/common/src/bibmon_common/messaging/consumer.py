@@ -32,6 +32,7 @@ from pydantic import ValidationError
 import bibmon_common.contracts  # noqa: F401  (registers every contract for parse_message)
 from bibmon_common import metrics
 from bibmon_common.db import background_connection, background_limit
+from bibmon_common.errors import DATABASE_LOST
 from bibmon_common.events import (
     CloudEvent,
     Message,
@@ -128,14 +129,9 @@ def _settle(work: _Work, result: bool | None) -> None:
 
 
 # Failures of the infrastructure, not of the message: retried without using up attempts,
-# so a database outage never parks messages.
-_TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,  # includes ConnectionError and TimeoutError
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
+# so a database outage never parks messages (OSError includes ConnectionError and
+# TimeoutError).
+_TRANSIENT: tuple[type[BaseException], ...] = DATABASE_LOST
 
 
 class Consumer:

@@ -32,7 +32,7 @@ import structlog
 
 from bibmon_common import metrics
 from bibmon_common.background import advisory_xact_lock
-from bibmon_common.errors import DATABASE_UNAVAILABLE
+from bibmon_common.errors import DATABASE_LOST
 from bibmon_notifier import repository
 from bibmon_notifier.deps import NotifierDeps
 from bibmon_notifier.mail import DeliveryError, build_message
@@ -54,8 +54,7 @@ log = structlog.get_logger(__name__)
 # state 15; another operation (2) is in progress"). Seen in CI: given up, the outcome
 # left the e-mail leased, to be sent a second time when the lease ended.
 _DATABASE_AWAY: tuple[type[Exception], ...] = (
-    *DATABASE_UNAVAILABLE,
-    asyncpg.InterfaceError,
+    *DATABASE_LOST,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InternalClientError,
 )
